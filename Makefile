@@ -1,0 +1,54 @@
+# softtenant — `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+STATE ?= $(CURDIR)/.tmp/controlplane
+
+##@ Main
+demo: deps build controlplane-build ## Run the whole thing: control plane, operator, two node agents, real enforcement
+	bash hack/demo.sh $(DEMO_FLAGS)
+
+test: deps build controlplane-build lint ## Install what is needed, then run every test suite
+	bash hack/run-tests.sh
+
+##@ Development
+deps: ## Install Debian tools and npm packages the project needs (idempotent)
+	bash hack/install-deps.sh
+
+build: deps ## Compile TypeScript into dist/
+	npx tsc -p tsconfig.json
+
+lint: deps ## eslint and prettier
+	npx eslint . && npx prettier --check .
+
+test-unit: build ## Unit tests only (pure parts, no I/O)
+	bash hack/run-tests.sh unit
+
+test-integration: build controlplane-build ## Integration tests against a real kube-apiserver
+	bash hack/run-tests.sh integration
+
+test-dataplane: build ## Dataplane tests: real iptables in network namespaces (root)
+	bash hack/run-tests.sh dataplane
+
+test-e2e: build controlplane-build ## End-to-end: control plane, operator, agents, packets
+	bash hack/run-tests.sh e2e
+
+bench: build ## Print render/apply figures for synthetic clusters
+	node dist/hack/bench.js
+
+##@ Local control plane
+controlplane-build: ## Build etcd, kube-apiserver and kube-controller-manager into the cache (once)
+	bash hack/build-controlplane.sh
+
+controlplane-up: controlplane-build ## Start a local control plane in $(STATE)
+	bash hack/controlplane-up.sh $(STATE)
+
+controlplane-down: ## Stop the local control plane in $(STATE)
+	bash hack/controlplane-down.sh $(STATE)
+
+clean: ## Remove build output
+	rm -rf dist .tmp
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make <target>\n"} /^[a-zA-Z_-]+:.*?##/ { printf "  %-22s %s\n", $$1, $$2 } /^##@/ { printf "\n%s\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+.PHONY: demo test deps build lint test-unit test-integration test-dataplane test-e2e bench controlplane-build controlplane-up controlplane-down clean help

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test suite (unit, integration, dataplane, e2e), keeps going past a failing suite,
+# and ends with one line "N passed, N failed".
+set -uo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+cd "$root"
+results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
+export SOFTTENANT_RESULTS="$results"
+suites=("${@:-unit integration dataplane e2e}")
+# shellcheck disable=SC2068
+for s in ${suites[@]}; do
+  cfg="test/mocharc.$s.json"
+  [ -f "$cfg" ] || continue
+  echo "=== suite: $s" >&2
+  npx mocha --config "$cfg" || echo "suite $s exited non-zero" >&2
+  # A suite that crashed before reporting counts as one failure, never as silence.
+  [ -f "$results/$s.json" ] || echo '{"passes":0,"failures":1,"pending":0}' >"$results/$s.json"
+done
+node -e '
+const fs = require("fs"); const dir = process.argv[1];
+let p = 0, f = 0, s = 0;
+for (const file of fs.readdirSync(dir)) { const r = JSON.parse(fs.readFileSync(dir + "/" + file, "utf8")); p += r.passes; f += r.failures; s += r.pending; }
+console.log(`${p} passed, ${f} failed` + (s ? `, ${s} skipped` : ""));
+process.exit(f > 0 || p === 0 ? 1 : 0);
+' "$results"

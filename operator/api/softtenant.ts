@@ -1,0 +1,81 @@
+// The SoftTenant API (tenancy.softtenant.io/v1alpha1). crds/ holds the schema; a test checks
+// that the two agree.
+import type { Condition } from './conditions.js';
+import type {
+  IPBlock,
+  LabelSelector,
+  NetworkPolicyPort,
+  NetworkPolicySpec,
+  ObjectMeta,
+} from './networkpolicy.js';
+
+export const GROUP = 'tenancy.softtenant.io';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = 'SoftTenant';
+export const PLURAL = 'softtenants';
+
+/** Label on every tenant namespace (and on generated policies): the owning tenant's name. */
+export const TENANT_LABEL = `${GROUP}/tenant`;
+/** Finalizer that lets the operator remove labels and policies before the tenant goes. */
+export const FINALIZER = `${GROUP}/finalizer`;
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY_VALUE = 'softtenant';
+/** Field manager for server-side apply and the source of Events. */
+export const FIELD_MANAGER = 'softtenant-operator';
+
+export type IngressIsolation = 'Tenant' | 'Open';
+export type EgressIsolation = 'Tenant' | 'Open';
+
+export interface TenantPeer {
+  ipBlock?: IPBlock;
+  namespaceSelector?: LabelSelector;
+  podSelector?: LabelSelector;
+  /** Shorthand: all pods of these tenants' namespaces. */
+  tenants?: string[];
+  ports?: NetworkPolicyPort[];
+}
+
+export interface TenantRule {
+  name: string;
+  namespaces?: string[];
+  spec: NetworkPolicySpec;
+}
+
+export interface SoftTenantSpec {
+  namespaces?: { names?: string[]; selector?: LabelSelector };
+  isolation?: { ingress?: IngressIsolation; egress?: EgressIsolation; allowDNS?: boolean };
+  allowFrom?: TenantPeer[];
+  allowTo?: TenantPeer[];
+  rules?: TenantRule[];
+}
+
+export interface NodeLag {
+  node: string;
+  reason: string;
+  message?: string;
+}
+
+export interface EnforcementStatus {
+  nodes: number;
+  enforced: number;
+  summary?: string;
+  lagging?: NodeLag[];
+  lastEnforcedSeconds?: number;
+}
+
+export interface SoftTenantStatus {
+  observedGeneration?: number;
+  namespaces?: string[];
+  policies?: number;
+  enforcement?: EnforcementStatus;
+  conditions?: Condition[];
+}
+
+export interface SoftTenant {
+  apiVersion: typeof API_VERSION;
+  kind: typeof KIND;
+  metadata: ObjectMeta;
+  spec: SoftTenantSpec;
+  status?: SoftTenantStatus;
+}

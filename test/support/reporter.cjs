@@ -1,0 +1,19 @@
+// Mocha reporter: the spec output for people, plus a stats file per suite that
+// hack/run-tests.sh adds up into the closing "N passed, N failed" line.
+const Mocha = require('mocha');
+const fs = require('fs');
+const path = require('path');
+
+class SuiteStatsReporter extends Mocha.reporters.Spec {
+  constructor(runner, options) {
+    super(runner, options);
+    runner.once('end', () => {
+      const dir = process.env.SOFTTENANT_RESULTS;
+      const suite = (options.reporterOptions && options.reporterOptions.suite) || 'tests';
+      if (!dir) return;
+      const { passes, failures, pending } = runner.stats;
+      fs.writeFileSync(path.join(dir, `${suite}.json`), JSON.stringify({ passes, failures, pending }));
+    });
+  }
+}
+module.exports = SuiteStatsReporter;
