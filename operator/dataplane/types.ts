@@ -1,0 +1,42 @@
+// The contract between render (pure: model -> ruleset) and apply (the edge that programs a
+// node). A ruleset is data; text for ipset/iptables-restore is derived from it, and apply
+// diffs rulesets chain by chain and set by set.
+
+export type IpsetType = 'hash:ip' | 'hash:net';
+
+export interface IpsetSpec {
+  /** Agent-owned set name (prefixed, at most 31 characters). */
+  name: string;
+  type: IpsetType;
+  /** Sorted entries; hash:net entries may end in " nomatch" for ipBlock excepts. */
+  entries: string[];
+}
+
+export interface ChainSpec {
+  /** Agent-owned chain in the filter table (prefixed, at most 28 characters). */
+  name: string;
+  /** Rule bodies as for iptables-restore, without the leading "-A CHAIN". */
+  rules: string[];
+}
+
+/** A jump from a built-in chain into an agent chain, found again by its comment. */
+export interface HookSpec {
+  builtin: 'FORWARD' | 'INPUT' | 'OUTPUT';
+  /** Rule body without "-A/-I BUILTIN"; carries a "-m comment --comment ..." that identifies it. */
+  rule: string;
+}
+
+export interface Ruleset {
+  ipsets: IpsetSpec[];
+  chains: ChainSpec[];
+  hooks: HookSpec[];
+}
+
+/** What a rendered ruleset enforces, for reports (per-node status) and logs. */
+export interface RulesetSummary {
+  chains: number;
+  rules: number;
+  ipsetEntries: number;
+  /** "namespace/name" -> UID and generation of each programmed policy that selects a local pod. */
+  policies: { namespace: string; name: string; uid?: string; generation?: number }[];
+}
