@@ -7,8 +7,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=controlplane-env.sh
 . "$here/controlplane-env.sh"
 
-want=(etcd kube-apiserver kube-controller-manager)
-command -v kubectl >/dev/null 2>&1 || want+=(kubectl)
+# kubectl is built too so that it matches the server (a distro kubectl is often outside the
+# supported skew of one minor version).
+want=(etcd kube-apiserver kube-controller-manager kubectl)
 missing=()
 for b in "${want[@]}"; do [ -x "$CP_BIN_DIR/$b" ] || missing+=("$b"); done
 if [ ${#missing[@]} -eq 0 ]; then
@@ -39,8 +40,10 @@ for b in kube-apiserver kube-controller-manager kubectl; do
 done
 if [ ${#kube_targets[@]} -gt 0 ]; then
   cd "$work/kube"
-  if [ ! -f go.mod ]; then
+  tools='package main\n\nimport (\n\t_ "k8s.io/kubectl/pkg/cmd"\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver/app"\n\t_ "k8s.io/kubernetes/cmd/kube-controller-manager/app"\n)\n\nfunc main() {}\n'
+  if [ ! -f go.mod ] || [ "$(cat tools.go 2>/dev/null)" != "$(printf "$tools")" ]; then
     log "preparing a throwaway module for k8s.io/kubernetes $KUBE_VERSION (staging modules pinned to $staging)"
+    rm -f go.mod go.sum
     go mod init softtenant.local/kube-build >/dev/null 2>&1
     # k8s.io/kubernetes requires its staging modules as v0.0.0 with local replaces that do not
     # apply to a dependent module; pin each of them to the matching published version instead.
@@ -49,7 +52,7 @@ if [ ${#kube_targets[@]} -gt 0 ]; then
       echo "replace $m => $m $staging" >>go.mod
     done
     go get "k8s.io/kubernetes@$KUBE_VERSION" 2>&1 | tail -n 3 >&2
-    printf 'package main\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver/app"\n\t_ "k8s.io/kubernetes/cmd/kube-controller-manager/app"\n)\n\nfunc main() {}\n' >tools.go
+    printf "$tools" >tools.go
     go mod tidy 2>&1 | tail -n 3 >&2
   fi
   ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$KUBE_VERSION"
