@@ -1,0 +1,53 @@
+// NodeEnforcement (tenancy.softtenant.io/v1alpha1, cluster-scoped, one per node, named after
+// the node): what the node agent programs. The agent writes it; the operator reads it to fill
+// each SoftTenant's status.enforcement.
+import type { Condition } from './conditions.js';
+import type { ObjectMeta } from './networkpolicy.js';
+import { API_VERSION } from './softtenant.js';
+
+export const NODE_ENFORCEMENT_KIND = 'NodeEnforcement';
+export const NODE_ENFORCEMENT_PLURAL = 'nodeenforcements';
+export const NODE_ENFORCEMENT_API_VERSION = API_VERSION;
+/** Field manager / Event source of the node agent. */
+export const AGENT_FIELD_MANAGER = 'softtenant-agent';
+
+export interface EnforcedPolicy {
+  namespace: string;
+  name: string;
+  uid: string;
+  /** metadata.generation of the policy that is programmed. */
+  generation: number;
+}
+
+export interface PolicyError {
+  namespace: string;
+  name: string;
+  reason: string;
+  message: string;
+}
+
+export interface NodeEnforcementStatus {
+  /** Which iptables backend the agent uses on this node: "nft" or "legacy". */
+  backend?: string;
+  agentVersion?: string;
+  /** Heartbeat: the agent renews it at least every heartbeatSeconds, also when nothing changes. */
+  heartbeatTime?: string;
+  heartbeatSeconds?: number;
+  lastSyncTime?: string;
+  lastSyncDurationMs?: number;
+  chains?: number;
+  rules?: number;
+  ipsetEntries?: number;
+  localPods?: number;
+  /** Sorted by namespace, name. */
+  policies?: EnforcedPolicy[];
+  errors?: PolicyError[];
+  conditions?: Condition[];
+}
+
+export interface NodeEnforcement {
+  apiVersion: typeof NODE_ENFORCEMENT_API_VERSION;
+  kind: typeof NODE_ENFORCEMENT_KIND;
+  metadata: ObjectMeta;
+  status?: NodeEnforcementStatus;
+}

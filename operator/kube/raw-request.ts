@@ -1,0 +1,71 @@
+// A plain JSON request against the API server with the kubeconfig's credentials. The typed
+// client-node calls return model classes (dates as Date objects); the pure parts and the
+// watch caches want the objects exactly as the API serves them.
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly statusCode: number,
+    readonly body: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export async function requestJson<T>(
+  kc: KubeConfig,
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType = 'application/json',
+): Promise<T> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('no current cluster in kubeconfig');
+  const url = new URL(path, cluster.server);
+  const opts: https.RequestOptions = {
+    method,
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: url.port,
+    path: url.pathname + url.search,
+    headers: { Accept: 'application/json' },
+  };
+  await kc.applyToHTTPSOptions(opts);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  if (payload !== undefined) {
+    opts.headers = { ...opts.headers, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) };
+  }
+  return new Promise<T>((resolve, reject) => {
+    const req = https.request(opts, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        const status = res.statusCode ?? 0;
+        if (status >= 200 && status < 300) {
+          try {
+            resolve((text ? JSON.parse(text) : undefined) as T);
+          } catch (err) {
+            reject(new Error(`${method} ${path}: invalid JSON response`, { cause: err }));
+          }
+          return;
+        }
+        let message = text;
+        try {
+          message = (JSON.parse(text) as { message?: string }).message ?? text;
+        } catch {
+          // not a Status object; keep the raw text
+        }
+        reject(new ApiError(`${method} ${path}: ${status} ${message}`, status, text));
+      });
+      res.on('error', reject);
+    });
+    req.on('error', (err) => reject(new Error(`${method} ${path}: ${err.message}`, { cause: err })));
+    req.setTimeout(30_000, () => req.destroy(new Error('request timed out after 30s')));
+    if (payload !== undefined) req.write(payload);
+    req.end();
+  });
+}
