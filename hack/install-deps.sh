@@ -13,6 +13,8 @@ command -v ip >/dev/null || need+=(iproute2)
 command -v conntrack >/dev/null || need+=(conntrack)
 command -v openssl >/dev/null || need+=(openssl)
 command -v lua5.4 >/dev/null || need+=(lua5.4)
+# Argo CD runs health checks in gopher-lua (Lua 5.1): the health.lua test runs under both.
+command -v lua5.1 >/dev/null || need+=(lua5.1)
 command -v node >/dev/null || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing Debian packages: ${need[*]}"

@@ -6,6 +6,7 @@ import type { EnforcedPolicy, PolicyError } from '../api/nodeenforcement.js';
 import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import type { Condition } from '../api/conditions.js';
 import { requestJson } from '../kube/raw-request.js';
+import { effectivePolicyTypes } from '../netpol/model.js';
 import { Backoff } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 import type { ClusterSnapshot, DataplaneApplier, RenderNode } from './ports.js';
@@ -103,13 +104,14 @@ export class NodeAgent {
     try {
       const out = this.render(snapshot, node);
       problems = [...problems, ...out.problems];
-      await this.dataplane.apply(out.ruleset, { full });
+      await this.dataplane.apply(out, { full });
       const durationMs = Date.now() - started;
       this.syncs++;
       this.lastSync = { at: new Date(), durationMs, ok: true, full };
       this.retry.reset();
+      const failed = new Set(problems.map((p) => `${p.namespace}/${p.name}`));
       const policies: EnforcedPolicy[] = out.summary.policies
-        .filter((p) => p.uid !== undefined)
+        .filter((p) => p.uid !== undefined && !failed.has(`${p.namespace}/${p.name}`))
         .map((p) => ({ namespace: p.namespace, name: p.name, uid: p.uid as string, generation: p.generation ?? 0 }));
       const content: ReportContent = {
         backend: this.dataplane.backend,
@@ -145,20 +147,26 @@ export class NodeAgent {
     }
   }
 
+  /**
+   * Fault injection: a listed policy keeps selecting its pods but allows nothing — the same
+   * fail-closed treatment the model gives a policy it cannot program — and is reported as an error.
+   */
   private withoutFailedPolicies(s: ClusterSnapshot): ClusterSnapshot & { injected: PolicyError[] } {
     const fail = this.opts.failPolicies;
     if (!fail || fail.size === 0) return { ...s, injected: [] };
     const injected: PolicyError[] = [];
-    const policies = s.policies.filter((p) => {
+    const policies = s.policies.map((p) => {
       const key = `${p.metadata.namespace ?? ''}/${p.metadata.name}`;
-      if (!fail.has(key)) return true;
+      if (!fail.has(key)) return p;
       injected.push({
         namespace: p.metadata.namespace ?? '',
         name: p.metadata.name,
         reason: 'InjectedFailure',
         message: 'programming this policy was made to fail (--fail-policy)',
       });
-      return false;
+      const types = effectivePolicyTypes(p);
+      const policyTypes = [...(types.ingress ? ['Ingress' as const] : []), ...(types.egress ? ['Egress' as const] : [])];
+      return { ...p, spec: { podSelector: p.spec.podSelector, policyTypes } };
     });
     return { ...s, policies, injected };
   }

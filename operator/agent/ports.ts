@@ -3,6 +3,7 @@
 import type { PolicyError } from '../api/nodeenforcement.js';
 import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import type { Ruleset, RulesetSummary } from '../dataplane/types.js';
+import type { NodeModel } from '../netpol/types.js';
 
 export interface ClusterSnapshot {
   namespaces: readonly Namespace[];
@@ -11,6 +12,7 @@ export interface ClusterSnapshot {
 }
 
 export interface NodeRender {
+  model: NodeModel;
   ruleset: Ruleset;
   summary: RulesetSummary;
   /** Policies the render could not program on this node (they are left out). */
@@ -22,8 +24,11 @@ export type RenderNode = (snapshot: ClusterSnapshot, node: string) => NodeRender
 export interface DataplaneApplier {
   /** "nft" or "legacy". */
   readonly backend: string;
-  /** Programs the ruleset; `full` re-reads the real state to repair drift. Throws on failure. */
-  apply(ruleset: Ruleset, opts: { full: boolean }): Promise<void>;
+  /**
+   * Programs the ruleset (and cuts flows it now denies); `full` re-reads the real state to
+   * repair drift. Throws on failure, leaving the last good rules in place.
+   */
+  apply(render: NodeRender, opts: { full: boolean }): Promise<void>;
   /** Removes everything the agent ever installed. */
   cleanup(): Promise<void>;
 }

@@ -67,6 +67,8 @@ export interface EnforcementStatus {
 export interface SoftTenantStatus {
   observedGeneration?: number;
   namespaces?: string[];
+  /** len(namespaces), for the NAMESPACES printer column. */
+  namespaceCount?: number;
   policies?: number;
   enforcement?: EnforcementStatus;
   conditions?: Condition[];

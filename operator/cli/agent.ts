@@ -1,4 +1,107 @@
-// Placeholder until the agent subcommand lands.
-export function run(_args: string[]): Promise<number> {
-  return Promise.reject(new Error('softtenant agent: not built yet'));
+// `softtenant agent`: the node agent. Watches Pods, Namespaces and NetworkPolicies, programs this
+// node's iptables/ipsets, and reports what it enforces in the node's NodeEnforcement object.
+import { IptablesDataplane } from '../agent/iptables-dataplane.js';
+import { NodeAgent } from '../agent/node-agent.js';
+import type { RenderNode } from '../agent/ports.js';
+import { ReportWriter } from '../agent/report-writer.js';
+import { renderNode } from '../dataplane/render-node.js';
+import { loadKubeConfig } from '../kube/config.js';
+import { parseDuration } from '../util/duration.js';
+import { logger } from '../util/logger.js';
+import { parseArgs, UsageError } from './args.js';
+
+const HELP = `usage: softtenant agent [flags]
+
+Programs this node's iptables chains and ipsets from the cluster's NetworkPolicies and reports
+what it enforces in the NodeEnforcement object named after the node.
+
+flags:
+  --node NAME               node to enforce for (default: $NODE_NAME)
+  --kubeconfig PATH         kubeconfig (default: $KUBECONFIG, ~/.kube/config, or in-cluster)
+  --netns NAME              program the named network namespace instead of the current one
+  --backend auto|nft|legacy iptables backend (default: auto-detect what the node uses)
+  --resync-period DURATION  full sync that repairs drift (default 60s)
+  --heartbeat DURATION      report heartbeat period (default 10s)
+  --report-min-interval D   minimum time between report writes (default 1s)
+  --no-report               do not write a NodeEnforcement report
+  --fail-policy NS/NAME     fault injection for tests: treat this policy as unprogrammable (repeatable)
+  --cleanup                 remove everything the agent installed (chains, hooks, sets) and exit
+`;
+
+export async function run(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs(args, {
+      values: ['node', 'kubeconfig', 'netns', 'backend', 'resync-period', 'heartbeat', 'report-min-interval', 'fail-policy'],
+      bools: ['cleanup', 'no-report', 'help'],
+      aliases: { h: 'help' },
+    });
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`softtenant agent: ${err.message}\n\n${HELP}`);
+      return 2;
+    }
+    throw err;
+  }
+  if (parsed.bools.has('help')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const flag = (name: string): string | undefined => parsed.flags.get(name)?.at(-1);
+  const netns = flag('netns');
+  const backend = flag('backend') ?? 'auto';
+  if (!['auto', 'nft', 'legacy'].includes(backend)) {
+    process.stderr.write(`softtenant agent: --backend must be auto, nft or legacy (got '${backend}')\n`);
+    return 2;
+  }
+
+  if (parsed.bools.has('cleanup')) {
+    const log = logger('agent', { node: flag('node') ?? process.env.NODE_NAME ?? '' });
+    const dp = await IptablesDataplane.create({ ...(netns ? { netns } : {}), backend }, log);
+    await dp.cleanup();
+    log.info('removed everything the agent installed', { backend: dp.backend });
+    return 0;
+  }
+
+  const node = flag('node') ?? process.env.NODE_NAME;
+  if (!node) {
+    process.stderr.write('softtenant agent: no node name: pass --node or set NODE_NAME\n');
+    return 2;
+  }
+  const log = logger('agent', { node });
+  let resyncMs: number, heartbeatMs: number, minIntervalMs: number;
+  try {
+    resyncMs = parseDuration(flag('resync-period') ?? '60s');
+    heartbeatMs = parseDuration(flag('heartbeat') ?? '10s');
+    minIntervalMs = parseDuration(flag('report-min-interval') ?? '1s');
+  } catch (err) {
+    process.stderr.write(`softtenant agent: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const kc = loadKubeConfig(flag('kubeconfig'));
+  const dataplane = await IptablesDataplane.create({ ...(netns ? { netns } : {}), backend }, log);
+  const report = parsed.bools.has('no-report') ? undefined : new ReportWriter(kc, node, { heartbeatMs, minIntervalMs }, log);
+  const render: RenderNode = (snapshot, n) => renderNode(snapshot, n);
+  const agent = new NodeAgent(
+    kc,
+    render,
+    dataplane,
+    report,
+    { node, resyncMs, failPolicies: new Set(parsed.flags.get('fail-policy') ?? []), agentVersion: '0.1.0' },
+    log,
+  );
+
+  const stopped = new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      log.info('stopping', { signal });
+      agent.stop().then(resolve, resolve);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  log.info('starting', { netns: netns ?? '(current)', backend: dataplane.backend, resyncMs, heartbeatMs });
+  await agent.start();
+  await stopped;
+  // Rules stay in place on a normal stop: pods stay protected while the agent restarts.
+  return 0;
 }

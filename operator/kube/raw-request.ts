@@ -36,7 +36,11 @@ export async function requestJson<T>(
   await kc.applyToHTTPSOptions(opts);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   if (payload !== undefined) {
-    opts.headers = { ...opts.headers, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) };
+    opts.headers = {
+      ...opts.headers,
+      'Content-Type': contentType,
+      'Content-Length': Buffer.byteLength(payload),
+    };
   }
   return new Promise<T>((resolve, reject) => {
     const req = https.request(opts, (res) => {

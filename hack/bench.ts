@@ -1,0 +1,369 @@
+// `make bench`: render and apply figures for synthetic clusters, ipset-based render side by side
+// with the naive one-rule-per-pod-pair render the seed sketches. Prints tables; asserts nothing.
+//
+//   node dist/hack/bench.js [--no-apply] [--quick]
+//
+// Apply figures need root and run only inside network namespaces this script creates and
+// deletes (also on error or Ctrl-C); the host's own firewall is never touched.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { RulesetApplier } from '../operator/dataplane/apply.js';
+import { toolsFor, type IptablesBackend } from '../operator/dataplane/backend.js';
+import { renderNaiveRuleset } from '../operator/dataplane/render-naive.js';
+import { renderNode, type NodeRenderResult } from '../operator/dataplane/render-node.js';
+import { countIpsetEntries, countRules } from '../operator/dataplane/render.js';
+import { renderIpsetRestore, renderIptablesRestore } from '../operator/dataplane/render-text.js';
+import { hostRunner, netnsRunner, runChecked } from '../operator/dataplane/runner.js';
+import { rootLogger } from '../operator/util/logger.js';
+import { benchPod, syntheticCluster, type BenchSize, type SyntheticCluster } from './bench-cluster.js';
+
+const sizes: BenchSize[] = [
+  { pods: 1000, policies: 100, local: 100 },
+  { pods: 1000, policies: 100, local: 500 },
+  { pods: 10000, policies: 2000, local: 100 },
+  { pods: 10000, policies: 2000, local: 500 },
+  { pods: 10000, policies: 2000, local: 1500 },
+];
+/** Above this many rules the naive ruleset is not applied (nft: ~30 us/rule), only estimated. */
+const naiveApplyLimit = 300_000;
+const backends: IptablesBackend[] = ['legacy', 'nft'];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+function timeIt<T>(fn: () => T): [T, number] {
+  const t0 = performance.now();
+  const out = fn();
+  return [out, performance.now() - t0];
+}
+
+interface Rendered {
+  result: NodeRenderResult;
+  ipsetText: string;
+  iptablesText: string;
+}
+
+/** The agent's pure path for one sync: model + ruleset + restore text. */
+function renderAll(c: SyntheticCluster): Rendered {
+  const result = renderNode(c, c.node);
+  return {
+    result,
+    ipsetText: renderIpsetRestore(result.ruleset),
+    iptablesText: renderIptablesRestore(result.ruleset),
+  };
+}
+
+interface RenderFigures {
+  rendered: Rendered;
+  renderMs: number;
+  naiveRules: number;
+  naiveMs: number;
+  naiveText: string;
+  onePodMs: number;
+  onePod: Rendered;
+}
+
+/** The cluster plus one new local pod, labelled like an existing one: the one-pod change. */
+function withOneMorePod(c: SyntheticCluster, size: BenchSize): SyntheticCluster {
+  const twin =
+    c.pods.find((p) => p.spec.nodeName === c.node) ?? (c.pods[0] as SyntheticCluster['pods'][number]);
+  const extra = benchPod(
+    size.pods + 10,
+    twin.metadata.namespace as string,
+    { ...(twin.metadata.labels ?? {}) },
+    c.node,
+  );
+  return { ...c, pods: [...c.pods, extra] };
+}
+
+function measureRender(c: SyntheticCluster, size: BenchSize, reps: number): RenderFigures {
+  renderAll(c); // warm-up (JIT)
+  const times: number[] = [];
+  let rendered: Rendered | undefined;
+  for (let i = 0; i < reps; i++) {
+    const [r, ms] = timeIt(() => renderAll(c));
+    rendered = r;
+    times.push(ms);
+  }
+  const [naive, naiveMs] = timeIt(() => {
+    const rs = renderNaiveRuleset(rendered!.result.model);
+    return { rules: countRules(rs), text: renderIptablesRestore(rs) };
+  });
+  const changed = withOneMorePod(c, size);
+  const oneTimes: number[] = [];
+  let onePod: Rendered | undefined;
+  for (let i = 0; i < reps; i++) {
+    const [r, ms] = timeIt(() => renderAll(changed));
+    onePod = r;
+    oneTimes.push(ms);
+  }
+  return {
+    rendered: rendered!,
+    renderMs: median(times),
+    naiveRules: naive.rules,
+    naiveMs,
+    naiveText: naive.text,
+    onePodMs: median(oneTimes),
+    onePod: onePod!,
+  };
+}
+
+// ---- apply, inside throwaway network namespaces --------------------------------------------
+
+const created = new Set<string>();
+let nsCounter = 0;
+
+function deleteNetnsSync(name: string): void {
+  spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
+  created.delete(name);
+}
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    for (const name of [...created]) deleteNetnsSync(name);
+    process.exit(130);
+  });
+}
+
+async function withNetns<T>(fn: (name: string) => Promise<T>): Promise<T> {
+  const name = `stn-bench-${process.pid}-${nsCounter++}`;
+  await runChecked(hostRunner(), ['ip', 'netns', 'add', name], 'creating a bench network namespace');
+  created.add(name);
+  try {
+    return await fn(name);
+  } finally {
+    deleteNetnsSync(name);
+  }
+}
+
+export interface RestoreTiming {
+  ipsetMs: number;
+  iptablesMs: number;
+}
+
+/**
+ * The apply hook that takes rendered text: a fresh namespace, `ipset restore` then
+ * `iptables-<backend>-restore --noflush`, timed; the namespace is deleted afterwards.
+ */
+export async function timeRestoreText(
+  backend: IptablesBackend,
+  ipsetText: string,
+  iptablesText: string,
+): Promise<RestoreTiming> {
+  return withNetns(async (ns) => {
+    const runner = netnsRunner(ns);
+    const t0 = performance.now();
+    if (ipsetText)
+      await runChecked(runner, ['ipset', 'restore'], 'ipset restore', {
+        input: ipsetText,
+        timeoutMs: 600_000,
+      });
+    const t1 = performance.now();
+    await runChecked(runner, [toolsFor(backend).restore, '--noflush'], 'iptables restore', {
+      input: iptablesText,
+      timeoutMs: 600_000,
+    });
+    return { ipsetMs: t1 - t0, iptablesMs: performance.now() - t1 };
+  });
+}
+
+interface AgentApplyTiming {
+  fullMs: number;
+  onePodMs: number;
+  onePodWhat: string;
+}
+
+/** The agent's own applier: a full apply into a fresh namespace, then the one-pod change. */
+async function timeAgentApply(
+  backend: IptablesBackend,
+  full: Rendered,
+  onePod: Rendered,
+): Promise<AgentApplyTiming> {
+  return withNetns(async (ns) => {
+    const applier = new RulesetApplier(netnsRunner(ns), toolsFor(backend));
+    const first = await applier.apply(full.result.ruleset);
+    const second = await applier.apply(onePod.result.ruleset);
+    const what = `${second.chainsRewritten.length + second.chainsCreated.length} chains written, +${second.entriesAdded}/-${second.entriesRemoved} set entries`;
+    return { fullMs: first.durationMs, onePodMs: second.durationMs, onePodWhat: what };
+  });
+}
+
+function canApply(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root';
+  for (const tool of ['ip', 'ipset', 'iptables-legacy-restore', 'iptables-nft-restore']) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    } catch {
+      return `needs ${tool} (make deps)`;
+    }
+  }
+  return undefined;
+}
+
+// ---- RSS of the render path alone, in a fresh process ---------------------------------------
+
+function rssProbe(): void {
+  const c = syntheticCluster({ pods: 10000, policies: 2000, local: 1500 });
+  for (let i = 0; i < 3; i++) renderAll(c);
+  const keep = renderAll(c);
+  process.stdout.write(
+    JSON.stringify({ rss: process.memoryUsage().rss, rules: countRules(keep.result.ruleset) }),
+  );
+}
+
+function measureRss(): number | undefined {
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--rss-probe'], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) return undefined;
+  return (JSON.parse(r.stdout) as { rss: number }).rss;
+}
+
+// ---- output ------------------------------------------------------------------------------
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
+      .join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+const ms = (x: number): string => (x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : Math.round(x).toString());
+const n = (x: number): string => x.toLocaleString('en-US');
+const label = (s: BenchSize): string => `${s.pods / 1000}k pods/${n(s.policies)} pol/${n(s.local)} local`;
+
+async function main(argv: string[]): Promise<void> {
+  if (argv.includes('--rss-probe')) return rssProbe();
+  // The applier logs every apply at info; the tables are the output here.
+  rootLogger.level = process.env.LOG_LEVEL ?? 'warn';
+  const quick = argv.includes('--quick');
+  const applyBlocked = argv.includes('--no-apply') ? '--no-apply' : canApply();
+  const reps = quick ? 3 : 7;
+  const renderRows: string[][] = [];
+  const applyRows: string[][] = [];
+  const targets: string[] = [];
+
+  for (const size of quick ? sizes.filter((s) => s.pods === 1000) : sizes) {
+    process.stderr.write(`bench: ${label(size)} ...\n`);
+    const c = syntheticCluster(size);
+    const f = measureRender(c, size, reps);
+    const rs = f.rendered.result.ruleset;
+    const rules = countRules(rs);
+    renderRows.push([
+      label(size),
+      n(f.rendered.result.model.policies.length),
+      n(rules),
+      n(rs.chains.length),
+      n(rs.ipsets.length),
+      n(countIpsetEntries(rs)),
+      ms(f.renderMs),
+      ms(f.onePodMs),
+      n(f.naiveRules),
+      ms(f.naiveMs),
+      `${(f.naiveRules / rules).toFixed(0)}x`,
+      `${(f.naiveMs / f.renderMs).toFixed(1)}x`,
+    ]);
+    const isTarget = size.pods === 10000 && size.local === 1500;
+    if (isTarget) {
+      targets.push(
+        `render (model + ruleset + text) ${ms(f.renderMs)} ms  [target < 100 ms: ${f.renderMs < 100 ? 'met' : 'MISSED'}]`,
+      );
+      targets.push(`one-pod change re-render ${ms(f.onePodMs)} ms`);
+    }
+    if (applyBlocked) continue;
+    for (const backend of backends) {
+      process.stderr.write(`bench:   apply (${backend}) ...\n`);
+      const raw = await timeRestoreText(backend, f.rendered.ipsetText, f.rendered.iptablesText);
+      const agent = await timeAgentApply(backend, f.rendered, f.onePod);
+      let naive = `skipped (${n(f.naiveRules)} rules)`;
+      if (f.naiveRules <= naiveApplyLimit) {
+        const t = await timeRestoreText(backend, '', f.naiveText);
+        naive = ms(t.iptablesMs);
+      }
+      applyRows.push([
+        label(size),
+        backend,
+        ms(agent.fullMs),
+        ms(raw.ipsetMs + raw.iptablesMs),
+        ms(f.onePodMs + agent.onePodMs),
+        agent.onePodWhat,
+        naive,
+      ]);
+      if (isTarget) {
+        targets.push(
+          `full apply (${backend}) ${ms(agent.fullMs)} ms  [target < 1000 ms: ${agent.fullMs < 1000 ? 'met' : 'MISSED'}]`,
+        );
+        const total = f.onePodMs + agent.onePodMs;
+        targets.push(
+          `one-pod change programmed (${backend}) ${ms(total)} ms  [target < 20 ms: ${total < 20 ? 'met' : 'MISSED'}]`,
+        );
+      }
+    }
+  }
+
+  process.stdout.write(
+    '\nRender (ms are medians; "one-pod" re-renders the whole node after adding one local pod)\n\n',
+  );
+  process.stdout.write(
+    table(
+      [
+        'cluster',
+        'policies here',
+        'rules',
+        'chains',
+        'sets',
+        'set entries',
+        'render ms',
+        'one-pod ms',
+        'naive rules',
+        'naive ms',
+        'rules x',
+        'time x',
+      ],
+      renderRows,
+    ) + '\n',
+  );
+  process.stdout.write('\nApply, each in a fresh network namespace\n');
+  if (applyBlocked) {
+    process.stdout.write(`  skipped: ${applyBlocked}\n`);
+  } else {
+    process.stdout.write(
+      '  agent full = RulesetApplier into an empty namespace (reads state, ipset restore, iptables-restore --noflush, reads back)\n' +
+        '  raw = ipset restore + iptables-restore --noflush of the rendered files\n' +
+        '  one-pod = re-render + incremental agent apply of the change\n\n',
+    );
+    process.stdout.write(
+      table(
+        ['cluster', 'backend', 'agent full ms', 'raw ms', 'one-pod ms', 'one-pod change', 'naive raw ms'],
+        applyRows,
+      ) + '\n',
+    );
+  }
+  if (!quick) {
+    const rss = measureRss();
+    targets.push(
+      rss === undefined
+        ? 'RSS probe failed'
+        : `RSS of a process holding the 10k-pod cluster and rendering it: ${Math.round(rss / 1048576)} MB  [target < 150 MB: ${rss < 150 * 1048576 ? 'met' : 'MISSED'}]`,
+    );
+  }
+  if (targets.length)
+    process.stdout.write(
+      `\nTargets at 10k pods / 2,000 policies / 1,500 local pods\n${targets.map((t) => `  ${t}`).join('\n')}\n`,
+    );
+}
+
+main(process.argv.slice(2)).then(
+  () => {
+    process.exitCode = 0;
+  },
+  (err: unknown) => {
+    for (const name of [...created]) deleteNetnsSync(name);
+    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,82 @@
+// Decides whether a generated NetworkPolicy needs a write, by comparing only the fields the
+// operator owns: spec, its labels and annotations, its ownerReference. Labels or annotations
+// that others add are theirs and never cause a write. The API server defaults a few spec fields
+// and drops empty lists and maps, so both sides are normalised the same way first; otherwise a
+// policy would look changed on every resync and be written forever.
+import type {
+  NetworkPolicy,
+  NetworkPolicyPort,
+  NetworkPolicySpec,
+  PolicyType,
+} from '../api/networkpolicy.js';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Drops absent, null, empty-list and empty-map members (the API server omits them on output). */
+function compact(value: unknown): Json | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (Array.isArray(value)) {
+    const items = value.map((v) => compact(v) ?? {});
+    return items.length === 0 ? undefined : items;
+  }
+  if (typeof value === 'object') {
+    const out: { [key: string]: Json } = {};
+    for (const key of Object.keys(value).sort()) {
+      const v = compact((value as Record<string, unknown>)[key]);
+      if (v !== undefined) out[key] = v;
+    }
+    return Object.keys(out).length === 0 ? undefined : out;
+  }
+  return value as Json;
+}
+
+/**
+ * The spec as the API server stores it: policyTypes defaulted (Ingress always, Egress when there
+ * are egress rules) and every port's protocol defaulted to TCP.
+ */
+export function defaultedSpec(spec: NetworkPolicySpec): NetworkPolicySpec {
+  const policyTypes: PolicyType[] =
+    spec.policyTypes && spec.policyTypes.length > 0
+      ? spec.policyTypes
+      : spec.egress && spec.egress.length > 0
+        ? ['Ingress', 'Egress']
+        : ['Ingress'];
+  return { ...spec, policyTypes, ingress: defaultPorts(spec.ingress), egress: defaultPorts(spec.egress) };
+}
+
+function defaultPorts<R extends { ports?: NetworkPolicyPort[] }>(rules: R[] | undefined): R[] | undefined {
+  return rules?.map((rule) =>
+    rule.ports ? { ...rule, ports: rule.ports.map((p) => ({ ...p, protocol: p.protocol ?? 'TCP' })) } : rule,
+  );
+}
+
+function canonical(value: unknown): string {
+  return JSON.stringify(compact(value) ?? null);
+}
+
+export function specsEqual(desired: NetworkPolicySpec, actual: NetworkPolicySpec): boolean {
+  return canonical(defaultedSpec(desired)) === canonical(defaultedSpec(actual));
+}
+
+function containsAll(
+  desired: Record<string, string> | undefined,
+  actual: Record<string, string> | undefined,
+): boolean {
+  return Object.entries(desired ?? {}).every(([k, v]) => actual?.[k] === v);
+}
+
+function ownerReferencesPresent(desired: NetworkPolicy, actual: NetworkPolicy): boolean {
+  const have = (actual.metadata.ownerReferences ?? []).map(canonical);
+  return (desired.metadata.ownerReferences ?? []).every((ref) => have.includes(canonical(ref)));
+}
+
+/** What differs between the desired policy and the live one ([] when no write is needed). */
+export function policyDifferences(desired: NetworkPolicy, actual: NetworkPolicy | undefined): string[] {
+  if (!actual) return ['missing'];
+  const diffs: string[] = [];
+  if (!specsEqual(desired.spec, actual.spec)) diffs.push('spec');
+  if (!containsAll(desired.metadata.labels, actual.metadata.labels)) diffs.push('labels');
+  if (!containsAll(desired.metadata.annotations, actual.metadata.annotations)) diffs.push('annotations');
+  if (!ownerReferencesPresent(desired, actual)) diffs.push('ownerReferences');
+  return diffs;
+}

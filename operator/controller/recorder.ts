@@ -1,0 +1,42 @@
+// Records Events on SoftTenants. A Warning repeated within a window (a failure retried with
+// backoff) is sent once, so a stuck tenant does not flood the API server; Normal events report
+// changes that happened and are always sent. A failure to record an event is logged and never
+// fails the reconcile that wanted to report something.
+import { logger } from '../util/logger.js';
+import type { TenantClient, TenantEvent } from './client.js';
+
+export const DEFAULT_REPEAT_WINDOW_MS = 10 * 60 * 1000;
+
+export class EventRecorder {
+  private readonly lastSent = new Map<string, number>();
+
+  constructor(
+    private readonly client: Pick<TenantClient, 'createEvent'>,
+    private readonly now: () => number = Date.now,
+    private readonly repeatWindowMs: number = DEFAULT_REPEAT_WINDOW_MS,
+  ) {}
+
+  async record(event: TenantEvent): Promise<void> {
+    const meta = event.tenant.metadata;
+    const key = [meta.uid, event.type, event.reason, event.note].join('\u0000');
+    const at = this.now();
+    if (event.type === 'Warning') {
+      const last = this.lastSent.get(key);
+      if (last !== undefined && at - last < this.repeatWindowMs) return;
+      this.lastSent.set(key, at);
+      this.prune(at);
+    }
+    try {
+      await this.client.createEvent(event);
+    } catch (err) {
+      logger('events', { tenant: meta.name }).warn('could not record event', {
+        reason: event.reason,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+
+  private prune(at: number): void {
+    for (const [key, sent] of this.lastSent) if (at - sent >= this.repeatWindowMs) this.lastSent.delete(key);
+  }
+}

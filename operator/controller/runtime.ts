@@ -1,0 +1,53 @@
+// The watch runtime: @dot-i/k8s-operator's Operator, used only to watch. Its events are
+// wake-ups that name tenants to reconcile; all reads for reconciliation and all writes go
+// through operator/kube (client-node 1.x), not through the framework's nested client.
+//
+// What the framework does that the rest of the design relies on or works around:
+// - it restarts a watch that ends without a resourceVersion, so every restart replays ADDED for
+//   every object; the queue merges those floods, and the periodic resync notices deletions that
+//   happened during the gap;
+// - it calls process.exit(1) when a watch fails (API server unreachable, CRD not installed):
+//   fine under a Deployment, which restarts the pod. Its stop() aborts the watch requests, which
+//   that same handler takes for a failure, so shutdown does not call stop() (see cli/operator.ts);
+// - its constructor loads the default kubeconfig, so an explicit --kubeconfig is loaded over it.
+import k8sOperator, { type ResourceEvent } from '@dot-i/k8s-operator';
+import { GROUP, PLURAL, VERSION } from '../api/softtenant.js';
+import { logger } from '../util/logger.js';
+import type { WatchedKind } from './wakeups.js';
+
+const FrameworkOperator = k8sOperator.default;
+
+export type WakeHandler = (kind: WatchedKind, object: ResourceEvent['object'], type: string) => void;
+
+const runtimeLog = logger('watch');
+
+/** The framework's logger interface, onto ours. */
+const frameworkLogger = {
+  debug: (message: string): void => void runtimeLog.debug(message),
+  info: (message: string): void => void runtimeLog.info(message),
+  warn: (message: string): void => void runtimeLog.warn(message),
+  error: (message: string): void => void runtimeLog.error(message),
+};
+
+export class WatchRuntime extends FrameworkOperator {
+  constructor(
+    private readonly onWake: WakeHandler,
+    kubeconfigPath?: string,
+  ) {
+    super(frameworkLogger);
+    if (kubeconfigPath) this.kubeConfig.loadFromFile(kubeconfigPath);
+  }
+
+  protected async init(): Promise<void> {
+    await this.watchResource(GROUP, VERSION, PLURAL, (e) => this.deliver('SoftTenant', e));
+    await this.watchResource('', 'v1', 'namespaces', (e) => this.deliver('Namespace', e));
+    await this.watchResource('networking.k8s.io', 'v1', 'networkpolicies', (e) =>
+      this.deliver('NetworkPolicy', e),
+    );
+  }
+
+  private deliver(kind: WatchedKind, event: ResourceEvent): Promise<void> {
+    this.onWake(kind, event.object, event.type);
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,110 @@
+// Reading what is really programmed: the filter table as iptables-save prints it, and the
+// agent's ipsets as `ipset save` prints them. Parsing is pure; observe() runs the two tools.
+import ipaddr from 'ipaddr.js';
+import type { BuiltinChain } from './apply-ownership.js';
+import { builtinChains, isAgentChain, isAgentSet } from './apply-ownership.js';
+import type { BackendTools } from './backend.js';
+import type { Runner } from './runner.js';
+import { runChecked } from './runner.js';
+import type { IpsetType } from './types.js';
+
+export interface ObservedTable {
+  /** Agent chains (declared, possibly empty) -> rule bodies as saved. */
+  chains: Map<string, string[]>;
+  /** Every rule body of each built-in chain, in order (foreign ones too: hooks are found among them). */
+  builtins: Map<BuiltinChain, string[]>;
+}
+
+export interface ObservedSet {
+  name: string;
+  type: string;
+  maxelem: number;
+  /** Canonical entries (see canonicalEntry). */
+  entries: Set<string>;
+}
+
+export interface ObservedState {
+  table: ObservedTable;
+  sets: Map<string, ObservedSet>;
+}
+
+/** Parses the *filter section of iptables-save output. */
+export function parseFilterTable(text: string): ObservedTable {
+  const chains = new Map<string, string[]>();
+  const builtins = new Map<BuiltinChain, string[]>(builtinChains.map((b) => [b, []]));
+  let inFilter = false;
+  for (const raw of text.split('\n')) {
+    const line = raw.trimEnd();
+    if (line.startsWith('*')) {
+      inFilter = line === '*filter';
+      continue;
+    }
+    if (!inFilter || line === '' || line.startsWith('#')) continue;
+    if (line === 'COMMIT') {
+      inFilter = false;
+      continue;
+    }
+    if (line.startsWith(':')) {
+      const name = line.slice(1).split(' ')[0] ?? '';
+      if (isAgentChain(name)) chains.set(name, chains.get(name) ?? []);
+      continue;
+    }
+    const m = /^-A (\S+) (.*)$/.exec(line);
+    if (!m) continue;
+    const [, chain, body] = m as unknown as [string, string, string];
+    const builtin = builtins.get(chain as BuiltinChain);
+    if (builtin) builtin.push(body);
+    else if (isAgentChain(chain)) chains.set(chain, [...(chains.get(chain) ?? []), body]);
+  }
+  return { chains, builtins };
+}
+
+/**
+ * One spelling per entry: hash:ip -> "a.b.c.d"; hash:net -> "a.b.c.d/len" with the host bits
+ * cleared (ipset stores the network and prints /32 without a mask); " nomatch" kept.
+ */
+export function canonicalEntry(type: IpsetType | string, entry: string): string {
+  const parts = entry.trim().split(/\s+/);
+  const addr = parts[0] ?? '';
+  const nomatch = parts.includes('nomatch') ? ' nomatch' : '';
+  if (type === 'hash:net') {
+    const [ip, len] = addr.includes('/') ? ipaddr.IPv4.parseCIDR(addr) : [ipaddr.IPv4.parse(addr), 32];
+    const net = ipaddr.IPv4.networkAddressFromCIDR(`${ip.toString()}/${len}`);
+    return `${net.toString()}/${len}${nomatch}`;
+  }
+  return `${ipaddr.IPv4.parse(addr).toString()}${nomatch}`;
+}
+
+/** Parses `ipset save` output, keeping only agent sets. */
+export function parseIpsetSave(text: string): Map<string, ObservedSet> {
+  const sets = new Map<string, ObservedSet>();
+  for (const line of text.split('\n')) {
+    const words = line.trim().split(/\s+/);
+    if (words[0] === 'create' && words[1] && isAgentSet(words[1])) {
+      const maxAt = words.indexOf('maxelem');
+      sets.set(words[1], {
+        name: words[1],
+        type: words[2] ?? '',
+        maxelem: maxAt > 0 ? Number(words[maxAt + 1]) : 65536,
+        entries: new Set(),
+      });
+    } else if (words[0] === 'add' && words[1]) {
+      const set = sets.get(words[1]);
+      if (set) set.entries.add(canonicalEntry(set.type, words.slice(2).join(' ')));
+    }
+  }
+  return sets;
+}
+
+export async function observeTable(runner: Runner, tools: BackendTools): Promise<ObservedTable> {
+  return parseFilterTable(await runChecked(runner, [tools.save, '-t', 'filter'], `reading the filter table (${tools.backend})`));
+}
+
+export async function observeSets(runner: Runner): Promise<Map<string, ObservedSet>> {
+  return parseIpsetSave(await runChecked(runner, ['ipset', 'save'], 'reading ipsets'));
+}
+
+export async function observe(runner: Runner, tools: BackendTools): Promise<ObservedState> {
+  const [table, sets] = await Promise.all([observeTable(runner, tools), observeSets(runner)]);
+  return { table, sets };
+}

@@ -1,0 +1,275 @@
+// Render: the per-node allow model -> a Ruleset (ipsets, filter-table chains, hooks). Pure and
+// deterministic: sorted, hashed names, no timestamps.
+//
+// Packet path (filter table, IPv4):
+//
+//   FORWARD --hook--> STN-FORWARD
+//     1. RELATED,ESTABLISHED -> RETURN (replies and the rest of allowed connections)
+//     2. source in stn-e-G  -> STN-E-G   (once per group G of local pods that the same policies
+//                                         isolate for egress)
+//     3. dest in stn-i-G    -> STN-I-G   (same for ingress)
+//   STN-E-G / STN-I-G: INVALID -> DROP; clear ALLOW_MARK; jump to each policy chain, after each
+//     `mark set -> goto STN-PASS` (clears the mark and returns to STN-FORWARD); otherwise REJECT
+//     (tcp-reset for TCP, icmp-port-unreachable for the rest).
+//   STN-PI-P / STN-PE-P: one rule per (peer set x port) of policy P; a match does
+//     `goto STN-MARK`, which sets ALLOW_MARK and returns to the group chain.
+//
+// Why RETURN and never ACCEPT: an allowed packet goes back to FORWARD and meets whatever else is
+// there (the CNI's rules, a host firewall, the chain policy). The agent only ever narrows what
+// the node forwards; it must not widen what another tool denies. Same-node traffic passes steps
+// 2 and 3 in one traversal, so the source's egress AND the destination's ingress are both
+// checked: an egress allow returns to STN-FORWARD and the ingress dispatch still runs.
+//
+// Bridged same-node traffic (br_netfilter) and routed cross-node traffic both traverse FORWARD
+// exactly once per node, and every check here is by address, so one hook covers both paths and
+// no rule needs `physdev --physdev-is-bridged` to tell them apart.
+// Traffic the node itself sends to its pods (kubelet probes) leaves through OUTPUT and pod
+// replies to it arrive through INPUT; neither is hooked, so it stays allowed, as the
+// NetworkPolicy API requires for the pod's own node.
+//
+// Peers are matched through ipsets, so the number of rules depends on policies x rules x ports
+// and never on the number of pods; pods joining or leaving a peer set change set entries only.
+import { parseCidrBlock } from '../netpol/ip-blocks.js';
+import {
+  objectKey,
+  type CidrBlock,
+  type NamedPortGroup,
+  type NodeModel,
+  type PolicyModel,
+  type PortRange,
+  type RuleModel,
+} from '../netpol/types.js';
+import { blockSetEntries } from './ip-block-sets.js';
+import {
+  ALLOW_MARK_HEX,
+  HOOK_COMMENT_PREFIX,
+  MARK_CHAIN,
+  PASS_CHAIN,
+  TOP_CHAIN,
+  commentText,
+  podGroupNames,
+  policyChainName,
+  peerSetName,
+} from './names.js';
+import type { HookSpec, IpsetSpec, IpsetType, Ruleset } from './types.js';
+
+type Direction = 'ingress' | 'egress';
+
+/** The single hook: FORWARD -> STN-FORWARD, first in FORWARD (apply inserts it idempotently). */
+export const FORWARD_HOOK: HookSpec = {
+  builtin: 'FORWARD',
+  rule: `-m comment --comment "${HOOK_COMMENT_PREFIX} NetworkPolicy enforcement for pods" -j ${TOP_CHAIN}`,
+};
+
+const rejectRules: readonly string[] = [
+  '-p tcp -j REJECT --reject-with tcp-reset',
+  '-j REJECT --reject-with icmp-port-unreachable',
+];
+
+/** `-p tcp -m tcp --dport 80[:90]`, or `-p udp` for every port of a protocol. */
+export function portMatch(range: PortRange): string {
+  const p = range.protocol.toLowerCase();
+  if (range.port === undefined) return `-p ${p}`;
+  const ports = range.endPort !== undefined ? `${range.port}:${range.endPort}` : String(range.port);
+  return `-p ${p} -m ${p} --dport ${ports}`;
+}
+
+/** IPv4 entries only (the filter table is IPv4); model IPs are validated, so ':' tells IPv6. */
+function ipv4Only(ips: readonly string[]): string[] {
+  return ips.some((ip) => ip.includes(':')) ? ips.filter((ip) => !ip.includes(':')) : [...ips];
+}
+
+/** push(...items) without the argument-count limit that large spreads hit. */
+function appendAll(target: string[], items: readonly string[]): void {
+  for (const item of items) target.push(item);
+}
+
+function join(...parts: string[]): string {
+  return parts.filter((p) => p !== '').join(' ');
+}
+
+class RulesetBuilder {
+  private readonly sets = new Map<string, IpsetSpec>();
+  private readonly chains = new Map<string, string[]>();
+  private readonly blockEntries = new Map<string, string[][]>();
+
+  /** hash:net entries for a rule's ipBlocks; many policies repeat the same blocks, so cached. */
+  blockSets(blocks: readonly CidrBlock[]): string[][] {
+    const key = blocks.map((b) => [b.cidr, ...b.except].join(' ')).join(',');
+    let hit = this.blockEntries.get(key);
+    if (!hit) this.blockEntries.set(key, (hit = blockSetEntries(blocks.map(parseCidrBlock))));
+    return hit;
+  }
+
+  private readonly setNames = new Map<string, string>();
+  private readonly policyJumps = new Map<string, string>();
+
+  /**
+   * Adds a set once and returns its name: set names stand for their identity, so a second add of
+   * the same identity is the same set (and its name is not hashed again).
+   */
+  addSet(kind: 'p' | 'n' | 'd', identity: string, type: IpsetType, entries: () => string[]): string {
+    const id = `${kind}|${identity}`;
+    let name = this.setNames.get(id);
+    if (name === undefined) {
+      this.setNames.set(id, (name = peerSetName(kind, identity)));
+      this.putSet(name, type, entries());
+    }
+    return name;
+  }
+
+  putSet(name: string, type: IpsetType, entries: string[]): void {
+    this.sets.set(name, { name, type, entries });
+  }
+
+  /** The rule a pod-group chain uses to call a policy's chain (hashed once per policy). */
+  policyJump(direction: Direction, policyKey: string): string {
+    const id = `${direction} ${policyKey}`;
+    let rule = this.policyJumps.get(id);
+    if (rule === undefined) {
+      this.policyJumps.set(
+        id,
+        (rule = `-m comment --comment "${commentText(id)}" -j ${policyChainName(direction, policyKey)}`),
+      );
+    }
+    return rule;
+  }
+
+  chain(name: string): string[] {
+    let rules = this.chains.get(name);
+    if (!rules) this.chains.set(name, (rules = []));
+    return rules;
+  }
+
+  build(hooks: HookSpec[]): Ruleset {
+    const fixed = [TOP_CHAIN, MARK_CHAIN, PASS_CHAIN];
+    const names = [...this.chains.keys()];
+    const ordered = [
+      ...fixed.filter((n) => this.chains.has(n)),
+      ...names.filter((n) => !fixed.includes(n)).sort(),
+    ];
+    return {
+      ipsets: [...this.sets.values()].sort((a, b) => (a.name < b.name ? -1 : 1)),
+      chains: ordered.map((name) => ({ name, rules: this.chains.get(name) as string[] })),
+      hooks,
+    };
+  }
+}
+
+/** Address matches for a rule's peers (`-m set --match-set NAME src|dst`); [''] = any address. */
+function peerMatches(b: RulesetBuilder, direction: Direction, rule: RuleModel): string[] {
+  if (rule.peers.any) return [''];
+  const flag = direction === 'ingress' ? 'src' : 'dst';
+  const out: string[] = [];
+  if (rule.peers.podPeersKey !== '') {
+    const name = b.addSet('p', rule.peers.podPeersKey, 'hash:ip', () => ipv4Only(rule.peers.podIPs));
+    out.push(`-m set --match-set ${name} ${flag}`);
+  }
+  for (const entries of b.blockSets(rule.peers.blocks)) {
+    const name = b.addSet('n', entries.join(','), 'hash:net', () => entries);
+    out.push(`-m set --match-set ${name} ${flag}`);
+  }
+  return out;
+}
+
+/** What an egress named-port group stands for: the rule's peers and the resolved port. */
+function egressGroupIdentity(rule: RuleModel, g: NamedPortGroup): string {
+  const blocks = rule.peers.blocks.map((b) => [b.cidr, ...b.except].join(' ')).join(',');
+  return `egress|${rule.peers.any}|${rule.peers.podPeersKey}|${blocks}|${g.protocol}/${g.name}/${g.port}`;
+}
+
+function policyRules(b: RulesetBuilder, policy: PolicyModel, direction: Direction): string[] {
+  const key = objectKey(policy.namespace, policy.name);
+  const allow = `-g ${MARK_CHAIN}`;
+  const out: string[] = [];
+  for (const rule of direction === 'ingress' ? policy.ingress : policy.egress) {
+    const ports = rule.anyPort ? [''] : rule.ports.map(portMatch);
+    // Egress named-port groups already hold the peers; a rule with nothing else needs no peer sets.
+    const usesPeers = ports.length > 0 || (direction === 'ingress' && rule.named.length > 0);
+    const peers = usesPeers ? peerMatches(b, direction, rule) : [];
+    for (const port of ports) for (const peer of peers) out.push(join(port, peer, allow));
+    for (const g of rule.named) {
+      // Ingress groups are the policy's own local pods; egress groups are peer pods.
+      const identity =
+        direction === 'ingress'
+          ? `ingress|${key}|${g.protocol}/${g.name}/${g.port}`
+          : egressGroupIdentity(rule, g);
+      const set = b.addSet('d', identity, 'hash:ip', () => ipv4Only(g.podIPs));
+      const port = portMatch({ protocol: g.protocol, port: g.port });
+      const dst = `-m set --match-set ${set} dst`;
+      // Ingress: the port is the destination (local) pod's, the peer is still the rule's peer.
+      // Egress: the group already holds only peer pods that declare the port.
+      if (direction === 'ingress') for (const peer of peers) out.push(join(port, peer, dst, allow));
+      else out.push(join(port, dst, allow));
+    }
+  }
+  return out;
+}
+
+/** Groups local pods by the exact list of policies isolating them in a direction. */
+function podGroups(
+  model: NodeModel,
+  direction: Direction,
+): Map<string, { policies: string[]; ips: string[] }> {
+  const groups = new Map<string, { policies: string[]; ips: string[] }>();
+  for (const pod of model.pods) {
+    const policies = direction === 'ingress' ? pod.ingressPolicies : pod.egressPolicies;
+    if (policies.length === 0) continue;
+    const id = policies.join('\n');
+    let g = groups.get(id);
+    if (!g) groups.set(id, (g = { policies, ips: [] }));
+    g.ips.push(...ipv4Only(pod.ips));
+  }
+  return groups;
+}
+
+/**
+ * Renders the ruleset for one node. Chains exist only for policies that select a local pod (the
+ * model holds no others); sets and chains are sorted by name, rules are in evaluation order.
+ */
+export function renderRuleset(model: NodeModel): Ruleset {
+  const b = new RulesetBuilder();
+  const top = b.chain(TOP_CHAIN);
+  top.push('-m conntrack --ctstate RELATED,ESTABLISHED -j RETURN');
+  b.chain(MARK_CHAIN).push(`-j MARK --set-xmark ${ALLOW_MARK_HEX}/${ALLOW_MARK_HEX}`);
+  b.chain(PASS_CHAIN).push(`-j MARK --set-xmark 0x0/${ALLOW_MARK_HEX}`);
+
+  for (const policy of model.policies) {
+    const key = objectKey(policy.namespace, policy.name);
+    if (policy.isolatesIngress)
+      appendAll(b.chain(policyChainName('ingress', key)), policyRules(b, policy, 'ingress'));
+    if (policy.isolatesEgress)
+      appendAll(b.chain(policyChainName('egress', key)), policyRules(b, policy, 'egress'));
+  }
+
+  // Egress dispatch first: a packet between two local pods is checked against its source's
+  // egress, then (if that allowed it) against its destination's ingress.
+  for (const direction of ['egress', 'ingress'] as const) {
+    const dispatch: string[] = [];
+    for (const group of podGroups(model, direction).values()) {
+      const names = podGroupNames(direction, group.policies);
+      b.putSet(names.ipset, 'hash:ip', [...new Set(group.ips)]);
+      dispatch.push(
+        `-m set --match-set ${names.ipset} ${direction === 'ingress' ? 'dst' : 'src'} -j ${names.chain}`,
+      );
+      const rules = b.chain(names.chain);
+      rules.push('-m conntrack --ctstate INVALID -j DROP', `-j MARK --set-xmark 0x0/${ALLOW_MARK_HEX}`);
+      for (const policyKey of group.policies) {
+        rules.push(b.policyJump(direction, policyKey));
+        rules.push(`-m mark --mark ${ALLOW_MARK_HEX}/${ALLOW_MARK_HEX} -g ${PASS_CHAIN}`);
+      }
+      rules.push(...rejectRules);
+    }
+    appendAll(top, dispatch.sort());
+  }
+  return b.build([FORWARD_HOOK]);
+}
+
+/** Rule count of a ruleset (chain rules plus hooks), as reports and the bench count them. */
+export function countRules(ruleset: Ruleset): number {
+  return ruleset.chains.reduce((n, c) => n + c.rules.length, 0) + ruleset.hooks.length;
+}
+
+export function countIpsetEntries(ruleset: Ruleset): number {
+  return ruleset.ipsets.reduce((n, s) => n + s.entries.length, 0);
+}

@@ -1,0 +1,56 @@
+// What the model needs to know about one pod: whether policies apply to it at all, its IPs, and
+// its named container ports.
+import type { Pod, Protocol } from '../api/networkpolicy.js';
+import { ipFamily } from './cidr.js';
+
+/**
+ * IPs of the pod, in status order: status.podIPs if present, else status.podIP. Anything that is
+ * not an IP literal is dropped (a pod with no valid IP is not enforceable).
+ */
+export function podIPs(pod: Pod): string[] {
+  const listed = pod.status?.podIPs?.map((p) => p.ip) ?? [];
+  const all = listed.length > 0 ? listed : pod.status?.podIP ? [pod.status.podIP] : [];
+  return [...new Set(all.filter((ip) => typeof ip === 'string' && ipFamily(ip) !== undefined))];
+}
+
+/**
+ * Pods that NetworkPolicy applies to (as targets and as pod peers): they have an IP, have not
+ * finished (Succeeded/Failed pods may keep a stale IP that is reused by another pod), and do not
+ * share the node's network namespace (hostNetwork pods are reachable only as ipBlock addresses).
+ */
+export function isEnforceablePod(pod: Pod, ips: readonly string[] = podIPs(pod)): boolean {
+  if (pod.spec?.hostNetwork) return false;
+  const phase = pod.status?.phase;
+  if (phase === 'Succeeded' || phase === 'Failed') return false;
+  return ips.length > 0;
+}
+
+function namedPortKey(protocol: Protocol, name: string): string {
+  return `${protocol}/${name}`;
+}
+
+/**
+ * "PROTOCOL/name" -> container port number, from containers and restartable (sidecar) init
+ * containers. Container ports default to TCP. The first declaration of a name wins (the API
+ * rejects duplicate names within a pod anyway).
+ */
+export function namedPorts(pod: Pod): ReadonlyMap<string, number> {
+  const out = new Map<string, number>();
+  const sidecars = (pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always');
+  for (const c of [...(pod.spec?.containers ?? []), ...sidecars]) {
+    for (const p of c.ports ?? []) {
+      if (!p.name || typeof p.containerPort !== 'number') continue;
+      const key = namedPortKey(p.protocol ?? 'TCP', p.name);
+      if (!out.has(key)) out.set(key, p.containerPort);
+    }
+  }
+  return out;
+}
+
+export function lookupNamedPort(
+  ports: ReadonlyMap<string, number>,
+  protocol: Protocol,
+  name: string,
+): number | undefined {
+  return ports.get(namedPortKey(protocol, name));
+}

@@ -1,0 +1,167 @@
+// The NetworkPolicies a tenant wants in one of its namespaces: the isolation policies built from
+// spec.isolation + allowFrom/allowTo, and the free-form rules copied through.
+import type {
+  LabelSelector,
+  NetworkPolicy,
+  NetworkPolicyEgressRule,
+  NetworkPolicyIngressRule,
+  NetworkPolicyPeer,
+  NetworkPolicyPort,
+  NetworkPolicySpec,
+  ObjectMeta,
+  PolicyType,
+} from '../api/networkpolicy.js';
+import {
+  API_VERSION,
+  KIND,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  TENANT_LABEL,
+  type SoftTenant,
+  type TenantPeer,
+  type TenantRule,
+} from '../api/softtenant.js';
+import { NAMESPACE_NAME_LABEL } from './membership.js';
+import { SOURCE_ANNOTATION, policyName, sourceValue, type PolicySource } from './naming.js';
+
+/** Where cluster DNS runs, as every common distribution deploys it (CoreDNS keeps this label). */
+export const DNS_NAMESPACE = 'kube-system';
+export const DNS_POD_LABELS: Readonly<Record<string, string>> = { 'k8s-app': 'kube-dns' };
+export const DNS_PORT = 53;
+
+function tenantNamespaces(tenant: string): LabelSelector {
+  return { matchLabels: { [TENANT_LABEL]: tenant } };
+}
+
+/** tenants shorthand -> a requirement on the tenant label, ANDed into namespaceSelector. */
+function namespaceSelectorOf(peer: TenantPeer): LabelSelector | undefined {
+  if (!peer.tenants) return peer.namespaceSelector ? structuredClone(peer.namespaceSelector) : undefined;
+  const selector: LabelSelector = structuredClone(peer.namespaceSelector ?? {});
+  const values = [...new Set(peer.tenants)].sort();
+  selector.matchExpressions = [
+    ...(selector.matchExpressions ?? []),
+    { key: TENANT_LABEL, operator: 'In', values },
+  ];
+  return selector;
+}
+
+function peerOf(peer: TenantPeer): NetworkPolicyPeer | undefined {
+  if (peer.ipBlock) return { ipBlock: structuredClone(peer.ipBlock) };
+  const out: NetworkPolicyPeer = {};
+  const namespaceSelector = namespaceSelectorOf(peer);
+  if (namespaceSelector) out.namespaceSelector = namespaceSelector;
+  if (peer.podSelector) out.podSelector = structuredClone(peer.podSelector);
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function portsOf(peer: TenantPeer): NetworkPolicyPort[] | undefined {
+  return peer.ports && peer.ports.length > 0 ? structuredClone(peer.ports) : undefined;
+}
+
+/** One allowFrom entry -> one ingress rule; an entry with no peer fields allows any source. */
+export function ingressRuleOf(peer: TenantPeer): NetworkPolicyIngressRule {
+  const rule: NetworkPolicyIngressRule = {};
+  const from = peerOf(peer);
+  if (from) rule.from = [from];
+  const ports = portsOf(peer);
+  if (ports) rule.ports = ports;
+  return rule;
+}
+
+export function egressRuleOf(peer: TenantPeer): NetworkPolicyEgressRule {
+  const rule: NetworkPolicyEgressRule = {};
+  const to = peerOf(peer);
+  if (to) rule.to = [to];
+  const ports = portsOf(peer);
+  if (ports) rule.ports = ports;
+  return rule;
+}
+
+export function dnsEgressRule(): NetworkPolicyEgressRule {
+  return {
+    to: [
+      {
+        namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: DNS_NAMESPACE } },
+        podSelector: { matchLabels: { ...DNS_POD_LABELS } },
+      },
+    ],
+    ports: [
+      { protocol: 'UDP', port: DNS_PORT },
+      { protocol: 'TCP', port: DNS_PORT },
+    ],
+  };
+}
+
+export function ingressSpec(tenant: SoftTenant): NetworkPolicySpec {
+  return {
+    podSelector: {},
+    policyTypes: ['Ingress'],
+    ingress: [
+      { from: [{ namespaceSelector: tenantNamespaces(tenant.metadata.name) }] },
+      ...(tenant.spec.allowFrom ?? []).map(ingressRuleOf),
+    ],
+  };
+}
+
+export function egressSpec(tenant: SoftTenant, allowDNS: boolean): NetworkPolicySpec {
+  return {
+    podSelector: {},
+    policyTypes: ['Egress'],
+    egress: [
+      { to: [{ namespaceSelector: tenantNamespaces(tenant.metadata.name) }] },
+      ...(tenant.spec.allowTo ?? []).map(egressRuleOf),
+      ...(allowDNS ? [dnsEgressRule()] : []),
+    ],
+  };
+}
+
+/**
+ * A rule's spec as written, with the policyTypes the NetworkPolicy API would fill in made
+ * explicit (Ingress, plus Egress when there are egress rules), so that the stored policy equals
+ * the generated one and a controller comparing them sees no difference where there is none.
+ * (Port protocols are CRD defaults, filled by withDefaults.)
+ */
+export function ruleSpec(rule: TenantRule): NetworkPolicySpec {
+  const spec = structuredClone(rule.spec);
+  if (!spec.policyTypes || spec.policyTypes.length === 0) {
+    const types: PolicyType[] = ['Ingress'];
+    if (spec.egress && spec.egress.length > 0) types.push('Egress');
+    spec.policyTypes = types;
+  }
+  return spec;
+}
+
+/** Wrap a spec as a generated policy: fixed labels (never the tenant's own), source, owner. */
+export function generatedPolicy(
+  tenant: SoftTenant,
+  namespace: string,
+  source: PolicySource,
+  spec: NetworkPolicySpec,
+): NetworkPolicy {
+  const metadata: ObjectMeta = {
+    name: policyName(tenant.metadata.name, source),
+    namespace,
+    labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [TENANT_LABEL]: tenant.metadata.name },
+    annotations: { [SOURCE_ANNOTATION]: sourceValue(source) },
+  };
+  if (tenant.metadata.uid) {
+    metadata.ownerReferences = [
+      {
+        apiVersion: API_VERSION,
+        kind: KIND,
+        name: tenant.metadata.name,
+        uid: tenant.metadata.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ];
+  }
+  return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata, spec };
+}
+
+/** Policies in output order: by namespace, then by name. */
+export function comparePolicies(a: NetworkPolicy, b: NetworkPolicy): number {
+  const ka = `${a.metadata.namespace ?? ''}/${a.metadata.name}`;
+  const kb = `${b.metadata.namespace ?? ''}/${b.metadata.name}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}

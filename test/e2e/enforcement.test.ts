@@ -1,0 +1,148 @@
+// End to end: the real control plane, the operator, one agent per node programming iptables in
+// the lab's node network namespaces, the sample tenants, and real packets.
+import { expect } from 'chai';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadKubeConfig } from '../../operator/kube/config.js';
+import { requestJson } from '../../operator/kube/raw-request.js';
+import type { NodeEnforcement } from '../../operator/api/nodeenforcement.js';
+import type { SoftTenant } from '../../operator/api/softtenant.js';
+import { EXPECTATIONS, type Expectation } from '../../hack/demo/scenario.js';
+import { cond, formatVerdicts, kubectl, World } from '../../hack/demo/world.js';
+
+const logDir = mkdtempSync(join(tmpdir(), 'softtenant-e2e-'));
+
+async function eventually<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      lastErr = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastErr });
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+describe('end to end: tenants declared, enforced on two nodes, reported back', function () {
+  this.timeout(240_000);
+  let world: World;
+  let kubeconfigPath: string;
+
+  const tenant = async (name: string): Promise<SoftTenant> =>
+    requestJson<SoftTenant>(world.opts.kc, 'GET', `/apis/tenancy.softtenant.io/v1alpha1/softtenants/${name}`);
+
+  const expectMatrix = async (expectations: readonly Expectation[]): Promise<void> => {
+    const results = await world.probe(expectations);
+    const { text, mismatches } = formatVerdicts(expectations, results);
+    expect(mismatches, `probed matrix differs from the declared one:\n${text}`).to.equal(0);
+  };
+
+  before(async function () {
+    this.timeout(300_000);
+    kubeconfigPath = process.env.KUBECONFIG as string;
+    const kc = loadKubeConfig(kubeconfigPath);
+    world = new World({ kc, kubeconfigPath, logDir, say: () => undefined, heartbeat: '2s', resync: '20s' });
+    await world.installCRDs();
+    await world.createPods();
+    await world.buildLab();
+    world.startOperator();
+    world.startAgent('node-a');
+    world.startAgent('node-b');
+    world.applySamples();
+    await world.waitForEnforced(150_000);
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await world?.stop();
+  });
+
+  it('shows ENFORCED per tenant and READY True in kubectl get softtenants', () => {
+    const out = kubectl(kubeconfigPath, ['get', 'softtenants']);
+    const rows = Object.fromEntries(
+      out
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(/\s+/))
+        .map((cols) => [cols[0], cols]),
+    );
+    expect(out.split('\n')[0]).to.match(/NAME\s+NAMESPACES\s+POLICIES\s+ENFORCED\s+READY\s+AGE/);
+    // team-a and team-b have pods on both nodes; the seed's role=db pod runs on node-a only.
+    expect(rows['team-a']?.[3]).to.equal('2/2');
+    expect(rows['team-b']?.[3]).to.equal('2/2');
+    expect(rows['seed-example']?.[3]).to.equal('1/1');
+    for (const name of ['team-a', 'team-b', 'seed-example']) expect(rows[name]?.[4], name).to.equal('True');
+  });
+
+  it('enforces on real packets exactly what the tenants declare', async () => {
+    await expectMatrix(EXPECTATIONS);
+  });
+
+  it('reports per node what is programmed', async () => {
+    const ne = await requestJson<NodeEnforcement>(world.opts.kc, 'GET', '/apis/tenancy.softtenant.io/v1alpha1/nodeenforcements/node-a');
+    expect(ne.status?.backend).to.be.oneOf(['nft', 'legacy']);
+    expect(ne.status?.chains).to.be.greaterThan(0);
+    expect(ne.status?.policies?.map((p) => p.namespace)).to.include.members(['default', 'team-a-web', 'team-b-api']);
+    expect(ne.status?.errors ?? []).to.deep.equal([]);
+  });
+
+  it('propagates a spec change to packets and to status', async () => {
+    const cell: Expectation = { from: 'team-b-api/api', to: 'team-a-web/web', port: 8080, protocol: 'TCP', allowed: true, why: '' };
+    await expectMatrix([cell]);
+    const before = await tenant('team-a');
+    const allowFrom = (before.spec.allowFrom ?? []).slice(1); // drop the team-b app=api entry
+    kubectl(kubeconfigPath, ['patch', 'softtenant', 'team-a', '--type=merge', '-p', JSON.stringify({ spec: { allowFrom } })]);
+    await world.waitForEnforced(60_000, ['team-a']);
+    const after = await tenant('team-a');
+    expect(after.status?.observedGeneration).to.equal((before.metadata.generation ?? 0) + 1);
+    await expectMatrix([{ ...cell, allowed: false }]);
+    // Put it back; the declared matrix holds again.
+    kubectl(kubeconfigPath, ['patch', 'softtenant', 'team-a', '--type=merge', '-p', JSON.stringify({ spec: { allowFrom: before.spec.allowFrom } })]);
+    await world.waitForEnforced(60_000, ['team-a']);
+    await expectMatrix(EXPECTATIONS);
+  });
+
+  it('marks a node whose agent died as not enforced, and recovers when it restarts', async () => {
+    await world.agents.get('node-b')?.stop('SIGKILL');
+    const stale = await eventually('team-a not enforced because node-b is stale', 30_000, async () => {
+      const t = await tenant('team-a');
+      return cond(t, 'Enforced') === 'False' ? t : undefined;
+    });
+    expect(stale.status?.enforcement?.summary).to.equal('1/2');
+    expect(stale.status?.enforcement?.lagging?.[0]).to.include({ node: 'node-b', reason: 'AgentStale' });
+    expect(cond(stale, 'Ready')).to.equal('False');
+    // The rules stay in the node while its agent is down: isolation does not fail open.
+    await expectMatrix(EXPECTATIONS.filter((e) => e.to.startsWith('team-a-db/') || e.from.startsWith('team-b-jobs/')));
+    world.startAgent('node-b');
+    await world.waitForEnforced(60_000, ['team-a']);
+    expect((await tenant('team-a')).status?.enforcement?.summary).to.equal('2/2');
+  });
+
+  it('shows a policy an agent cannot program in the node report and in the tenant status', async () => {
+    const policies = JSON.parse(
+      kubectl(kubeconfigPath, ['get', 'networkpolicies', '-n', 'default', '-l', 'tenancy.softtenant.io/tenant=seed-example', '-o', 'json']),
+    ) as { items: { metadata: { name: string } }[] };
+    const seedPolicy = policies.items[0]?.metadata.name;
+    expect(seedPolicy, 'the seed tenant generated a policy in default').to.be.a('string');
+    await world.agents.get('node-a')?.stop();
+    world.opts.agentArgs = { 'node-a': ['--fail-policy', `default/${seedPolicy}`] };
+    world.startAgent('node-a');
+    const failing = await eventually('seed-example shows the injected failure', 30_000, async () => {
+      const t = await tenant('seed-example');
+      return cond(t, 'Enforced') === 'False' && /InjectedFailure/.test(JSON.stringify(t.status)) ? t : undefined;
+    });
+    expect(failing.status?.enforcement?.lagging?.[0]).to.include({ node: 'node-a', reason: 'PolicyError' });
+    const ne = await requestJson<NodeEnforcement>(world.opts.kc, 'GET', '/apis/tenancy.softtenant.io/v1alpha1/nodeenforcements/node-a');
+    expect(ne.status?.errors).to.deep.include({ namespace: 'default', name: seedPolicy, reason: 'InjectedFailure', message: 'programming this policy was made to fail (--fail-policy)' });
+    await world.agents.get('node-a')?.stop();
+    world.opts.agentArgs = {};
+    world.startAgent('node-a');
+    await world.waitForEnforced(60_000);
+  });
+});

@@ -1,0 +1,137 @@
+// A cluster the dataplane tests can change (policies, pod and namespace labels) and program
+// into a lab: per node, the real render (renderNode) and the real apply edge (NodeDataplane),
+// exactly what the agent runs, with the conntrack cut judged by the node's model.
+import type { ContainerPort, Namespace, NetworkPolicy, NetworkPolicySpec, Pod } from '../../operator/api/networkpolicy.js';
+import type { DataplaneApplyReport } from '../../operator/dataplane/apply-dataplane.js';
+import { NodeDataplane } from '../../operator/dataplane/apply-dataplane.js';
+import type { IptablesBackend } from '../../operator/dataplane/backend.js';
+import { toolsFor } from '../../operator/dataplane/backend.js';
+import { flowJudgeFromModel } from '../../operator/dataplane/conntrack-judge.js';
+import { renderNode } from '../../operator/dataplane/render-node.js';
+import type { Lab } from '../../hack/lab/lab.js';
+import type { LabExternalSpec, LabPort, LabSpec } from '../../hack/lab/spec.js';
+import { labSpecFromSnapshot } from '../../hack/lab/snapshot.js';
+
+export function ns(name: string, labels: Record<string, string> = {}): Namespace {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...labels } } };
+}
+
+export interface PodExtra {
+  phase?: string;
+  hostNetwork?: boolean;
+  noIP?: boolean;
+}
+
+export function pod(
+  namespace: string,
+  name: string,
+  node: string,
+  ip: string,
+  labels: Record<string, string> = {},
+  ports: ContainerPort[] = [],
+  extra: PodExtra = {},
+): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, labels: { ...labels } },
+    spec: { nodeName: node, ...(extra.hostNetwork ? { hostNetwork: true } : {}), containers: [{ name: 'main', ports }] },
+    status: { phase: extra.phase ?? 'Running', ...(extra.noIP ? {} : { podIP: ip, podIPs: [{ ip }] }) },
+  };
+}
+
+export function netpol(namespace: string, name: string, spec: NetworkPolicySpec): NetworkPolicy {
+  return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace }, spec };
+}
+
+export class ClusterState {
+  constructor(
+    public namespaces: Namespace[],
+    public pods: Pod[],
+    public policies: NetworkPolicy[] = [],
+  ) {}
+
+  pod(key: string): Pod {
+    const [namespace, name] = key.split('/');
+    const p = this.pods.find((x) => x.metadata.namespace === namespace && x.metadata.name === name);
+    if (!p) throw new Error(`no pod ${key}`);
+    return p;
+  }
+
+  /** Replaces a pod's labels (a relabel, as `kubectl label --overwrite` would leave them). */
+  relabelPod(key: string, labels: Record<string, string>): void {
+    this.pod(key).metadata.labels = { ...labels };
+  }
+
+  relabelNamespace(name: string, labels: Record<string, string>): void {
+    const n = this.namespaces.find((x) => x.metadata.name === name);
+    if (!n) throw new Error(`no namespace ${name}`);
+    n.metadata.labels = { 'kubernetes.io/metadata.name': name, ...labels };
+  }
+
+  labSpec(externals: LabExternalSpec[], servePorts: LabPort[]): LabSpec {
+    return labSpecFromSnapshot(this.pods, { externals, servePorts });
+  }
+}
+
+export interface ProgramOptions {
+  /** Resync from the real state (drift repair). */
+  full?: boolean;
+  /** Cut conntrack entries of flows the new rules deny (default true, as the agent does). */
+  cutFlows?: boolean;
+}
+
+/** One NodeDataplane per lab node, all on one backend. */
+export class LabDataplanes {
+  private constructor(
+    readonly lab: Lab,
+    readonly backend: IptablesBackend,
+    private readonly planes: Map<string, NodeDataplane>,
+  ) {}
+
+  static async open(lab: Lab, backend: IptablesBackend): Promise<LabDataplanes> {
+    const planes = new Map<string, NodeDataplane>();
+    for (const n of lab.plan.nodes) planes.set(n.name, await NodeDataplane.open(lab.nodeRunner(n.name), backend));
+    return new LabDataplanes(lab, backend, planes);
+  }
+
+  plane(node: string): NodeDataplane {
+    const p = this.planes.get(node);
+    if (!p) throw new Error(`no dataplane for node ${node}`);
+    return p;
+  }
+
+  /** Renders the cluster for every node and applies it there, as each node's agent would. */
+  async program(state: ClusterState, options: ProgramOptions = {}): Promise<Map<string, DataplaneApplyReport>> {
+    const out = new Map<string, DataplaneApplyReport>();
+    for (const [node, plane] of this.planes) {
+      const rendered = renderNode(state, node);
+      if (rendered.problems.length > 0) {
+        throw new Error(`render problems on ${node}: ${rendered.problems.map((p) => `${p.namespace}/${p.name}: ${p.message}`).join('; ')}`);
+      }
+      const judge = options.cutFlows === false ? undefined : flowJudgeFromModel(rendered.model);
+      out.set(node, await plane.applyDetailed(rendered.ruleset, { full: options.full ?? false, ...(judge ? { judge } : {}) }));
+    }
+    return out;
+  }
+
+  async cleanup(): Promise<void> {
+    for (const plane of this.planes.values()) await plane.cleanup();
+  }
+
+  /** iptables-save of a node's filter table with this backend. */
+  async save(node: string): Promise<string> {
+    const r = await this.lab.nodeRunner(node).run([toolsFor(this.backend).save, '-t', 'filter']);
+    if (r.code !== 0) throw new Error(`save on ${node}: ${r.stderr}`);
+    return r.stdout;
+  }
+}
+
+/** The lines of an iptables-save that are not the agent's (foreign chains and rules), comments dropped. */
+export function foreignLines(save: string): string[] {
+  return save
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .filter((l) => !/STN-|softtenant/.test(l))
+    .map((l) => l.replace(/\[\d+:\d+\]/, ''));
+}

@@ -1,0 +1,74 @@
+// Small builders for Namespaces, Pods and NetworkPolicies in unit tests, so that each test shows
+// only what matters to the case it states.
+import type {
+  ContainerPort,
+  Namespace,
+  NetworkPolicy,
+  NetworkPolicySpec,
+  Pod,
+  Protocol,
+} from '../../operator/api/networkpolicy.js';
+import { ModelEvaluator, type Connection } from '../../operator/netpol/evaluate.js';
+import { buildNodeModel } from '../../operator/netpol/model.js';
+import type { NodeModel } from '../../operator/netpol/types.js';
+
+export const NODE = 'node-a';
+
+export function ns(name: string, labels: Record<string, string> = {}): Namespace {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } };
+}
+
+export interface PodOptions {
+  ip?: string;
+  node?: string;
+  labels?: Record<string, string>;
+  ports?: ContainerPort[];
+  phase?: string;
+  hostNetwork?: boolean;
+}
+
+export function pod(namespace: string, name: string, o: PodOptions = {}): Pod {
+  const p: Pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, labels: o.labels ?? {} },
+    spec: { nodeName: o.node ?? NODE, containers: [{ name: 'c', ...(o.ports ? { ports: o.ports } : {}) }] },
+    status: { phase: o.phase ?? 'Running', ...(o.ip ? { podIP: o.ip } : {}) },
+  };
+  if (o.hostNetwork) p.spec.hostNetwork = true;
+  return p;
+}
+
+export function policy(namespace: string, name: string, spec: Partial<NetworkPolicySpec>): NetworkPolicy {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name, namespace, uid: `uid-${namespace}-${name}`, generation: 1 },
+    spec: { podSelector: {}, ...spec },
+  };
+}
+
+export interface Cluster {
+  namespaces?: Namespace[];
+  pods?: Pod[];
+  policies?: NetworkPolicy[];
+  node?: string;
+}
+
+export function model(c: Cluster): NodeModel {
+  return buildNodeModel({
+    node: c.node ?? NODE,
+    namespaces: c.namespaces ?? [],
+    pods: c.pods ?? [],
+    policies: c.policies ?? [],
+  });
+}
+
+/** A predicate over connections for one cluster: allowed('1.1.1.1', '2.2.2.2', 'TCP', 80). */
+export function allowedIn(
+  c: Cluster,
+): (src: string, dst: string, protocol?: Protocol, port?: number) => boolean {
+  const ev = new ModelEvaluator(model(c));
+  return (src, dst, protocol = 'TCP', port = 80) =>
+    ev.allows({ src, dst, protocol, port } satisfies Connection);
+}

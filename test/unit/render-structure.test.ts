@@ -1,0 +1,145 @@
+// Properties of the rendered ruleset that hold for every cluster: ownership (prefixes, lengths,
+// comments on hooks), where the hook is, conntrack handling (semantics case 6), node traffic
+// (case 18), no ACCEPT, determinism, and chains only for policies that select a local pod.
+import { expect } from 'chai';
+import {
+  ALLOW_MARK,
+  HOOK_COMMENT_PREFIX,
+  MAX_CHAIN_NAME,
+  MAX_RENDERED_IPSET_NAME,
+  TOP_CHAIN,
+  policyChainName,
+} from '../../operator/dataplane/names.js';
+import { renderRuleset } from '../../operator/dataplane/render.js';
+import { renderIpsetRestore, renderIptablesRestore } from '../../operator/dataplane/render-text.js';
+import { model, pod, policy } from './netpol-fixtures.js';
+import { randomCluster, seeded } from './render-random-cluster.js';
+import { RulesetSimulator } from './render-sim.js';
+
+const pods = [
+  pod('a', 'db', { ip: '10.0.1.2', labels: { app: 'db' } }),
+  pod('a', 'web', { ip: '10.0.1.3', labels: { app: 'web' } }),
+  pod('a', 'remote', { ip: '10.0.2.2', labels: { app: 'db' }, node: 'node-b' }),
+];
+const closedDb = policy('a', 'db-closed', {
+  podSelector: { matchLabels: { app: 'db' } },
+  policyTypes: ['Ingress', 'Egress'],
+});
+
+describe('render: structure', () => {
+  it('hooks only FORWARD, once, identified by its comment (node traffic via INPUT/OUTPUT is untouched)', () => {
+    const rs = renderRuleset(model({ pods, policies: [closedDb] }));
+    expect(rs.hooks).to.have.length(1);
+    expect(rs.hooks[0]?.builtin).to.equal('FORWARD');
+    expect(rs.hooks[0]?.rule).to.match(
+      new RegExp(`^-m comment --comment "${HOOK_COMMENT_PREFIX} [^"]+" -j ${TOP_CHAIN}$`),
+    );
+  });
+
+  it('6. replies pass first; INVALID packets of isolated pods are dropped, other pods untouched', () => {
+    const rs = renderRuleset(model({ pods, policies: [closedDb] }));
+    expect(rs.chains[0]?.name).to.equal(TOP_CHAIN);
+    expect(rs.chains[0]?.rules[0]).to.equal('-m conntrack --ctstate RELATED,ESTABLISHED -j RETURN');
+    const sim = new RulesetSimulator(rs);
+    expect(sim.forward({ src: '10.0.1.3', dst: '10.0.1.2', protocol: 'TCP', port: 5432 }).verdict).to.equal(
+      'REJECT',
+    );
+    expect(
+      sim.forward({ src: '10.0.1.3', dst: '10.0.1.2', protocol: 'TCP', port: 5432, state: 'ESTABLISHED' })
+        .verdict,
+    ).to.equal('ACCEPT');
+    expect(
+      sim.forward({ src: '10.0.1.2', dst: '10.0.1.3', protocol: 'UDP', port: 1, state: 'RELATED' }).verdict,
+    ).to.equal('ACCEPT');
+    expect(
+      sim.forward({ src: '10.0.1.3', dst: '10.0.1.2', protocol: 'TCP', port: 1, state: 'INVALID' }).verdict,
+    ).to.equal('DROP');
+    expect(
+      sim.forward({ src: '10.0.9.9', dst: '10.0.1.3', protocol: 'TCP', port: 1, state: 'INVALID' }).verdict,
+    ).to.equal('ACCEPT');
+  });
+
+  it('a mark bit set by someone else is not taken for an allow', () => {
+    const sim = new RulesetSimulator(renderRuleset(model({ pods, policies: [closedDb] })));
+    expect(
+      sim.forward({ src: '10.0.1.3', dst: '10.0.1.2', protocol: 'TCP', port: 1, mark: ALLOW_MARK }).verdict,
+    ).to.equal('REJECT');
+  });
+
+  it('never ACCEPTs: allowed traffic returns to FORWARD so other tools’ rules still apply', () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const rs = renderRuleset(model(randomCluster(seeded(seed))));
+      for (const c of rs.chains) for (const r of c.rules) expect(r).not.to.match(/-j ACCEPT\b/);
+    }
+  });
+
+  it('owns its names: STN- chains within 28 characters, stn- sets within 22', () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const rs = renderRuleset(model(randomCluster(seeded(seed))));
+      for (const c of rs.chains) {
+        expect(c.name).to.match(/^STN-/);
+        expect(c.name.length).to.be.at.most(MAX_CHAIN_NAME);
+      }
+      for (const s of rs.ipsets) {
+        expect(s.name).to.match(/^stn-/);
+        expect(s.name.length).to.be.at.most(MAX_RENDERED_IPSET_NAME);
+      }
+      // Every set a rule names exists and every set is used; every chain a rule jumps to exists.
+      const sets = new Set(rs.ipsets.map((s) => s.name));
+      const chains = new Set(rs.chains.map((c) => c.name));
+      const used = new Set<string>();
+      for (const c of rs.chains) {
+        for (const r of c.rules) {
+          for (const m of r.matchAll(/--match-set (\S+)/g)) {
+            expect(sets.has(m[1] as string), m[1]).to.equal(true);
+            used.add(m[1] as string);
+          }
+          for (const m of r.matchAll(/-[jg] (STN-\S+)/g))
+            expect(chains.has(m[1] as string), m[1]).to.equal(true);
+        }
+      }
+      expect([...sets].filter((s) => !used.has(s))).to.deep.equal([]);
+    }
+  });
+
+  it('has chains only for policies that select a pod of this node', () => {
+    const remoteOnly = policy('a', 'remote-only', {
+      podSelector: { matchLabels: { app: 'db' } },
+      ingress: [{}],
+    });
+    const rsA = renderRuleset(
+      model({ pods: pods.filter((p) => p.metadata.name !== 'db'), policies: [remoteOnly] }),
+    );
+    expect(rsA.chains.map((c) => c.name)).to.not.include(policyChainName('ingress', 'a/remote-only'));
+    const rsB = renderRuleset(model({ pods, policies: [remoteOnly], node: 'node-b' }));
+    expect(rsB.chains.map((c) => c.name)).to.include(policyChainName('ingress', 'a/remote-only'));
+  });
+
+  it('is deterministic: same cluster in any order gives byte-identical text', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const c = randomCluster(seeded(seed));
+      const a = renderRuleset(model(c));
+      const b = renderRuleset(
+        model({
+          namespaces: [...(c.namespaces ?? [])].reverse(),
+          pods: [...(c.pods ?? [])].reverse(),
+          policies: [...(c.policies ?? [])].reverse(),
+        }),
+      );
+      expect(renderIptablesRestore(b)).to.equal(renderIptablesRestore(a));
+      expect(renderIpsetRestore(b)).to.equal(renderIpsetRestore(a));
+    }
+  });
+
+  it('restore text: chains declared before rules, hook inserted, one COMMIT; hooks can be left out', () => {
+    const rs = renderRuleset(model({ pods, policies: [closedDb] }));
+    const lines = renderIptablesRestore(rs).trimEnd().split('\n');
+    expect(lines[0]).to.equal('*filter');
+    expect(lines.at(-1)).to.equal('COMMIT');
+    const firstRule = lines.findIndex((l) => l.startsWith('-A '));
+    expect(lines.slice(1, firstRule).every((l) => /^:STN-\S+ - \[0:0\]$/.test(l))).to.equal(true);
+    expect(lines.filter((l) => l.startsWith('-I FORWARD '))).to.have.length(1);
+    expect(renderIptablesRestore(rs, { hooks: false })).not.to.contain('-I FORWARD');
+    expect(renderIpsetRestore(rs).split('\n')[0]).to.match(/^create stn-\S+ hash:ip family inet /);
+  });
+});
