@@ -30,7 +30,7 @@ const backends: IptablesBackend[] = ['legacy', 'nft'];
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
+  return s[Math.floor(s.length / 2)];
 }
 
 function timeIt<T>(fn: () => T): [T, number] {
@@ -67,8 +67,7 @@ interface RenderFigures {
 
 /** The cluster plus one new local pod, labelled like an existing one: the one-pod change. */
 function withOneMorePod(c: SyntheticCluster, size: BenchSize): SyntheticCluster {
-  const twin =
-    c.pods.find((p) => p.spec.nodeName === c.node) ?? (c.pods[0] as SyntheticCluster['pods'][number]);
+  const twin = c.pods.find((p) => p.spec.nodeName === c.node) ?? c.pods[0];
   const extra = benchPod(
     size.pods + 10,
     twin.metadata.namespace as string,
@@ -226,9 +225,7 @@ function measureRss(): number | undefined {
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
-      .join('  ');
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 

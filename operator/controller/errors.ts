@@ -1,5 +1,6 @@
 // Errors a reconcile returns to the queue: the queue retries both with backoff; they differ in
 // how loudly they are reported.
+import { isConflict } from '../kube/errors.js';
 
 /** Some writes failed; the status and an Event already say which. */
 export class ReconcileError extends Error {
@@ -21,5 +22,19 @@ export class StaleReadError extends Error {
   ) {
     super(`reconciling SoftTenant ${tenant}: ${what} changed meanwhile; retrying with fresh reads`, options);
     this.name = 'StaleReadError';
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Runs a guarded write; a lost race (conflict, failed test op) becomes a StaleReadError. */
+export async function staleReadAware<T>(tenant: string, what: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (isConflict(err)) throw new StaleReadError(tenant, what, { cause: err });
+    throw err;
   }
 }

@@ -40,3 +40,9 @@ export class EventRecorder {
     for (const [key, sent] of this.lastSent) if (at - sent >= this.repeatWindowMs) this.lastSent.delete(key);
   }
 }
+
+/** Objects for an Event note, "a/b, c/d", shortened when long (notes are limited to 1 kB). */
+export function noteList(keys: readonly string[], limit = 10): string {
+  const shown = keys.slice(0, limit).join(', ');
+  return keys.length > limit ? `${shown} and ${keys.length - limit} more` : shown;
+}

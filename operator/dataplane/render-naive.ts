@@ -16,7 +16,7 @@ function hostMatch(flag: '-s' | '-d', address: string): string {
 
 function podRules(pod: LocalPodModel, policies: readonly PolicyModel[], direction: Direction): string[] {
   const flag = direction === 'ingress' ? '-s' : '-d';
-  const v4 = (a: string): boolean => ipFamily(a.split('/')[0] as string) === 4;
+  const v4 = (a: string): boolean => ipFamily(a.split('/')[0]) === 4;
   const out: string[] = [];
   for (const policy of policies) {
     for (const rule of direction === 'ingress' ? policy.ingress : policy.egress) {

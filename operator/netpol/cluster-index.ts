@@ -89,7 +89,7 @@ export class ClusterIndex {
     all.sort(
       (a, b) =>
         (a.ipv4 ?? Infinity) - (b.ipv4 ?? Infinity) ||
-        (a.ips[0] as string).localeCompare(b.ips[0] as string) ||
+        a.ips[0].localeCompare(b.ips[0]) ||
         (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
     );
     all.forEach((p, i) => {
@@ -164,7 +164,7 @@ export class ClusterIndex {
     let hit = this.peerPodSelections.get(cacheKey);
     if (!hit) {
       const parts = peers.map((p) => this.selectOnePeer(policyNamespace, p));
-      if (parts.length === 1) hit = parts[0] as readonly IndexedPod[];
+      if (parts.length === 1) hit = parts[0];
       else hit = [...new Set(parts.flat())].sort(byRank);
       this.peerPodSelections.set(cacheKey, hit);
     }
@@ -185,7 +185,7 @@ export class ClusterIndex {
   private selectOnePeer(policyNamespace: string, peer: SelectorPeer): readonly IndexedPod[] {
     if (!peer.namespaceSelector) return this.selectPods(policyNamespace, peer.podSelector);
     const namespaces = this.selectNamespaces(peer.namespaceSelector);
-    if (namespaces.length === 1) return this.selectPods(namespaces[0] as string, peer.podSelector);
+    if (namespaces.length === 1) return this.selectPods(namespaces[0], peer.podSelector);
     return namespaces.flatMap((ns) => this.selectPods(ns, peer.podSelector)).sort(byRank);
   }
 

@@ -63,7 +63,7 @@ function checkPod(o: KubeObject, what: string): Pod {
   }
   if (o.status !== undefined && !isMap(o.status))
     throw new SnapshotError(`${what}: status must be an object`);
-  const status = o.status as Record<string, unknown> | undefined;
+  const status = o.status;
   if (status?.podIP !== undefined && typeof status.podIP !== 'string')
     throw new SnapshotError(`${what}: status.podIP must be a string`);
   checkList(status?.podIPs, what, 'status.podIPs').forEach((p, i) => {

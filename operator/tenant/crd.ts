@@ -110,7 +110,7 @@ function spec(): Schema {
     allowFrom: tenantPeers('from'),
     allowTo: tenantPeers('to'),
     rules: arr(
-      'Free-form NetworkPolicies of the tenant. Each is generated verbatim into the listed tenant namespaces (default: all of them), named stn-<tenant>-rule-<name>. They add to the isolation policies (NetworkPolicies are additive).',
+      'Free-form NetworkPolicies of the tenant. Each spec is generated verbatim into the listed tenant namespaces (default: all of them) as stn-<tenant>-rule-<name>, with the defaults the NetworkPolicy API would add written out (policyTypes; protocol TCP). They add to the isolation policies: NetworkPolicies are additive, so a rule can only allow more.',
       obj(
         'One NetworkPolicy to generate.',
         {

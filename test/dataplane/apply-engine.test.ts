@@ -17,6 +17,7 @@ interface Shape {
   nets?: string[];
   podRules?: string[];
   withPod?: boolean;
+  topExtra?: string[];
 }
 
 function ruleset(shape: Shape = {}): Ruleset {
@@ -32,6 +33,7 @@ function ruleset(shape: Shape = {}): Ruleset {
         rules: [
           '-m conntrack --ctstate RELATED,ESTABLISHED -j RETURN',
           ...(withPod ? ['-d 10.9.0.0/24 -j STN-T-POD'] : ['-m set --match-set stn-t-peers dst -j REJECT']),
+          ...(shape.topExtra ?? []),
         ],
       },
       ...(withPod
@@ -206,11 +208,13 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
       const applier = new RulesetApplier(runner, toolsFor(backend));
       await applier.apply(ruleset());
       const ipt = `iptables-${backend}`;
-      // Someone deleted an agent chain; the next incremental apply rewrites a chain that jumps to it.
+      // Someone deleted an agent chain; the next incremental apply rewrites a chain that jumps
+      // to it, which the restore refuses; the applier then reads the real state and rebuilds.
       await sh(runner, `${ipt} -F STN-T-TOP && ${ipt} -F STN-T-POD && ${ipt} -X STN-T-POD`);
-      const r = await applier.apply(ruleset({ members: ['10.9.1.1'] }));
+      const r = await applier.apply(ruleset({ topExtra: ['-s 10.9.0.0/24 -j STN-T-POD'] }));
       expect(r).to.include({ mode: 'resync', recovered: true });
       expect(r.chainsCreated).to.deep.equal(['STN-T-POD']);
+      expect(r.chainsRewritten).to.deep.equal(['STN-T-TOP']);
       expect(chainLines(await save(runner, backend), 'STN-T-POD')).to.have.length(3);
     });
 
@@ -252,7 +256,8 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
       const other: IptablesBackend = backend === 'nft' ? 'legacy' : 'nft';
       await sh(runner, `iptables-${other} -A FORWARD -s 192.0.2.77 -j DROP`);
       const otherForeign = foreignLines(await save(runner, other));
-      await new RulesetApplier(runner, toolsFor(other)).apply(ruleset({ withPod: false }));
+      // (Same names: ipsets are one per namespace, whichever iptables uses them.)
+      await new RulesetApplier(runner, toolsFor(other)).apply(ruleset());
       const r = await cleanupAgentState(runner);
       expect(r.backends.sort()).to.deep.equal(['legacy', 'nft']);
       expect(r.setsRemoved).to.equal(2);

@@ -26,7 +26,7 @@ export function seeded(seed: number): Random {
 }
 
 export function pick<T>(r: Random, items: readonly T[]): T {
-  return items[Math.floor(r() * items.length)] as T;
+  return items[Math.floor(r() * items.length)];
 }
 
 function labelsFrom(r: Random, vocab: Record<string, readonly string[]>): Record<string, string> {
@@ -40,7 +40,7 @@ const nsVocab = { team: ['x', 'y'], env: ['prod', 'dev'] } as const;
 
 function selector(r: Random, vocab: Record<string, readonly string[]>): LabelSelector {
   const k = pick(r, Object.keys(vocab));
-  const values = vocab[k] as readonly string[];
+  const values = vocab[k];
   switch (Math.floor(r() * 6)) {
     case 0:
       return {};

@@ -47,7 +47,7 @@ function tokenize(rule: string): string[] {
   const out: string[] = [];
   const re = /"([^"]*)"|(\S+)/g;
   let m: RegExpExecArray | null;
-  while ((m = re.exec(rule))) out.push(m[1] ?? (m[2] as string));
+  while ((m = re.exec(rule))) out.push(m[1] ?? m[2]);
   return out;
 }
 
@@ -64,7 +64,7 @@ class SetTable {
     for (const s of ruleset.ipsets) {
       // Like `ipset restore`, refuse a set twice or an element twice (with or without nomatch).
       if (this.hashIP.has(s.name) || this.hashNet.has(s.name)) throw new Error(`set ${s.name} defined twice`);
-      const elements = s.entries.map((e) => e.split(' ')[0] as string);
+      const elements = s.entries.map((e) => e.split(' ')[0]);
       const dup = elements.find((e, i) => elements.indexOf(e) !== i);
       if (dup !== undefined) throw new Error(`set ${s.name}: element ${dup} added twice`);
       if (s.type === 'hash:ip') this.hashIP.set(s.name, new Set(s.entries));
@@ -73,7 +73,7 @@ class SetTable {
           s.name,
           s.entries.map((e) => {
             const [addr, flag] = e.split(' ');
-            const text = (addr as string).includes('/') ? (addr as string) : `${addr}/32`;
+            const text = addr.includes('/') ? addr : `${addr}/32`;
             const cidr = parseCidr(text);
             if (cidr.prefix === 0) throw new Error(`set ${s.name}: hash:net cannot hold ${text}`);
             return { cidr, nomatch: flag === 'nomatch' };
@@ -114,7 +114,7 @@ function parseRule(text: string, sets: SetTable): SimRule {
     switch (tok) {
       case '-s':
       case '-d': {
-        const cidr = parseCidr(next().includes('/') ? (t[i] as string) : `${t[i]}/32`);
+        const cidr = parseCidr(next().includes('/') ? t[i] : `${t[i]}/32`);
         const field = tok === '-s' ? 'src' : 'dst';
         matches.push((p) => {
           const n = parseIPv4(p[field]);

@@ -91,11 +91,10 @@ describe('render: structure', () => {
       for (const c of rs.chains) {
         for (const r of c.rules) {
           for (const m of r.matchAll(/--match-set (\S+)/g)) {
-            expect(sets.has(m[1] as string), m[1]).to.equal(true);
-            used.add(m[1] as string);
+            expect(sets.has(m[1]), m[1]).to.equal(true);
+            used.add(m[1]);
           }
-          for (const m of r.matchAll(/-[jg] (STN-\S+)/g))
-            expect(chains.has(m[1] as string), m[1]).to.equal(true);
+          for (const m of r.matchAll(/-[jg] (STN-\S+)/g)) expect(chains.has(m[1]), m[1]).to.equal(true);
         }
       }
       expect([...sets].filter((s) => !used.has(s))).to.deep.equal([]);

@@ -1,0 +1,131 @@
+// Carries out a live tenant's plan: namespace labels, then policy applies, then prunes. Every
+// write is attempted (one failure does not hold back the rest); failures are collected for the
+// status, lost races are kept apart so the reconcile can retry quietly. Each kind of change is
+// reported in one Event per reconcile.
+import type { NetworkPolicy } from '../api/networkpolicy.js';
+import { TENANT_LABEL, type SoftTenant } from '../api/softtenant.js';
+import { isConflict } from '../kube/errors.js';
+import type { Logger } from '../util/logger.js';
+import type { TenantClient } from './client.js';
+import { errorMessage } from './errors.js';
+import { policyKey } from './ownership.js';
+import { tenantLabel, type LabelMove, type TenantPlan } from './plan.js';
+import { noteList, type EventRecorder } from './recorder.js';
+
+export interface ExecutionOutcome {
+  /** One message per failed write, naming the object and the API server's reason. */
+  failures: string[];
+  /** Applies that failed (their policies are not in place). */
+  failedApplies: number;
+  /** The first write that lost a race with another writer, if any. */
+  staleRead?: unknown;
+}
+
+export class PlanExecution {
+  private readonly outcome: ExecutionOutcome = { failures: [], failedApplies: 0 };
+
+  constructor(
+    private readonly client: TenantClient,
+    private readonly recorder: EventRecorder,
+    private readonly tenant: SoftTenant,
+    private readonly log: Logger,
+  ) {}
+
+  async run(plan: TenantPlan): Promise<ExecutionOutcome> {
+    await this.moveLabels(plan.labels);
+    await this.applyPolicies(plan);
+    await this.prunePolicies(plan.prune);
+    return this.outcome;
+  }
+
+  private async attempt(what: string, write: () => Promise<void>): Promise<boolean> {
+    try {
+      await write();
+      return true;
+    } catch (err) {
+      if (isConflict(err)) this.outcome.staleRead ??= err;
+      else this.outcome.failures.push(errorMessage(err));
+      this.log.warn('write failed', { what, error: errorMessage(err) });
+      return false;
+    }
+  }
+
+  private async moveLabels(moves: readonly LabelMove[]): Promise<void> {
+    const name = this.tenant.metadata.name;
+    for (const move of moves) {
+      const ns = move.namespace.metadata.name;
+      const from = tenantLabel(move.namespace) ?? null;
+      const ok = await this.attempt(`label namespace ${ns}`, () =>
+        this.client.setNamespaceTenantLabel(move.namespace, move.tenant),
+      );
+      if (!ok) continue;
+      this.log.info('namespace label changed', { namespace: ns, from, to: move.tenant });
+      const note =
+        move.tenant === name
+          ? `namespace ${ns} joined the tenant (label ${TENANT_LABEL}=${name})`
+          : move.tenant === null
+            ? `namespace ${ns} left the tenant (label ${TENANT_LABEL} removed)`
+            : `namespace ${ns} left the tenant for tenant ${move.tenant}`;
+      await this.recorder.record({
+        tenant: this.tenant,
+        type: 'Normal',
+        reason: move.tenant === name ? 'NamespaceJoined' : 'NamespaceLeft',
+        action: 'Label',
+        note,
+      });
+    }
+  }
+
+  private async applyPolicies(plan: TenantPlan): Promise<void> {
+    const created: string[] = [];
+    const restored: string[] = [];
+    for (const { policy, existing, differences } of plan.apply) {
+      const key = policyKey(policy);
+      if (!(await this.attempt(`apply NetworkPolicy ${key}`, () => this.client.applyPolicy(policy)))) {
+        this.outcome.failedApplies += 1;
+        continue;
+      }
+      this.log.info(existing ? 'policy updated' : 'policy created', { policy: key, differences });
+      if (existing) restored.push(`${key} (${differences.join(', ')})`);
+      else created.push(key);
+    }
+    if (created.length > 0) {
+      await this.recorder.record({
+        tenant: this.tenant,
+        type: 'Normal',
+        reason: 'PolicyCreated',
+        action: 'Apply',
+        note: `created NetworkPolicy ${noteList(created)}`,
+      });
+    }
+    if (restored.length > 0) {
+      await this.recorder.record({
+        tenant: this.tenant,
+        type: 'Normal',
+        reason: 'PolicyUpdated',
+        action: 'Apply',
+        note: `brought NetworkPolicy ${noteList(restored)} to the generated state`,
+      });
+    }
+  }
+
+  private async prunePolicies(prune: readonly NetworkPolicy[]): Promise<void> {
+    const deleted: string[] = [];
+    for (const policy of prune) {
+      const key = policyKey(policy);
+      if (await this.attempt(`delete NetworkPolicy ${key}`, () => this.client.deletePolicy(policy))) {
+        this.log.info('policy deleted', { policy: key });
+        deleted.push(key);
+      }
+    }
+    if (deleted.length > 0) {
+      await this.recorder.record({
+        tenant: this.tenant,
+        type: 'Normal',
+        reason: 'PolicyDeleted',
+        action: 'Delete',
+        note: `deleted NetworkPolicy ${noteList(deleted)} (no longer generated by the tenant's spec)`,
+      });
+    }
+  }
+}

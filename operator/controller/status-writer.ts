@@ -1,0 +1,105 @@
+// Writes SoftTenant status only when an owned field would change, and turns status changes
+// that people should hear about (a new Stalled reason, a failure) into Warning Events.
+import { ConditionType, findCondition, type Condition } from '../api/conditions.js';
+import type { SoftTenant } from '../api/softtenant.js';
+import type { TenantExpansion } from '../tenant/types.js';
+import type { Logger } from '../util/logger.js';
+import type { TenantClient } from './client.js';
+import { errorMessage, staleReadAware } from './errors.js';
+import type { EventRecorder } from './recorder.js';
+import { droppedFields, finalStatus, ownedStatusEqual, type OwnedStatus } from './status.js';
+
+/** metav1.Time: RFC 3339, whole seconds, UTC. */
+export function rfc3339(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export class StatusWriter {
+  /** Status fields the CRD schema turned out to drop; comparing them would mean a write forever. */
+  private readonly dropped = new Set<string>();
+
+  constructor(
+    private readonly client: Pick<TenantClient, 'patchStatus'>,
+    private readonly recorder: EventRecorder,
+    private readonly now: () => Date,
+  ) {}
+
+  stamp(): string {
+    return rfc3339(this.now());
+  }
+
+  /** Writes `next` when it differs from what is stored; returns the tenant as it is afterwards. */
+  async write(tenant: SoftTenant, next: OwnedStatus, log: Logger): Promise<SoftTenant> {
+    if (ownedStatusEqual(tenant.status, next, this.dropped)) return tenant;
+    const updated = await staleReadAware(tenant.metadata.name, 'the SoftTenant status', () =>
+      this.client.patchStatus(tenant, next),
+    );
+    for (const field of droppedFields(next, updated.status)) {
+      if (this.dropped.has(field)) continue;
+      this.dropped.add(field);
+      log.warn('the SoftTenant CRD drops a status field the operator writes; ignoring it from now on', {
+        field: `status.${field}`,
+      });
+    }
+    const ready = findCondition(next.conditions, ConditionType.Ready);
+    log.info('status updated', { ready: ready?.status, reason: ready?.reason });
+    return updated;
+  }
+
+  /**
+   * A failure before any plan could be made (the expansion itself failed): Ready=False with the
+   * reason, what was known before kept. Best effort: the error goes back to the queue anyway.
+   */
+  async reportFailure(tenant: SoftTenant, failures: string[], log: Logger): Promise<void> {
+    const expansion: TenantExpansion = {
+      tenant: tenant.metadata.name,
+      namespaces: tenant.status?.namespaces ?? [],
+      policies: [],
+      conflicts: [],
+      problems: [],
+    };
+    const outcome = {
+      generation: tenant.metadata.generation,
+      expansion,
+      policiesInPlace: tenant.status?.policies ?? 0,
+      failures,
+    };
+    try {
+      await this.write(tenant, finalStatus(tenant.status, outcome, this.stamp()), log);
+    } catch (err) {
+      log.warn('could not write the failure into the status', { error: errorMessage(err) });
+    }
+    await this.reportFailures(tenant, failures);
+  }
+
+  async reportFailures(tenant: SoftTenant, failures: readonly string[]): Promise<void> {
+    for (const note of failures) {
+      await this.recorder.record({
+        tenant,
+        type: 'Warning',
+        reason: 'ApplyFailed',
+        action: 'Reconcile',
+        note,
+      });
+    }
+  }
+
+  /** A Warning Event when the tenant becomes Stalled, or stays Stalled for another reason. */
+  async reportStalled(
+    tenant: SoftTenant,
+    before: readonly Condition[] | undefined,
+    next: OwnedStatus,
+  ): Promise<void> {
+    const was = findCondition(before, ConditionType.Stalled);
+    const now = findCondition(next.conditions, ConditionType.Stalled);
+    if (!now || now.status !== 'True') return;
+    if (was?.status === 'True' && was.reason === now.reason && was.message === now.message) return;
+    await this.recorder.record({
+      tenant,
+      type: 'Warning',
+      reason: now.reason,
+      action: 'Reconcile',
+      note: now.message,
+    });
+  }
+}
