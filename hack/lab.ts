@@ -44,13 +44,17 @@ async function applyAll(lab: Lab, snap: SnapshotObjects, backend: string | undef
   for (const node of lab.plan.nodes) {
     const rendered = renderNode(snap, node.name);
     const dp = await NodeDataplane.open(lab.nodeRunner(node.name), backend);
-    const r = await dp.applyDetailed(rendered.ruleset, { full: true, judge: flowJudgeFromModel(rendered.model) });
+    const r = await dp.applyDetailed(rendered.ruleset, {
+      full: true,
+      judge: flowJudgeFromModel(rendered.model),
+    });
     process.stdout.write(
       `applied on ${node.name} (${dp.backend}): ${rendered.summary.chains} chains, ${rendered.summary.rules} rules, ` +
         `${rendered.summary.ipsetEntries} set entries; ${r.apply.chainsCreated.length + r.apply.chainsRewritten.length} chains written, ` +
         `${r.conntrack?.deleted ?? 0} flows cut, ${r.apply.durationMs} ms\n`,
     );
-    for (const p of rendered.problems) process.stdout.write(`  problem: ${p.namespace}/${p.name}: ${p.message}\n`);
+    for (const p of rendered.problems)
+      process.stdout.write(`  problem: ${p.namespace}/${p.name}: ${p.message}\n`);
   }
 }
 
@@ -89,9 +93,13 @@ async function main(argv: string[]): Promise<number> {
         await lab.down();
         throw e;
       }
-      process.stdout.write(`lab ${lab.id} is up: ${lab.plan.nodes.length} nodes, ${lab.plan.hosts.length} hosts\n`);
+      process.stdout.write(
+        `lab ${lab.id} is up: ${lab.plan.nodes.length} nodes, ${lab.plan.hosts.length} hosts\n`,
+      );
       for (const h of lab.plan.hosts) {
-        process.stdout.write(`  ${h.name.padEnd(32)} ${h.ip.padEnd(15)} ${h.netns}  tcp ${h.tcp.join(',') || '-'}  udp ${h.udp.join(',') || '-'}\n`);
+        process.stdout.write(
+          `  ${h.name.padEnd(32)} ${h.ip.padEnd(15)} ${h.netns}  tcp ${h.tcp.join(',') || '-'}  udp ${h.udp.join(',') || '-'}\n`,
+        );
       }
       process.stdout.write(`${lab.id}\n`);
       return 0;
@@ -126,7 +134,9 @@ async function main(argv: string[]): Promise<number> {
       else {
         process.stdout.write(formatMatrix(results));
         const allowed = results.filter((r) => r.allowed).length;
-        process.stdout.write(`\n${results.length} cells, ${allowed} allowed, ${results.length - allowed} denied, ${Date.now() - started} ms\n`);
+        process.stdout.write(
+          `\n${results.length} cells, ${allowed} allowed, ${results.length - allowed} denied, ${Date.now() - started} ms\n`,
+        );
       }
       return 0;
     }
@@ -140,7 +150,12 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'list': {
       const ids = new Set((await listLabNetns()).map((n) => n.split('-').slice(0, 3).join('-')));
-      process.stdout.write([...ids].sort().map((id) => `${id}\n`).join(''));
+      process.stdout.write(
+        [...ids]
+          .sort()
+          .map((id) => `${id}\n`)
+          .join(''),
+      );
       return 0;
     }
     default:

@@ -25,7 +25,11 @@ async function mustRun(argv: string[], what: string, input?: string): Promise<st
 }
 
 /** Runs fn over items, at most `limit` at a time. */
-export async function inParallel<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function inParallel<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -40,9 +44,17 @@ export async function inParallel<T, R>(items: readonly T[], limit: number, fn: (
 
 async function runStep(step: LabStep): Promise<void> {
   if (step.sysctl.length > 0) {
-    await mustRun(['ip', 'netns', 'exec', step.netns, 'sysctl', '-q', ...step.sysctl.flatMap((s) => ['-w', s])], `sysctl in ${step.netns}`);
+    await mustRun(
+      ['ip', 'netns', 'exec', step.netns, 'sysctl', '-q', ...step.sysctl.flatMap((s) => ['-w', s])],
+      `sysctl in ${step.netns}`,
+    );
   }
-  if (step.ip.length > 0) await mustRun(['ip', '-n', step.netns, '-batch', '-'], `links in ${step.netns}`, `${step.ip.join('\n')}\n`);
+  if (step.ip.length > 0)
+    await mustRun(
+      ['ip', '-n', step.netns, '-batch', '-'],
+      `links in ${step.netns}`,
+      `${step.ip.join('\n')}\n`,
+    );
 }
 
 async function startHost(h: LabHostPlan, parentPid: number | undefined): Promise<void> {
@@ -52,7 +64,8 @@ async function startHost(h: LabHostPlan, parentPid: number | undefined): Promise
     tcp: h.tcp,
     udp: h.udp,
     udpAddress: h.ip,
-    ...(parentPid ? { parentPid } : {}) };
+    ...(parentPid ? { parentPid } : {}),
+  };
   writeFileSync(h.config, JSON.stringify(config));
   const log = openSync(h.log, 'a');
   try {
@@ -71,7 +84,8 @@ async function startHost(h: LabHostPlan, parentPid: number | undefined): Promise
       await hostRequest(h.socket, { op: 'ping' }, 1000);
       return;
     } catch (e) {
-      if (Date.now() > deadline) throw new Error(`lab host ${h.name} (${h.netns}) did not come up; see ${h.log}`, { cause: e });
+      if (Date.now() > deadline)
+        throw new Error(`lab host ${h.name} (${h.netns}) did not come up; see ${h.log}`, { cause: e });
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -87,7 +101,11 @@ export async function buildLab(plan: LabPlan, options: BuildOptions = {}): Promi
   try {
     mkdirSync(plan.stateDir, { recursive: true });
     writeFileSync(`${plan.stateDir}/lab.json`, JSON.stringify(plan, null, 2));
-    await mustRun(['ip', '-batch', '-'], 'create network namespaces', `${plan.netns.map((n) => `netns add ${n}`).join('\n')}\n`);
+    await mustRun(
+      ['ip', '-batch', '-'],
+      'create network namespaces',
+      `${plan.netns.map((n) => `netns add ${n}`).join('\n')}\n`,
+    );
     for (const phase of plan.phases) await inParallel(phase, 8, runStep);
     await inParallel(plan.hosts, 6, (h) => startHost(h, options.parentPid));
   } catch (e) {
@@ -116,10 +134,9 @@ function pidAlive(pid: number): boolean {
 /** Ends the processes living in a lab netns: by their ids, TERM first, KILL what stays. */
 async function endProcessesIn(netns: string[]): Promise<void> {
   const pids = new Set<number>();
-  for (const n of netns) {
-    const r = await spawnCollect(['ip', 'netns', 'pids', n]);
+  const listed = await inParallel(netns, 8, (n) => spawnCollect(['ip', 'netns', 'pids', n]));
+  for (const r of listed)
     for (const p of r.stdout.split('\n')) if (/^\d+$/.test(p.trim())) pids.add(Number(p.trim()));
-  }
   for (const p of pids) {
     try {
       process.kill(p, 'SIGTERM');
@@ -145,9 +162,12 @@ export async function teardownLab(id: string): Promise<void> {
   await endProcessesIn(mine);
   if (mine.length > 0) {
     // -force: keep going past one failure so the rest is still removed, then report.
-    const r = await spawnCollect(['ip', '-force', '-batch', '-'], { input: `${mine.map((n) => `netns del ${n}`).join('\n')}\n` });
+    const r = await spawnCollect(['ip', '-force', '-batch', '-'], {
+      input: `${mine.map((n) => `netns del ${n}`).join('\n')}\n`,
+    });
     const left = (await listLabNetns()).filter((n) => n.startsWith(`${id}-`));
-    if (left.length > 0) throw new Error(`lab ${id}: could not delete ${left.join(', ')}: ${r.stderr.trim()}`);
+    if (left.length > 0)
+      throw new Error(`lab ${id}: could not delete ${left.join(', ')}: ${r.stderr.trim()}`);
   }
   rmSync(`${labStateRoot}/${id}`, { recursive: true, force: true });
 }
@@ -162,7 +182,8 @@ function labIdOf(netns: string): string {
  */
 export async function cleanupStaleLabs(options: { all?: boolean } = {}): Promise<string[]> {
   const ids = new Set((await listLabNetns()).map(labIdOf));
-  if (existsSync(labStateRoot)) for (const d of readdirSync(labStateRoot)) if (d.startsWith(labNetnsPrefix)) ids.add(d);
+  if (existsSync(labStateRoot))
+    for (const d of readdirSync(labStateRoot)) if (d.startsWith(labNetnsPrefix)) ids.add(d);
   const stale = [...ids].filter((id) => {
     if (options.all) return true;
     const owner = id.split('-')[1] ?? '';

@@ -24,7 +24,8 @@ export function hostRequest(socket: string, req: HostRequest, timeoutMs: number)
       if (!line) return reject(new Error(`lab host ${socket}: closed without a reply to ${req.op}`));
       try {
         const reply = JSON.parse(line) as HostReply;
-        if (!reply.ok) return reject(new Error(`lab host ${socket}: ${req.op} failed: ${reply.error ?? 'unknown'}`));
+        if (!reply.ok)
+          return reject(new Error(`lab host ${socket}: ${req.op} failed: ${reply.error ?? 'unknown'}`));
         resolve(reply);
       } catch (e) {
         reject(new Error(`lab host ${socket}: bad reply: ${line.slice(0, 200)}`, { cause: e }));

@@ -177,7 +177,11 @@ function probeOne(t: ProbeTarget, timeoutMs: number): Promise<ProbeOutcome> {
 }
 
 /** Probes every target, at most `concurrency` at a time, keeping the order of the input. */
-async function probeAll(targets: ProbeTarget[], timeoutMs: number, concurrency: number): Promise<ProbeOutcome[]> {
+async function probeAll(
+  targets: ProbeTarget[],
+  timeoutMs: number,
+  concurrency: number,
+): Promise<ProbeOutcome[]> {
   const out: ProbeOutcome[] = new Array<ProbeOutcome>(targets.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -207,7 +211,11 @@ async function flowExchange(flow: Flow, timeoutMs: number): Promise<ProbeOutcome
   return reply;
 }
 
-async function openFlow(id: string, t: ProbeTarget, timeoutMs: number): Promise<ProbeOutcome & { localPort?: number }> {
+async function openFlow(
+  id: string,
+  t: ProbeTarget,
+  timeoutMs: number,
+): Promise<ProbeOutcome & { localPort?: number }> {
   closeFlow(id);
   let flow: Flow;
   if (t.protocol === 'TCP') {

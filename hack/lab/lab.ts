@@ -72,7 +72,13 @@ export class Lab {
   }
 
   /** Opens a long-lived TCP connection or UDP flow and does a first exchange on it. */
-  async openFlow(from: string, to: string, port: number, protocol: LabProtocol, timeoutMs = 1000): Promise<LabFlow> {
+  async openFlow(
+    from: string,
+    to: string,
+    port: number,
+    protocol: LabProtocol,
+    timeoutMs = 1000,
+  ): Promise<LabFlow> {
     const src = hostByName(this.plan, from);
     const dst = hostByName(this.plan, to);
     const id = `f${++flowCounter}`;
@@ -83,7 +89,9 @@ export class Lab {
     );
     const first = reply.results?.[0];
     if (first?.outcome !== 'ok' || first.localPort === undefined) {
-      throw new Error(`flow ${from} -> ${to}:${port}/${protocol} did not open: ${first?.outcome ?? 'no reply'}`);
+      throw new Error(
+        `flow ${from} -> ${to}:${port}/${protocol} did not open: ${first?.outcome ?? 'no reply'}`,
+      );
     }
     return {
       id,
@@ -93,7 +101,11 @@ export class Lab {
       protocol,
       localPort: first.localPort,
       check: async (checkTimeoutMs = 500): Promise<ProbeOutcome> => {
-        const r = await hostRequest(src.socket, { op: 'flow-check', flow: id, timeoutMs: checkTimeoutMs }, checkTimeoutMs + 5000);
+        const r = await hostRequest(
+          src.socket,
+          { op: 'flow-check', flow: id, timeoutMs: checkTimeoutMs },
+          checkTimeoutMs + 5000,
+        );
         return r.results?.[0] ?? { outcome: 'error', ms: 0 };
       },
       close: async (): Promise<void> => {

@@ -27,9 +27,7 @@ export interface DataplaneApplyReport {
 }
 
 function changed(r: ApplyResult): boolean {
-  return (
-    r.iptablesLines > 0 || r.ipsetLines > 0 || r.setsDeleted.length > 0 || r.mode === 'resync'
-  );
+  return r.iptablesLines > 0 || r.ipsetLines > 0 || r.setsDeleted.length > 0 || r.mode === 'resync';
 }
 
 export class NodeDataplane {
@@ -67,7 +65,9 @@ export class NodeDataplane {
     if (conntrack.deleted > 0) {
       this.log.info('cut flows the new rules deny', {
         deleted: conntrack.deleted,
-        flows: conntrack.denied.slice(0, 20).map((f) => `${f.protocol} ${f.src}:${f.sport ?? ''} -> ${f.dst}:${f.dport ?? ''}`),
+        flows: conntrack.denied
+          .slice(0, 20)
+          .map((f) => `${f.protocol} ${f.src}:${f.sport ?? ''} -> ${f.dst}:${f.dport ?? ''}`),
       });
     }
     return { apply, conntrack };

@@ -97,7 +97,9 @@ export function parseIpsetSave(text: string): Map<string, ObservedSet> {
 }
 
 export async function observeTable(runner: Runner, tools: BackendTools): Promise<ObservedTable> {
-  return parseFilterTable(await runChecked(runner, [tools.save, '-t', 'filter'], `reading the filter table (${tools.backend})`));
+  return parseFilterTable(
+    await runChecked(runner, [tools.save, '-t', 'filter'], `reading the filter table (${tools.backend})`),
+  );
 }
 
 export async function observeSets(runner: Runner): Promise<Map<string, ObservedSet>> {

@@ -32,21 +32,27 @@ export class RulesetError extends Error {}
 export function validateRuleset(rs: Ruleset): void {
   const chains = new Set<string>();
   for (const c of rs.chains) {
-    if (!isAgentChain(c.name)) throw new RulesetError(`chain ${c.name}: not an agent chain (prefix ${agentChainPrefix})`);
-    if (c.name.length > maxChainName) throw new RulesetError(`chain ${c.name}: longer than ${maxChainName} characters`);
+    if (!isAgentChain(c.name))
+      throw new RulesetError(`chain ${c.name}: not an agent chain (prefix ${agentChainPrefix})`);
+    if (c.name.length > maxChainName)
+      throw new RulesetError(`chain ${c.name}: longer than ${maxChainName} characters`);
     if (chains.has(c.name)) throw new RulesetError(`chain ${c.name}: defined twice`);
     chains.add(c.name);
     for (const r of c.rules) {
       if (r.includes('\n')) throw new RulesetError(`chain ${c.name}: rule contains a newline`);
-      if (/^\s*-[AIDRNXFZP]\s/.test(r)) throw new RulesetError(`chain ${c.name}: rule "${r}" must be a body, without -A/-I`);
+      if (/^\s*-[AIDRNXFZP]\s/.test(r))
+        throw new RulesetError(`chain ${c.name}: rule "${r}" must be a body, without -A/-I`);
     }
   }
   const sets = new Set<string>();
   for (const s of rs.ipsets) {
     if (!isAgentSet(s.name) || s.name.startsWith(tempSetPrefix)) {
-      throw new RulesetError(`ipset ${s.name}: not an agent set name (prefix ${agentSetPrefix}, not ${tempSetPrefix})`);
+      throw new RulesetError(
+        `ipset ${s.name}: not an agent set name (prefix ${agentSetPrefix}, not ${tempSetPrefix})`,
+      );
     }
-    if (s.name.length > maxSetName) throw new RulesetError(`ipset ${s.name}: longer than ${maxSetName} characters`);
+    if (s.name.length > maxSetName)
+      throw new RulesetError(`ipset ${s.name}: longer than ${maxSetName} characters`);
     if (sets.has(s.name)) throw new RulesetError(`ipset ${s.name}: defined twice`);
     sets.add(s.name);
   }
@@ -55,16 +61,20 @@ export function validateRuleset(rs: Ruleset): void {
   for (const c of rs.chains) {
     for (const r of c.rules) {
       for (const m of r.matchAll(/(?:^|\s)-[jg]\s+(STN-\S+)/g)) {
-        if (!chains.has(m[1] as string)) throw new RulesetError(`chain ${c.name}: rule "${r}" jumps to undefined ${m[1]}`);
+        if (!chains.has(m[1] as string))
+          throw new RulesetError(`chain ${c.name}: rule "${r}" jumps to undefined ${m[1]}`);
       }
       for (const m of r.matchAll(/--match-set\s+(stn-\S+)/g)) {
-        if (!sets.has(m[1] as string)) throw new RulesetError(`chain ${c.name}: rule "${r}" uses undefined ipset ${m[1]}`);
+        if (!sets.has(m[1] as string))
+          throw new RulesetError(`chain ${c.name}: rule "${r}" uses undefined ipset ${m[1]}`);
       }
     }
   }
   for (const h of rs.hooks) {
     if (!isAgentHookRule(h.rule)) {
-      throw new RulesetError(`hook in ${h.builtin} "${h.rule}": must jump to an STN- chain or carry a "softtenant..." comment`);
+      throw new RulesetError(
+        `hook in ${h.builtin} "${h.rule}": must jump to an STN- chain or carry a "softtenant..." comment`,
+      );
     }
     const target = /(?:^|\s)-[jg]\s+(\S+)/.exec(h.rule)?.[1];
     if (target && isAgentChain(target) && !chains.has(target)) {

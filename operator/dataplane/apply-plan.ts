@@ -60,7 +60,10 @@ function pow2AtLeast(n: number): number {
 }
 
 export function setSizing(entries: number): { hashsize: number; maxelem: number } {
-  return { hashsize: Math.max(1024, pow2AtLeast(entries)), maxelem: Math.max(262144, pow2AtLeast(2 * entries)) };
+  return {
+    hashsize: Math.max(1024, pow2AtLeast(entries)),
+    maxelem: Math.max(262144, pow2AtLeast(2 * entries)),
+  };
 }
 
 /** Element key without the nomatch flag (ipset treats "x" and "x nomatch" as one element). */
@@ -109,7 +112,12 @@ function planSet(want: IpsetSpec, have: CurrentSet | undefined, out: string[], c
     if (have) out.push(`destroy ${want.name}`);
     out.push(createLine(want.name, want.type, entries.length));
     for (const e of addOrder(entries)) out.push(`add ${want.name} ${e}`);
-    changes.push({ name: want.name, how: have ? 'recreate' : 'create', added: entries.length, removed: have?.entries.size ?? 0 });
+    changes.push({
+      name: want.name,
+      how: have ? 'recreate' : 'create',
+      added: entries.length,
+      removed: have?.entries.size ?? 0,
+    });
     return;
   }
   const wantSet = new Set(entries);
@@ -145,7 +153,11 @@ function sameKeys(a: readonly string[], b: readonly string[]): boolean {
  * `keyOf` maps a desired rule to the key the current state uses for the same rule (identity
  * when the current state is the last applied ruleset; the saved spelling after a resync).
  */
-export function planApply(desired: Ruleset, current: CurrentState, keyOf: (rule: string) => string): ApplyPlan {
+export function planApply(
+  desired: Ruleset,
+  current: CurrentState,
+  keyOf: (rule: string) => string,
+): ApplyPlan {
   const plan: ApplyPlan = {
     ipset: [],
     iptables: [],
@@ -160,11 +172,14 @@ export function planApply(desired: Ruleset, current: CurrentState, keyOf: (rule:
 
   // ---- ipsets: leftovers of an interrupted swap first, then every wanted set.
   const wantedSets = new Set(desired.ipsets.map((s) => s.name));
-  for (const name of [...current.sets.keys()].sort()) if (name.startsWith(tempSetPrefix)) plan.ipset.push(`destroy ${name}`);
+  for (const name of [...current.sets.keys()].sort())
+    if (name.startsWith(tempSetPrefix)) plan.ipset.push(`destroy ${name}`);
   for (const s of [...desired.ipsets].sort((a, b) => a.name.localeCompare(b.name))) {
     planSet(s, current.sets.get(s.name), plan.ipset, plan.sets);
   }
-  plan.destroySets = [...current.sets.keys()].filter((n) => !wantedSets.has(n) && !n.startsWith(tempSetPrefix)).sort();
+  plan.destroySets = [...current.sets.keys()]
+    .filter((n) => !wantedSets.has(n) && !n.startsWith(tempSetPrefix))
+    .sort();
 
   // ---- chains
   const declare: string[] = [];

@@ -88,6 +88,7 @@ export function normalizeRule(rule: string): string {
     out.push(/\s/.test(t) || t === '' ? `"${t}"` : t);
   }
   const j = out.indexOf('-j');
-  if (out[j + 1] === 'REJECT' && !out.includes('--reject-with')) out.push('--reject-with', 'icmp-port-unreachable');
+  if (out[j + 1] === 'REJECT' && !out.includes('--reject-with'))
+    out.push('--reject-with', 'icmp-port-unreachable');
   return out.join(' ');
 }

@@ -104,16 +104,26 @@ export class RulesetApplier {
     try {
       validateRuleset(desired);
     } catch (e) {
-      throw new ApplyError(`invalid ruleset: ${(e as Error).message}`, 'validate', undefined, '', { cause: e });
+      throw new ApplyError(`invalid ruleset: ${(e as Error).message}`, 'validate', undefined, '', {
+        cause: e,
+      });
     }
     const started = performance.now();
     const incremental = !options.resync && this.applied !== undefined;
     if (incremental) {
       try {
-        return await this.once(desired, this.currentFromApplied(this.applied as Ruleset), 'incremental', false, started);
+        return await this.once(
+          desired,
+          this.currentFromApplied(this.applied as Ruleset),
+          'incremental',
+          false,
+          started,
+        );
       } catch (e) {
         if (e instanceof ApplyError && e.phase === 'validate') throw e;
-        this.log.warn('incremental apply failed; resyncing from the real state', { error: (e as Error).message });
+        this.log.warn('incremental apply failed; resyncing from the real state', {
+          error: (e as Error).message,
+        });
         this.applied = undefined;
       }
     }
@@ -125,9 +135,15 @@ export class RulesetApplier {
     try {
       return await observe(this.runner, this.tools);
     } catch (e) {
-      throw new ApplyError(`reading the current state: ${(e as Error).message}`, 'observe', undefined, (e as CommandError).stderr ?? '', {
-        cause: e,
-      });
+      throw new ApplyError(
+        `reading the current state: ${(e as Error).message}`,
+        'observe',
+        undefined,
+        (e as CommandError).stderr ?? '',
+        {
+          cause: e,
+        },
+      );
     }
   }
 
@@ -135,12 +151,17 @@ export class RulesetApplier {
 
   private currentFromApplied(rs: Ruleset): CurrentState {
     const hooks = new Map<BuiltinChain, ProgrammedRule[]>();
-    for (const h of rs.hooks) hooks.set(h.builtin, [...(hooks.get(h.builtin) ?? []), { text: h.rule, key: h.rule }]);
+    for (const h of rs.hooks)
+      hooks.set(h.builtin, [...(hooks.get(h.builtin) ?? []), { text: h.rule, key: h.rule }]);
     return {
       sets: new Map(
         rs.ipsets.map((s) => [
           s.name,
-          { type: s.type, maxelem: this.maxelem.get(s.name) ?? 0, entries: new Set(s.entries.map((e) => canonicalEntry(s.type, e))) },
+          {
+            type: s.type,
+            maxelem: this.maxelem.get(s.name) ?? 0,
+            entries: new Set(s.entries.map((e) => canonicalEntry(s.type, e))),
+          },
         ]),
       ),
       chains: new Map(rs.chains.map((c) => [c.name, [...c.rules]])),
@@ -153,7 +174,9 @@ export class RulesetApplier {
     for (const b of builtinChains) {
       hooks.set(
         b,
-        (o.table.builtins.get(b) ?? []).filter(isAgentHookRule).map((text) => ({ text, key: normalizeRule(text) })),
+        (o.table.builtins.get(b) ?? [])
+          .filter(isAgentHookRule)
+          .map((text) => ({ text, key: normalizeRule(text) })),
       );
     }
     return {
@@ -175,7 +198,9 @@ export class RulesetApplier {
     try {
       plan = planApply(desired, current, keyOf);
     } catch (e) {
-      throw new ApplyError(`invalid ruleset: ${(e as Error).message}`, 'validate', undefined, '', { cause: e });
+      throw new ApplyError(`invalid ruleset: ${(e as Error).message}`, 'validate', undefined, '', {
+        cause: e,
+      });
     }
     if (!isEmptyPlan(plan)) {
       await this.runIpset(plan);
@@ -217,7 +242,10 @@ export class RulesetApplier {
 
   private async runIpset(plan: ApplyPlan): Promise<void> {
     if (plan.ipset.length === 0) return;
-    const r = await this.runner.run(['ipset', 'restore'], { input: `${plan.ipset.join('\n')}\n`, timeoutMs: restoreTimeoutMs });
+    const r = await this.runner.run(['ipset', 'restore'], {
+      input: `${plan.ipset.join('\n')}\n`,
+      timeoutMs: restoreTimeoutMs,
+    });
     if (r.code === 0) return;
     this.applied = undefined; // some lines may have run: the state is unknown until a resync
     const n = lineOfError(r.stderr);
@@ -253,19 +281,28 @@ export class RulesetApplier {
 
   private async destroyStale(plan: ApplyPlan): Promise<void> {
     if (plan.destroySets.length === 0) return;
-    const r = await this.runner.run(['ipset', 'restore'], { input: `${plan.destroySets.map((s) => `destroy ${s}`).join('\n')}\n` });
+    const r = await this.runner.run(['ipset', 'restore'], {
+      input: `${plan.destroySets.map((s) => `destroy ${s}`).join('\n')}\n`,
+    });
     if (r.code === 0) return;
     // The new rules are in; only garbage is left. Forget the applied state so the next apply
     // observes and tries again, and report.
     this.applied = undefined;
-    throw new ApplyError(`destroying stale ipsets failed (${this.runner.where}): ${r.stderr.trim()}`, 'stale-sets', undefined, r.stderr);
+    throw new ApplyError(
+      `destroying stale ipsets failed (${this.runner.where}): ${r.stderr.trim()}`,
+      'stale-sets',
+      undefined,
+      r.stderr,
+    );
   }
 
   private rememberSizes(desired: Ruleset, current: CurrentState, plan: ApplyPlan): void {
     const made = new Set(plan.sets.filter((c) => c.how !== 'delta').map((c) => c.name));
     const sizes = new Map<string, number>();
     for (const s of desired.ipsets) {
-      const size = made.has(s.name) ? setSizing(s.entries.length).maxelem : (current.sets.get(s.name)?.maxelem ?? this.maxelem.get(s.name));
+      const size = made.has(s.name)
+        ? setSizing(s.entries.length).maxelem
+        : (current.sets.get(s.name)?.maxelem ?? this.maxelem.get(s.name));
       if (size !== undefined) sizes.set(s.name, size);
     }
     this.maxelem.clear();

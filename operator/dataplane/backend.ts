@@ -58,8 +58,10 @@ export function chooseBackend(legacy: SaveSummary | undefined, nft: SaveSummary 
       ? { backend: 'nft', reason: 'kubelet markers in nft' }
       : { backend: 'legacy', reason: 'kubelet markers in legacy' };
   }
-  if (legacy.rules > nft.rules) return { backend: 'legacy', reason: `legacy has more rules (${legacy.rules} > ${nft.rules})` };
-  if (nft.rules > 0) return { backend: 'nft', reason: `nft has at least as many rules (${nft.rules} >= ${legacy.rules})` };
+  if (legacy.rules > nft.rules)
+    return { backend: 'legacy', reason: `legacy has more rules (${legacy.rules} > ${nft.rules})` };
+  if (nft.rules > 0)
+    return { backend: 'nft', reason: `nft has at least as many rules (${nft.rules} >= ${legacy.rules})` };
   return { backend: 'nft', reason: 'no rules in either backend; nft is the default' };
 }
 

@@ -19,10 +19,17 @@ export interface CleanupResult {
 /** The restore lines that remove the agent's hooks and chains from one filter table (pure). */
 export function cleanupScript(table: ObservedTable): string[] {
   const lines: string[] = [];
-  for (const b of builtinChains) for (const r of table.builtins.get(b) ?? []) if (isAgentHookRule(r)) lines.push(`-D ${b} ${r}`);
+  for (const b of builtinChains)
+    for (const r of table.builtins.get(b) ?? []) if (isAgentHookRule(r)) lines.push(`-D ${b} ${r}`);
   const chains = [...table.chains.keys()].sort();
   if (lines.length === 0 && chains.length === 0) return [];
-  return ['*filter', ...chains.map((c) => `:${c} - [0:0]`), ...lines, ...chains.map((c) => `-X ${c}`), 'COMMIT'];
+  return [
+    '*filter',
+    ...chains.map((c) => `:${c} - [0:0]`),
+    ...lines,
+    ...chains.map((c) => `-X ${c}`),
+    'COMMIT',
+  ];
 }
 
 async function backendAvailable(runner: Runner, backend: IptablesBackend): Promise<boolean> {
@@ -41,7 +48,9 @@ export async function cleanupAgentState(runner: Runner): Promise<CleanupResult> 
     const table = await observeTable(runner, tools);
     const script = cleanupScript(table);
     if (script.length === 0) continue;
-    await runChecked(runner, [tools.restore, '--noflush', '-w', '5'], `removing agent rules (${backend})`, { input: `${script.join('\n')}\n` });
+    await runChecked(runner, [tools.restore, '--noflush', '-w', '5'], `removing agent rules (${backend})`, {
+      input: `${script.join('\n')}\n`,
+    });
     result.backends.push(backend);
     result.chainsRemoved += table.chains.size;
     result.hooksRemoved += script.filter((l) => l.startsWith('-D ')).length;
@@ -49,7 +58,9 @@ export async function cleanupAgentState(runner: Runner): Promise<CleanupResult> 
   // Sets last: the rules that referred to them are gone now.
   const sets = [...(await observeSets(runner)).keys()].sort();
   if (sets.length > 0) {
-    await runChecked(runner, ['ipset', 'restore'], 'destroying agent ipsets', { input: `${sets.map((s) => `destroy ${s}`).join('\n')}\n` });
+    await runChecked(runner, ['ipset', 'restore'], 'destroying agent ipsets', {
+      input: `${sets.map((s) => `destroy ${s}`).join('\n')}\n`,
+    });
     result.setsRemoved = sets.length;
   }
   return result;

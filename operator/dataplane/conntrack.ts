@@ -34,7 +34,8 @@ export function parseConntrack(text: string): TrackedFlow[] {
     const start = words[0] === 'ipv4' || words[0] === 'ipv6' ? 2 : 0;
     const protocol = words[start];
     if (!protocol || !words.some((w) => w.startsWith('src='))) continue;
-    const first = (key: string): string | undefined => words.find((w) => w.startsWith(`${key}=`))?.slice(key.length + 1);
+    const first = (key: string): string | undefined =>
+      words.find((w) => w.startsWith(`${key}=`))?.slice(key.length + 1);
     const src = first('src');
     const dst = first('dst');
     if (!src || !dst) continue;
@@ -51,7 +52,9 @@ export function parseConntrack(text: string): TrackedFlow[] {
 }
 
 export async function listFlows(runner: Runner): Promise<TrackedFlow[]> {
-  return parseConntrack(await runChecked(runner, ['conntrack', '-L', '-f', 'ipv4'], 'listing conntrack entries'));
+  return parseConntrack(
+    await runChecked(runner, ['conntrack', '-L', '-f', 'ipv4'], 'listing conntrack entries'),
+  );
 }
 
 function deleteLine(f: TrackedFlow): string {
@@ -70,7 +73,11 @@ export async function deleteFlows(runner: Runner, flows: readonly TrackedFlow[])
   const file = path.join(dir, 'delete.batch');
   try {
     await writeFile(file, `${flows.map(deleteLine).join('\n')}\n`, { mode: 0o600 });
-    const out = await runChecked(runner, ['conntrack', '-R', file], `deleting ${flows.length} conntrack entries`);
+    const out = await runChecked(
+      runner,
+      ['conntrack', '-R', file],
+      `deleting ${flows.length} conntrack entries`,
+    );
     // conntrack prints each entry it deleted; an entry that ended meanwhile is simply not there.
     return parseConntrack(out).length;
   } finally {
@@ -95,7 +102,9 @@ export interface CutResult {
 /** Deletes the conntrack entries of every flow the judge now denies. */
 export async function cutDeniedFlows(runner: Runner, judge: FlowJudge): Promise<CutResult> {
   const flows = await listFlows(runner);
-  const judged = flows.filter((f) => (f.protocol === 'tcp' || f.protocol === 'udp' || f.protocol === 'sctp') && judge.concerns(f));
+  const judged = flows.filter(
+    (f) => (f.protocol === 'tcp' || f.protocol === 'udp' || f.protocol === 'sctp') && judge.concerns(f),
+  );
   const denied = judged.filter((f) => !judge.allows(f));
   const deleted = await deleteFlows(runner, denied);
   return { tracked: flows.length, judged: judged.length, denied, deleted };

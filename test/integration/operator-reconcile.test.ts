@@ -396,6 +396,30 @@ describe('operator: reconciliation against a real API server', function () {
     });
   });
 
+  it('reports a spec that cannot take effect as Stalled/InvalidSpec naming the field, and clears it when fixed', async function () {
+    makeNamespaces(['opt-i-a']);
+    const spec = {
+      namespaces: { names: ['opt-i-a'] },
+      isolation: { ingress: 'Open' },
+      allowFrom: [{ ipBlock: { cidr: '10.9.0.0/16' } }],
+    };
+    makeTenant(softTenant('opt-invalid', spec));
+    const status = await eventually(() => {
+      const s = statusOf('opt-invalid');
+      expect(condition(s, 'Stalled')).to.include({ status: 'True', reason: 'InvalidSpec' });
+      expect(condition(s, 'Ready')).to.include({ status: 'False', reason: 'InvalidSpec' });
+      return s;
+    });
+    expect(condition(status, 'Stalled')?.message).to.include('spec.allowFrom: allowFrom has no effect');
+    const uid = getTenant('opt-invalid')?.metadata.uid;
+    expect(
+      tenantEvents('opt-invalid', uid).some((e) => e.type === 'Warning' && e.reason === 'InvalidSpec'),
+    ).to.equal(true);
+
+    applyTenant(softTenant('opt-invalid', { ...spec, isolation: { ingress: 'Tenant' } }));
+    await eventually(() => expect(expectReady('opt-invalid').policies).to.equal(1));
+  });
+
   it('reports failed writes as Ready=False/ApplyFailed with Warning Events, retries with backoff, and recovers', async function () {
     makeNamespaces(['opt-f-taken'], ['opt-f-denied']);
     // A real refusal by the API server: an admission policy that denies NetworkPolicies in one namespace.
