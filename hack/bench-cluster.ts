@@ -1,8 +1,8 @@
 // Synthetic clusters for `make bench`: namespaces of ~20 pods, four kinds of policy per
-// namespace (default-deny ingress; same-namespace allow on a number and a named port;
-// cross-namespace allow by namespace+pod selector and an ipBlock with except on a named port that
-// resolves to different numbers on different pods; egress to DNS by named port, to the internet
-// minus 10/8 on 443, and within the namespace). The measured node's pods are spread evenly over
+// namespace (default-deny ingress; same-namespace allow on a number and a named port; allow from
+// one app in every prod namespace (a peer set of hundreds of pods, shared by many policies) and
+// from an ipBlock with except, on a named port that resolves to different numbers on different
+// pods; egress to DNS by named port, to the internet minus 10/8 on 443, and within the namespace). The measured node's pods are spread evenly over
 // all namespaces, which is the worst case: nearly every policy selects a local pod.
 import type { Namespace, NetworkPolicy, NetworkPolicySpec, Pod } from '../operator/api/networkpolicy.js';
 import { formatIPv4, parseIPv4 } from '../operator/netpol/cidr.js';
@@ -70,7 +70,7 @@ function policySpec(kind: number, k: number): NetworkPolicySpec {
           {
             from: [
               {
-                namespaceSelector: { matchLabels: { team: `t${k % 20}` } },
+                namespaceSelector: { matchLabels: { env: 'prod' } },
                 podSelector: { matchLabels: { app: `app-${(k + 1) % 5}` } },
               },
               { ipBlock: { cidr: '172.16.0.0/12', except: ['172.16.5.0/24'] } },

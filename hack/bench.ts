@@ -25,7 +25,7 @@ const sizes: BenchSize[] = [
   { pods: 10000, policies: 2000, local: 1500 },
 ];
 /** Above this many rules the naive ruleset is not applied (nft: ~30 us/rule), only estimated. */
-const naiveApplyLimit = 300_000;
+const naiveApplyLimit = 600_000;
 const backends: IptablesBackend[] = ['legacy', 'nft'];
 
 function median(xs: number[]): number {
@@ -58,22 +58,22 @@ function renderAll(c: SyntheticCluster): Rendered {
 interface RenderFigures {
   rendered: Rendered;
   renderMs: number;
+  renderMinMs: number;
   naiveRules: number;
   naiveMs: number;
   naiveText: string;
   onePodMs: number;
-  onePod: Rendered;
+  onePod: NodeRenderResult;
 }
 
-/** The cluster plus one new local pod, labelled like an existing one: the one-pod change. */
+/**
+ * The one-pod change: the cluster plus a new local pod that is a twin of an existing local pod
+ * (same namespace, labels and ports; new name and IP), as a scale-up creates.
+ */
 function withOneMorePod(c: SyntheticCluster, size: BenchSize): SyntheticCluster {
   const twin = c.pods.find((p) => p.spec.nodeName === c.node) ?? c.pods[0];
-  const extra = benchPod(
-    size.pods + 10,
-    twin.metadata.namespace as string,
-    { ...(twin.metadata.labels ?? {}) },
-    c.node,
-  );
+  const fresh = benchPod(size.pods + 10, twin.metadata.namespace ?? 'default', {}, c.node);
+  const extra = { ...twin, metadata: { ...twin.metadata, name: fresh.metadata.name }, status: fresh.status };
   return { ...c, pods: [...c.pods, extra] };
 }
 
@@ -90,17 +90,19 @@ function measureRender(c: SyntheticCluster, size: BenchSize, reps: number): Rend
     const rs = renderNaiveRuleset(rendered!.result.model);
     return { rules: countRules(rs), text: renderIptablesRestore(rs) };
   });
+  // What the agent runs per sync: model + ruleset (its applier writes text only for what changed).
   const changed = withOneMorePod(c, size);
   const oneTimes: number[] = [];
-  let onePod: Rendered | undefined;
+  let onePod: NodeRenderResult | undefined;
   for (let i = 0; i < reps; i++) {
-    const [r, ms] = timeIt(() => renderAll(changed));
+    const [r, ms] = timeIt(() => renderNode(changed, changed.node));
     onePod = r;
     oneTimes.push(ms);
   }
   return {
     rendered: rendered!,
     renderMs: median(times),
+    renderMinMs: Math.min(...times),
     naiveRules: naive.rules,
     naiveMs,
     naiveText: naive.text,
@@ -178,12 +180,12 @@ interface AgentApplyTiming {
 async function timeAgentApply(
   backend: IptablesBackend,
   full: Rendered,
-  onePod: Rendered,
+  onePod: NodeRenderResult,
 ): Promise<AgentApplyTiming> {
   return withNetns(async (ns) => {
     const applier = new RulesetApplier(netnsRunner(ns), toolsFor(backend));
     const first = await applier.apply(full.result.ruleset);
-    const second = await applier.apply(onePod.result.ruleset);
+    const second = await applier.apply(onePod.ruleset);
     const what = `${second.chainsRewritten.length + second.chainsCreated.length} chains written, +${second.entriesAdded}/-${second.entriesRemoved} set entries`;
     return { fullMs: first.durationMs, onePodMs: second.durationMs, onePodWhat: what };
   });
@@ -257,7 +259,7 @@ async function main(argv: string[]): Promise<void> {
       n(rs.chains.length),
       n(rs.ipsets.length),
       n(countIpsetEntries(rs)),
-      ms(f.renderMs),
+      `${ms(f.renderMs)} / ${ms(f.renderMinMs)}`,
       ms(f.onePodMs),
       n(f.naiveRules),
       ms(f.naiveMs),
@@ -267,7 +269,7 @@ async function main(argv: string[]): Promise<void> {
     const isTarget = size.pods === 10000 && size.local === 1500;
     if (isTarget) {
       targets.push(
-        `render (model + ruleset + text) ${ms(f.renderMs)} ms  [target < 100 ms: ${f.renderMs < 100 ? 'met' : 'MISSED'}]`,
+        `render (model + ruleset + text) median ${ms(f.renderMs)} ms, best ${ms(f.renderMinMs)} ms  [target < 100 ms: ${f.renderMs < 100 ? 'met' : 'MISSED'}]`,
       );
       targets.push(`one-pod change re-render ${ms(f.onePodMs)} ms`);
     }
@@ -276,7 +278,9 @@ async function main(argv: string[]): Promise<void> {
       process.stderr.write(`bench:   apply (${backend}) ...\n`);
       const raw = await timeRestoreText(backend, f.rendered.ipsetText, f.rendered.iptablesText);
       const agent = await timeAgentApply(backend, f.rendered, f.onePod);
-      let naive = `skipped (${n(f.naiveRules)} rules)`;
+      // Too many rules to wait for: estimated at the per-rule cost this backend just showed.
+      const perRule = raw.iptablesMs / rules;
+      let naive = `~${ms((f.naiveRules * perRule) / 1000)} s (est.)`;
       if (f.naiveRules <= naiveApplyLimit) {
         const t = await timeRestoreText(backend, '', f.naiveText);
         naive = ms(t.iptablesMs);
@@ -303,7 +307,7 @@ async function main(argv: string[]): Promise<void> {
   }
 
   process.stdout.write(
-    '\nRender (ms are medians; "one-pod" re-renders the whole node after adding one local pod)\n\n',
+    '\nRender: model + ruleset + restore text (median / best). "one-pod": the agent\'s re-render (model + ruleset) of the whole node\nafter one local pod was added. "naive": one rule per peer address x port x local pod, for comparison.\n\n',
   );
   process.stdout.write(
     table(
@@ -314,7 +318,7 @@ async function main(argv: string[]): Promise<void> {
         'chains',
         'sets',
         'set entries',
-        'render ms',
+        'render ms med/min',
         'one-pod ms',
         'naive rules',
         'naive ms',

@@ -4,7 +4,7 @@
 //   lab apply --id ID --snapshot FILE [--backend nft|legacy]
 //   lab probe --id ID [--from HOST]... [--to HOST]... [--port tcp/80]... [--json]
 //   lab down --id ID
-//   lab cleanup-stale [--all]
+//   lab cleanup-stale [--all]     (or --cleanup-stale)
 //   lab list
 import { readFileSync } from 'node:fs';
 import { parseArgs, UsageError } from '../operator/cli/args.js';
@@ -32,7 +32,8 @@ commands:
   probe --id ID [--from HOST]... [--to HOST]... [--port tcp/80]... [--json]
         try every source -> destination:port and print the matrix (+ allowed, . denied)
   down --id ID          remove the lab: its netns, processes and state
-  cleanup-stale [--all] remove labs whose owning process is gone (--all: every lab)
+  cleanup-stale [--all] remove labs whose owning process is gone (--all: every lab);
+                        also spelled --cleanup-stale
   list                  lab ids present on this machine
 `;
 
@@ -69,7 +70,9 @@ function need(flags: Map<string, string[]>, name: string): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const [first, ...rest] = argv;
+  // `--cleanup-stale` reads naturally as a flag too.
+  const command = first === '--cleanup-stale' ? 'cleanup-stale' : first;
   const a = parseArgs(rest, {
     values: ['snapshot', 'external', 'serve', 'backend', 'id', 'from', 'to', 'port'],
     bools: ['apply', 'json', 'all', 'help'],

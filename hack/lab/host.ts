@@ -187,7 +187,7 @@ async function probeAll(
   const worker = async (): Promise<void> => {
     while (next < targets.length) {
       const i = next++;
-      out[i] = await probeOne(targets[i] as ProbeTarget, timeoutMs);
+      out[i] = await probeOne(targets[i], timeoutMs);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, targets.length)) }, worker));

@@ -77,7 +77,7 @@ export class Lab {
     to: string,
     port: number,
     protocol: LabProtocol,
-    timeoutMs = 1000,
+    timeoutMs = 2000,
   ): Promise<LabFlow> {
     const src = hostByName(this.plan, from);
     const dst = hostByName(this.plan, to);
@@ -100,7 +100,7 @@ export class Lab {
       port,
       protocol,
       localPort: first.localPort,
-      check: async (checkTimeoutMs = 500): Promise<ProbeOutcome> => {
+      check: async (checkTimeoutMs = 1000): Promise<ProbeOutcome> => {
         const r = await hostRequest(
           src.socket,
           { op: 'flow-check', flow: id, timeoutMs: checkTimeoutMs },

@@ -76,12 +76,15 @@ const quiet = ['net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disabl
 export function planLab(spec: LabSpec, id: string): LabPlan {
   if (!id.startsWith(labNetnsPrefix)) throw new LabSpecError(`lab id must start with ${labNetnsPrefix}`);
   const prefixLength = spec.podPrefixLength ?? 24;
-  if (!(prefixLength >= 8 && prefixLength <= 30)) throw new LabSpecError(`podPrefixLength ${prefixLength} out of 8..30`);
+  if (!(prefixLength >= 8 && prefixLength <= 30))
+    throw new LabSpecError(`podPrefixLength ${prefixLength} out of 8..30`);
   const stateDir = `${labStateRoot}/${id}`;
   const serve = spec.servePorts ?? [];
   const externals = spec.externals ?? [];
 
-  const nodeNames = [...new Set([...(spec.nodes ?? []), ...spec.pods.map((p) => p.node), ...externals.map((e) => e.node)])];
+  const nodeNames = [
+    ...new Set([...(spec.nodes ?? []), ...spec.pods.map((p) => p.node), ...externals.map((e) => e.node)]),
+  ];
   nodeNames.sort();
   if (nodeNames.length === 0) throw new LabSpecError('a lab needs at least one node');
   if (nodeNames.length > 250) throw new LabSpecError('at most 250 nodes');
@@ -101,7 +104,9 @@ export function planLab(spec: LabSpec, id: string): LabPlan {
     const cidr = subnetOf(p.ip, prefixLength);
     const owner = subnetOwner.get(cidr);
     if (owner && owner !== p.node) {
-      throw new LabSpecError(`pod subnet ${cidr} has pods on nodes ${owner} and ${p.node}; give each node its own subnet`);
+      throw new LabSpecError(
+        `pod subnet ${cidr} has pods on nodes ${owner} and ${p.node}; give each node its own subnet`,
+      );
     }
     if (!owner) {
       subnetOwner.set(cidr, p.node);
@@ -111,9 +116,11 @@ export function planLab(spec: LabSpec, id: string): LabPlan {
   for (const e of externals) {
     claim(e.ip, externalHostName(e.name));
     for (const cidr of subnetOwner.keys()) {
-      if (cidrContains(cidr, e.ip)) throw new LabSpecError(`external ${e.name} (${e.ip}) lies in pod subnet ${cidr}`);
+      if (cidrContains(cidr, e.ip))
+        throw new LabSpecError(`external ${e.name} (${e.ip}) lies in pod subnet ${cidr}`);
     }
-    if (e.ip.startsWith('169.254.')) throw new LabSpecError(`external ${e.name}: 169.254.0.0/16 is the lab's own link space`);
+    if (e.ip.startsWith('169.254.'))
+      throw new LabSpecError(`external ${e.name}: 169.254.0.0/16 is the lab's own link space`);
   }
 
   const nodes: LabNodePlan[] = nodeNames.map((name, i) => ({
@@ -132,7 +139,14 @@ export function planLab(spec: LabSpec, id: string): LabPlan {
   const fabricNetns = `${id}-fab`;
 
   const hosts: LabHostPlan[] = [];
-  const host = (name: string, kind: LabHostKind, netns: string, node: string, ip: string, own: LabPort[]): void => {
+  const host = (
+    name: string,
+    kind: LabHostKind,
+    netns: string,
+    node: string,
+    ip: string,
+    own: LabPort[],
+  ): void => {
     const i = hosts.length;
     hosts.push({
       name,
@@ -147,8 +161,11 @@ export function planLab(spec: LabSpec, id: string): LabPlan {
       log: `${stateDir}/h${i}.log`,
     });
   };
-  for (const n of nodes) host(nodeHostName(n.name), 'node', n.netns, n.name, n.subnets[0]?.gateway ?? n.fabricIp, []);
-  spec.pods.forEach((p, k) => host(podHostName(p.namespace, p.name), 'pod', `${id}-p${k}`, p.node, p.ip, p.ports));
+  for (const n of nodes)
+    host(nodeHostName(n.name), 'node', n.netns, n.name, n.subnets[0]?.gateway ?? n.fabricIp, []);
+  spec.pods.forEach((p, k) =>
+    host(podHostName(p.namespace, p.name), 'pod', `${id}-p${k}`, p.node, p.ip, p.ports),
+  );
   externals.forEach((e, k) => host(externalHostName(e.name), 'external', `${id}-x${k}`, e.node, e.ip, []));
 
   // Phase 1: node namespaces create every veth (the far end lands directly in the pod,
@@ -160,7 +177,11 @@ export function planLab(spec: LabSpec, id: string): LabPlan {
       if (p.node !== n.name) return;
       const link = `vp${k}`;
       n.links[podHostName(p.namespace, p.name)] = link;
-      ip.push(`link add ${link} type veth peer name eth0 netns ${id}-p${k}`, `link set ${link} master br0`, `link set ${link} up`);
+      ip.push(
+        `link add ${link} type veth peer name eth0 netns ${id}-p${k}`,
+        `link set ${link} master br0`,
+        `link set ${link} up`,
+      );
     });
     ip.push(
       `link add fab0 type veth peer name n${i} netns ${fabricNetns}`,
@@ -207,7 +228,11 @@ export function planLab(spec: LabSpec, id: string): LabPlan {
 
   const fabricStep: LabStep = {
     netns: fabricNetns,
-    ip: ['link add fab type bridge', 'link set fab up', ...nodes.flatMap((_, i) => [`link set n${i} master fab`, `link set n${i} up`])],
+    ip: [
+      'link add fab type bridge',
+      'link set fab up',
+      ...nodes.flatMap((_, i) => [`link set n${i} master fab`, `link set n${i} up`]),
+    ],
     // The fabric is a plain switch: no firewall of its own in the path.
     sysctl: [...quiet, 'net.bridge.bridge-nf-call-iptables=0'],
   };
@@ -217,7 +242,12 @@ export function planLab(spec: LabSpec, id: string): LabPlan {
     const gw = n.subnets.find((s) => s.cidr === cidr)?.gateway as string;
     return {
       netns: `${id}-p${k}`,
-      ip: ['link set lo up', `addr add ${p.ip}/${prefixLength} dev eth0`, 'link set eth0 up', `route add default via ${gw} dev eth0`],
+      ip: [
+        'link set lo up',
+        `addr add ${p.ip}/${prefixLength} dev eth0`,
+        'link set eth0 up',
+        `route add default via ${gw} dev eth0`,
+      ],
       sysctl: quiet,
     };
   });
@@ -234,7 +264,12 @@ export function planLab(spec: LabSpec, id: string): LabPlan {
   }));
 
   // Nodes first so that a half-built lab is still found by the node netns names, then the rest.
-  const netns = [...nodes.map((n) => n.netns), fabricNetns, ...podSteps.map((s) => s.netns), ...externalSteps.map((s) => s.netns)];
+  const netns = [
+    ...nodes.map((n) => n.netns),
+    fabricNetns,
+    ...podSteps.map((s) => s.netns),
+    ...externalSteps.map((s) => s.netns),
+  ];
   return {
     id,
     stateDir,

@@ -30,7 +30,10 @@ export interface ProbeOptions {
 
 export function hostByName(plan: LabPlan, name: string): LabHostPlan {
   const h = plan.hosts.find((x) => x.name === name);
-  if (!h) throw new Error(`lab ${plan.id} has no host ${name} (hosts: ${plan.hosts.map((x) => x.name).join(', ')})`);
+  if (!h)
+    throw new Error(
+      `lab ${plan.id} has no host ${name} (hosts: ${plan.hosts.map((x) => x.name).join(', ')})`,
+    );
   return h;
 }
 
@@ -39,11 +42,18 @@ function checkServed(h: LabHostPlan, c: ProbeCell): void {
   const ports = c.protocol === 'TCP' ? h.tcp : h.udp;
   if (!ports.includes(c.port)) {
     // A closed port would read as "refused" and look exactly like a firewall verdict.
-    throw new Error(`lab host ${h.name} does not serve ${c.protocol}/${c.port}; add it to servePorts or the pod's ports`);
+    throw new Error(
+      `lab host ${h.name} does not serve ${c.protocol}/${c.port}; add it to servePorts or the pod's ports`,
+    );
   }
 }
 
-async function attempt(plan: LabPlan, cells: ProbeCell[], timeoutMs: number, concurrency: number): Promise<ProbeOutcome[]> {
+async function attempt(
+  plan: LabPlan,
+  cells: ProbeCell[],
+  timeoutMs: number,
+  concurrency: number,
+): Promise<ProbeOutcome[]> {
   const bySource = new Map<string, number[]>();
   cells.forEach((c, i) => bySource.set(c.from, [...(bySource.get(c.from) ?? []), i]));
   const out = new Array<ProbeOutcome>(cells.length);
@@ -51,7 +61,7 @@ async function attempt(plan: LabPlan, cells: ProbeCell[], timeoutMs: number, con
     [...bySource].map(async ([from, idx]) => {
       const src = hostByName(plan, from);
       const targets: ProbeTarget[] = idx.map((i) => {
-        const c = cells[i] as ProbeCell;
+        const c = cells[i];
         const dst = hostByName(plan, c.to);
         return { ip: dst.ip, port: c.port, protocol: c.protocol };
       });
@@ -62,7 +72,8 @@ async function attempt(plan: LabPlan, cells: ProbeCell[], timeoutMs: number, con
       idx.forEach((cellIndex, k) => {
         const r = results[k] ?? { outcome: 'error', ms: 0 };
         const expected = cells[cellIndex]?.to;
-        out[cellIndex] = r.outcome === 'ok' && r.responder !== expected ? { ...r, outcome: 'wrong-responder' } : r;
+        out[cellIndex] =
+          r.outcome === 'ok' && r.responder !== expected ? { ...r, outcome: 'wrong-responder' } : r;
       });
     }),
   );
@@ -71,7 +82,11 @@ async function attempt(plan: LabPlan, cells: ProbeCell[], timeoutMs: number, con
 
 const definite: Outcome[] = ['ok', 'refused', 'unreachable', 'unsupported'];
 
-export async function probeCells(plan: LabPlan, cells: ProbeCell[], options: ProbeOptions = {}): Promise<ProbeResult[]> {
+export async function probeCells(
+  plan: LabPlan,
+  cells: ProbeCell[],
+  options: ProbeOptions = {},
+): Promise<ProbeResult[]> {
   const timeoutMs = options.timeoutMs ?? 300;
   const confirmMs = options.confirmTimeoutMs ?? 1000;
   const concurrency = options.concurrency ?? 64;
@@ -80,26 +95,31 @@ export async function probeCells(plan: LabPlan, cells: ProbeCell[], options: Pro
     checkServed(hostByName(plan, c.to), c);
   }
   const first = await attempt(plan, cells, timeoutMs, concurrency);
-  const retry = confirmMs > 0 ? cells.map((_, i) => i).filter((i) => !definite.includes((first[i] as ProbeOutcome).outcome)) : [];
+  const retry =
+    confirmMs > 0 ? cells.map((_, i) => i).filter((i) => !definite.includes(first[i].outcome)) : [];
   if (retry.length > 0) {
     const second = await attempt(
       plan,
-      retry.map((i) => cells[i] as ProbeCell),
+      retry.map((i) => cells[i]),
       confirmMs,
       concurrency,
     );
     retry.forEach((cellIndex, k) => {
-      first[cellIndex] = second[k] as ProbeOutcome;
+      first[cellIndex] = second[k];
     });
   }
   return cells.map((c, i) => {
-    const r = first[i] as ProbeOutcome;
+    const r = first[i];
     return { ...c, allowed: r.outcome === 'ok', outcome: r.outcome, ms: r.ms };
   });
 }
 
 /** Every source to every destination on every port (a source never probes itself). */
-export function allCells(sources: string[], destinations: string[], ports: { port: number; protocol: LabProtocol }[]): ProbeCell[] {
+export function allCells(
+  sources: string[],
+  destinations: string[],
+  ports: { port: number; protocol: LabProtocol }[],
+): ProbeCell[] {
   const cells: ProbeCell[] = [];
   for (const from of sources) {
     for (const to of destinations) {

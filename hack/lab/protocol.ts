@@ -4,7 +4,14 @@
 export type LabProtocol = 'TCP' | 'UDP' | 'SCTP';
 
 /** How one attempt ended. Only "ok" (the expected host answered) counts as allowed. */
-export type Outcome = 'ok' | 'refused' | 'unreachable' | 'timeout' | 'error' | 'wrong-responder' | 'unsupported';
+export type Outcome =
+  | 'ok'
+  | 'refused'
+  | 'unreachable'
+  | 'timeout'
+  | 'error'
+  | 'wrong-responder'
+  | 'unsupported';
 
 export interface ProbeTarget {
   ip: string;

@@ -26,7 +26,7 @@ export function labPodsFromSnapshot(pods: readonly Pod[]): LabPodSpec[] {
 export function parseExternal(text: string): LabExternalSpec {
   const m = /^([a-z0-9][a-z0-9.-]*)=(\d+\.\d+\.\d+\.\d+)@(\S+)$/.exec(text);
   if (!m) throw new Error(`--external ${text}: expected NAME=IP@NODE, e.g. x1=172.17.1.5@n1`);
-  return { name: m[1] as string, ip: m[2] as string, node: m[3] as string };
+  return { name: m[1], ip: m[2], node: m[3] };
 }
 
 /** "tcp/80", "udp/53", "80" (TCP). */
@@ -37,7 +37,10 @@ export function parsePort(text: string): LabPort {
   return { port, protocol: (m[1]?.toUpperCase() ?? 'TCP') as LabPort['protocol'] };
 }
 
-export function labSpecFromSnapshot(pods: readonly Pod[], extra: { externals?: LabExternalSpec[]; servePorts?: LabPort[]; nodes?: string[] }): LabSpec {
+export function labSpecFromSnapshot(
+  pods: readonly Pod[],
+  extra: { externals?: LabExternalSpec[]; servePorts?: LabPort[]; nodes?: string[] },
+): LabSpec {
   return {
     pods: labPodsFromSnapshot(pods),
     externals: extra.externals ?? [],

@@ -10,6 +10,9 @@ import type { Logger } from '../util/logger.js';
 import type { DataplaneApplier, NodeRender } from './ports.js';
 
 export class IptablesDataplane implements DataplaneApplier {
+  /** Conntrack entries deleted since start because a change revoked them (for metrics). */
+  flowsCut = 0;
+
   private constructor(
     private readonly runner: Runner,
     private readonly applier: RulesetApplier,
@@ -44,6 +47,7 @@ export class IptablesDataplane implements DataplaneApplier {
       allows: (f: TrackedFlow) =>
         evaluator.allows({ src: f.src, dst: f.dst, protocol: f.protocol.toUpperCase() as Protocol, port: f.dport ?? 0 }),
     });
+    this.flowsCut += cut.deleted;
     if (cut.deleted > 0) this.log.info('cut revoked flows', { deleted: cut.deleted, judged: cut.judged });
   }
 

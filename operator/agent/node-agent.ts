@@ -11,6 +11,7 @@ import { Backoff } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 import type { ClusterSnapshot, DataplaneApplier, RenderNode } from './ports.js';
 import type { ReportContent, ReportWriter } from './report-writer.js';
+import type { SyncObserver } from './sync-observer.js';
 import { SyncTrigger } from './sync-trigger.js';
 import { WatchCache, type PlainList } from './watch-cache.js';
 
@@ -20,6 +21,8 @@ export interface NodeAgentOptions {
   /** Policies ("namespace/name") to treat as unprogrammable: fault injection for tests. */
   failPolicies?: ReadonlySet<string>;
   agentVersion?: string;
+  /** Told the outcome of every sync (the agent's metrics). */
+  observer?: SyncObserver;
 }
 
 export interface SyncRecord {
@@ -101,9 +104,11 @@ export class NodeAgent {
     const node = this.opts.node;
     const snapshot = this.withoutFailedPolicies(this.snapshot());
     let problems: PolicyError[] = snapshot.injected;
+    let stage: 'render' | 'apply' = 'render';
     try {
       const out = this.render(snapshot, node);
       problems = [...problems, ...out.problems];
+      stage = 'apply';
       await this.dataplane.apply(out, { full });
       const durationMs = Date.now() - started;
       this.syncs++;
@@ -127,11 +132,25 @@ export class NodeAgent {
         conditions: [readyCondition(problems.length === 0, problems.length ? 'PolicyErrors' : 'Synced', problems.length ? `${problems.length} policies cannot be programmed on this node` : 'all policies selecting local pods are programmed')],
       };
       this.lastGood = { at: content.lastSyncTime as string, durationMs, content };
+      this.opts.observer?.synced({
+        full,
+        durationMs,
+        ok: true,
+        programmed: {
+          chains: out.summary.chains,
+          rules: out.summary.rules,
+          ipsetEntries: out.summary.ipsetEntries,
+          localPods: content.localPods ?? 0,
+          policies: policies.length,
+          policyErrors: problems.length,
+        },
+      });
       this.report?.update(content);
       this.log.info('synced', { node, full, durationMs, chains: out.summary.chains, rules: out.summary.rules, policies: policies.length });
     } catch (err) {
       const durationMs = Date.now() - started;
       this.lastSync = { at: new Date(), durationMs, ok: false, full };
+      this.opts.observer?.synced({ full, durationMs, ok: false, failedStage: stage });
       const message = err instanceof Error ? err.message : String(err);
       const delay = this.retry.next();
       this.log.error('sync failed; last good rules stay in place', { node, error: message, retryInMs: delay });

@@ -2,6 +2,9 @@
 // parts read. The pure code works on these (not client-node model classes) so that it
 // stays free of serialization concerns and can be fed straight from YAML.
 
+/** The label the API server puts on every Namespace, holding its name. */
+export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+
 export interface LabelSelectorRequirement {
   key: string;
   operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';

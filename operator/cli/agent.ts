@@ -5,10 +5,14 @@ import { NodeAgent } from '../agent/node-agent.js';
 import type { RenderNode } from '../agent/ports.js';
 import { ReportWriter } from '../agent/report-writer.js';
 import { renderNode } from '../dataplane/render-node.js';
+import { Probes } from '../health/probes.js';
 import { loadKubeConfig } from '../kube/config.js';
+import { AgentMetrics } from '../metrics/agent-metrics.js';
+import { processRegistry } from '../metrics/registry.js';
 import { parseDuration } from '../util/duration.js';
 import { logger } from '../util/logger.js';
 import { parseArgs, UsageError } from './args.js';
+import { ENDPOINT_FLAGS, ENDPOINT_FLAGS_HELP, endpointAddresses, startEndpoints, type EndpointAddresses } from './endpoint-flags.js';
 
 const HELP = `usage: softtenant agent [flags]
 
@@ -26,13 +30,15 @@ flags:
   --no-report               do not write a NodeEnforcement report
   --fail-policy NS/NAME     fault injection for tests: treat this policy as unprogrammable (repeatable)
   --cleanup                 remove everything the agent installed (chains, hooks, sets) and exit
+${ENDPOINT_FLAGS_HELP}
+/readyz answers 200 once the first sync has programmed the node; /healthz while the process runs.
 `;
 
 export async function run(args: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs(args, {
-      values: ['node', 'kubeconfig', 'netns', 'backend', 'resync-period', 'heartbeat', 'report-min-interval', 'fail-policy'],
+      values: ['node', 'kubeconfig', 'netns', 'backend', 'resync-period', 'heartbeat', 'report-min-interval', 'fail-policy', ...ENDPOINT_FLAGS],
       bools: ['cleanup', 'no-report', 'help'],
       aliases: { h: 'help' },
     });
@@ -69,11 +75,12 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const log = logger('agent', { node });
-  let resyncMs: number, heartbeatMs: number, minIntervalMs: number;
+  let resyncMs: number, heartbeatMs: number, minIntervalMs: number, endpoints: EndpointAddresses;
   try {
     resyncMs = parseDuration(flag('resync-period') ?? '60s');
     heartbeatMs = parseDuration(flag('heartbeat') ?? '10s');
     minIntervalMs = parseDuration(flag('report-min-interval') ?? '1s');
+    endpoints = endpointAddresses(flag);
   } catch (err) {
     process.stderr.write(`softtenant agent: ${(err as Error).message}\n`);
     return 2;
@@ -82,14 +89,31 @@ export async function run(args: string[]): Promise<number> {
   const dataplane = await IptablesDataplane.create({ ...(netns ? { netns } : {}), backend }, log);
   const report = parsed.bools.has('no-report') ? undefined : new ReportWriter(kc, node, { heartbeatMs, minIntervalMs }, log);
   const render: RenderNode = (snapshot, n) => renderNode(snapshot, n);
+  const registry = processRegistry();
+  const metrics = new AgentMetrics(registry, {
+    reportWrites: () => report?.writes ?? 0,
+    flowsCut: () => dataplane.flowsCut,
+  });
   const agent = new NodeAgent(
     kc,
     render,
     dataplane,
     report,
-    { node, resyncMs, failPolicies: new Set(parsed.flags.get('fail-policy') ?? []), agentVersion: '0.1.0' },
+    {
+      node,
+      resyncMs,
+      failPolicies: new Set(parsed.flags.get('fail-policy') ?? []),
+      agentVersion: '0.1.0',
+      observer: metrics,
+    },
     log,
   );
+  // Ready once the node is programmed: a rolling update then never leaves a node without rules
+  // for longer than one agent start.
+  const probes = new Probes().add('readyz', 'synced', () =>
+    agent.syncs > 0 ? undefined : 'no successful sync yet',
+  );
+  const served = await startEndpoints(endpoints, registry, probes, log);
 
   const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
@@ -102,6 +126,7 @@ export async function run(args: string[]): Promise<number> {
   log.info('starting', { netns: netns ?? '(current)', backend: dataplane.backend, resyncMs, heartbeatMs });
   await agent.start();
   await stopped;
+  await served.close();
   // Rules stay in place on a normal stop: pods stay protected while the agent restarts.
   return 0;
 }

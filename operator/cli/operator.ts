@@ -1,48 +1,139 @@
 // `softtenant operator`: runs the SoftTenant controller against the current kubeconfig (or the
-// in-cluster config). Stops gracefully on SIGTERM/SIGINT: watches stop, the reconcile in flight
-// finishes, exit code 0.
+// in-cluster config). With --leader-elect, only the replica holding the Lease watches and
+// reconciles; the others stand by (and are Ready) until the Lease is free or expires. Stops
+// gracefully on SIGTERM/SIGINT: no new work, the reconcile in flight finishes (bounded by
+// --graceful-shutdown-timeout), the Lease is released, exit code 0. A leader that loses its
+// Lease exits 1 at once, so that it never reconciles next to a new leader.
 import { TenantController } from '../controller/controller.js';
 import { Reconciler } from '../controller/reconciler.js';
 import { EventRecorder } from '../controller/recorder.js';
 import { WatchRuntime } from '../controller/runtime.js';
+import { Probes } from '../health/probes.js';
 import { loadKubeConfig } from '../kube/config.js';
+import {
+  DEFAULT_LEASE_NAME,
+  DEFAULT_LEASE_NAMESPACE,
+  DEFAULT_TIMINGS,
+  defaultIdentity,
+  LeaderElector,
+  validateTimings,
+  type LeaderElectionTimings,
+} from '../kube/leader-election.js';
+import { KubeLeaseClient } from '../kube/leases.js';
 import { KubeTenantClient } from '../kube/tenant-client.js';
+import { MeteredReconciler } from '../metrics/metered-reconciler.js';
+import { OperatorMetrics } from '../metrics/operator-metrics.js';
+import { processRegistry } from '../metrics/registry.js';
+import type { TenantLike } from '../metrics/tenant-conditions.js';
 import { expandTenants } from '../tenant/expand.js';
 import { parseDuration } from '../util/duration.js';
 import { logger } from '../util/logger.js';
+import { withTimeout } from '../util/timeout.js';
 import { parseArgs, UsageError } from './args.js';
+import {
+  ENDPOINT_FLAGS,
+  ENDPOINT_FLAGS_HELP,
+  endpointAddresses,
+  startEndpoints,
+  type EndpointAddresses,
+} from './endpoint-flags.js';
 
 const DEFAULT_RESYNC = '5m';
+const DEFAULT_GRACE = '10s';
+/** Releasing the Lease is one or two requests; do not let an unreachable API server hold exit up. */
+const RELEASE_TIMEOUT_MS = 5_000;
 
-const usage = `usage: softtenant operator [--kubeconfig PATH] [--resync-period DURATION]
+const seconds = (ms: number): string => `${ms / 1000}s`;
+
+const usage = `usage: softtenant operator [flags]
 
 Runs the SoftTenant operator: keeps tenant namespaces labelled and tenant NetworkPolicies
 generated, pruned and repaired, and reports status and Events on each SoftTenant.
 
 flags:
-  --kubeconfig PATH         kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or in-cluster)
-  --resync-period DURATION  how often every tenant is reconciled even without events (default ${DEFAULT_RESYNC};
-                            e.g. 30s, 5m, 1h)
-  -h, --help                show this help
+  --kubeconfig PATH                 kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or in-cluster)
+  --resync-period DURATION          how often every tenant is reconciled even without events
+                                    (default ${DEFAULT_RESYNC}; e.g. 30s, 5m, 1h)
+  --leader-elect                    run as one of several replicas: only the holder of the Lease
+                                    ${DEFAULT_LEASE_NAME} reconciles (default off: a single instance)
+  --leader-election-namespace NS    namespace of that Lease (default ${DEFAULT_LEASE_NAMESPACE})
+  --leader-election-lease-duration D  how long a Lease stays valid without renewal; a standby takes
+                                    over at most this long after the leader dies (default ${seconds(DEFAULT_TIMINGS.leaseDurationMs)})
+  --leader-election-renew-deadline D  a leader that cannot renew for this long stops and exits 1
+                                    (default ${seconds(DEFAULT_TIMINGS.renewDeadlineMs)}; shorter than the lease duration)
+  --leader-election-retry-period D  time between attempts to acquire or renew (default ${seconds(DEFAULT_TIMINGS.retryPeriodMs)})
+  --graceful-shutdown-timeout D     on SIGTERM, how long the reconcile in flight may take before it
+                                    is abandoned (default ${DEFAULT_GRACE})
+${ENDPOINT_FLAGS_HELP}  -h, --help                        show this help
+
+/readyz answers 200 when the watches run, and on a healthy standby (so rolling updates
+proceed); /healthz while the process runs and, on the leader, while renewals succeed.
+The leader-election identity is $POD_NAME, or the host name with a random suffix.
 `;
 
+interface OperatorFlags {
+  kubeconfig: string | undefined;
+  resyncPeriodMs: number;
+  graceMs: number;
+  leaderElection: (LeaderElectionTimings & { namespace: string }) | undefined;
+  endpoints: EndpointAddresses;
+}
+
+function parseFlags(args: string[]): OperatorFlags | 'help' {
+  const parsed = parseArgs(args, {
+    values: [
+      'kubeconfig',
+      'resync-period',
+      'graceful-shutdown-timeout',
+      'leader-election-namespace',
+      'leader-election-lease-duration',
+      'leader-election-renew-deadline',
+      'leader-election-retry-period',
+      ...ENDPOINT_FLAGS,
+    ],
+    bools: ['help', 'leader-elect'],
+    aliases: { h: 'help' },
+  });
+  if (parsed.bools.has('help')) return 'help';
+  if (parsed.positional.length > 0) throw new UsageError(`unexpected argument ${parsed.positional[0]}`);
+  const flag = (name: string): string | undefined => parsed.flags.get(name)?.at(-1);
+  const duration = (name: string, fallback: string): number => {
+    const ms = parseDuration(flag(name) ?? fallback);
+    if (ms <= 0) throw new UsageError(`--${name} must be positive`);
+    return ms;
+  };
+  let leaderElection: OperatorFlags['leaderElection'];
+  if (parsed.bools.has('leader-elect')) {
+    leaderElection = {
+      namespace: flag('leader-election-namespace') ?? DEFAULT_LEASE_NAMESPACE,
+      leaseDurationMs: duration('leader-election-lease-duration', seconds(DEFAULT_TIMINGS.leaseDurationMs)),
+      renewDeadlineMs: duration('leader-election-renew-deadline', seconds(DEFAULT_TIMINGS.renewDeadlineMs)),
+      retryPeriodMs: duration('leader-election-retry-period', seconds(DEFAULT_TIMINGS.retryPeriodMs)),
+    };
+    try {
+      validateTimings(leaderElection);
+    } catch (err) {
+      throw new UsageError(err instanceof Error ? err.message : String(err));
+    }
+  }
+  return {
+    kubeconfig: flag('kubeconfig'),
+    resyncPeriodMs: duration('resync-period', DEFAULT_RESYNC),
+    graceMs: duration('graceful-shutdown-timeout', DEFAULT_GRACE),
+    leaderElection,
+    endpoints: endpointAddresses(flag),
+  };
+}
+
 export async function run(args: string[]): Promise<number> {
-  let kubeconfig: string | undefined;
-  let resyncPeriodMs: number;
+  let flags: OperatorFlags;
   try {
-    const parsed = parseArgs(args, {
-      values: ['kubeconfig', 'resync-period'],
-      bools: ['help'],
-      aliases: { h: 'help' },
-    });
-    if (parsed.bools.has('help')) {
+    const parsed = parseFlags(args);
+    if (parsed === 'help') {
       process.stdout.write(usage);
       return 0;
     }
-    if (parsed.positional.length > 0) throw new UsageError(`unexpected argument ${parsed.positional[0]}`);
-    kubeconfig = parsed.flags.get('kubeconfig')?.at(-1);
-    resyncPeriodMs = parseDuration(parsed.flags.get('resync-period')?.at(-1) ?? DEFAULT_RESYNC);
-    if (resyncPeriodMs <= 0) throw new UsageError('--resync-period must be positive');
+    flags = parsed;
   } catch (err) {
     process.stderr.write(
       `softtenant operator: ${err instanceof Error ? err.message : String(err)}\n\n${usage}`,
@@ -51,28 +142,93 @@ export async function run(args: string[]): Promise<number> {
   }
 
   const log = logger('operator');
-  const kubeConfig = loadKubeConfig(kubeconfig);
+  const kubeConfig = loadKubeConfig(flags.kubeconfig);
   const client = new KubeTenantClient(kubeConfig);
-  const reconciler = new Reconciler({ client, expand: expandTenants, recorder: new EventRecorder(client) });
+  const registry = processRegistry();
+  const metrics = new OperatorMetrics(registry);
+  client.writes.onWrite((write) => metrics.countWrite(write));
+  const reconciler = new MeteredReconciler(
+    new Reconciler({ client, expand: expandTenants, recorder: new EventRecorder(client) }),
+    metrics,
+  );
   const controller = new TenantController(reconciler, client, {
-    resyncPeriodMs,
+    resyncPeriodMs: flags.resyncPeriodMs,
     stats: () => ({ writesTotal: client.writes.count }),
   });
-  const runtime = new WatchRuntime((kind, object) => controller.wake(kind, object), kubeconfig);
+  metrics.readQueueFrom(() => controller.queueStats());
+  const runtime = new WatchRuntime((kind, object, type) => {
+    if (kind === 'SoftTenant') metrics.observeTenantEvent(type, object as TenantLike);
+    controller.wake(kind, object);
+  }, flags.kubeconfig);
+
+  const election = flags.leaderElection;
+  const elector = election
+    ? new LeaderElector(
+        new KubeLeaseClient(kubeConfig, election.namespace, DEFAULT_LEASE_NAME),
+        { ...election, identity: defaultIdentity() },
+        logger('leader-election'),
+      )
+    : undefined;
+  let watching = false;
+  metrics.readLeadershipFrom(() => (elector ? elector.isLeader : watching));
+  const probes = new Probes()
+    .add('healthz', 'leader-election', () => elector?.renewalProblem())
+    .add('readyz', 'operator', () => {
+      if (watching) return undefined;
+      if (elector && !elector.isLeader) {
+        return elector.hasReachedApiServer ? undefined : 'standby has not reached the API server yet';
+      }
+      return 'starting the watches';
+    });
+  const served = await startEndpoints(flags.endpoints, registry, probes, log);
 
   const stopped = new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
+  // A standby told to stop just stops trying; a leader keeps renewing until it releases below.
+  void stopped.then(() => {
+    if (elector && !elector.isLeader) elector.stop();
+  });
+
+  if (elector) {
+    const leading = await elector.acquire((reason) => {
+      log.error('leadership lost; exiting so that no two replicas reconcile at once', { reason });
+      process.exit(1);
+    });
+    if (!leading) {
+      log.info('stopped while standing by', { signal: await stopped });
+      await withTimeout(elector.release(), RELEASE_TIMEOUT_MS).catch(() => false);
+      await served.close();
+      process.exit(0);
+    }
+  }
 
   controller.start();
   await runtime.start();
-  log.info('operator started', { resyncPeriodMs, cluster: kubeConfig.getCurrentCluster()?.server });
+  watching = true;
+  log.info('operator started', {
+    resyncPeriodMs: flags.resyncPeriodMs,
+    cluster: kubeConfig.getCurrentCluster()?.server,
+    ...(elector ? { leader: elector.identity } : {}),
+  });
 
   const signal = await stopped;
   log.info('stopping', { signal });
-  // From here wake-ups are ignored; the reconcile in flight finishes.
-  await controller.stop();
+  // From here wake-ups are ignored; the reconcile in flight finishes, within the bound.
+  if ((await withTimeout(controller.stop(), flags.graceMs)) === 'timeout') {
+    log.warn('abandoning the reconcile in flight: graceful shutdown timeout', { graceMs: flags.graceMs });
+  }
+  if (elector) {
+    const released = await withTimeout(elector.release(), RELEASE_TIMEOUT_MS).catch((err: unknown) => {
+      log.warn('releasing the Lease failed; a standby takes over when it expires', {
+        error: err instanceof Error ? err.message : String(err),
+      });
+      return false;
+    });
+    if (released === 'timeout')
+      log.warn('releasing the Lease timed out; a standby takes over when it expires');
+  }
   log.info('stopped', { writesTotal: client.writes.count });
   // Exiting closes the watches. The framework's own stop() is not used: it aborts the watch
   // requests, and its error handler answers the abort with process.exit(1).

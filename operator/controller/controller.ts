@@ -85,6 +85,11 @@ export class TenantController {
     await Promise.all(this.workers);
   }
 
+  /** Tenants waiting in the queue and being reconciled now (for metrics). */
+  queueStats(): { waiting: number; inFlight: number } {
+    return { waiting: this.queue.length, inFlight: this.queue.busy };
+  }
+
   private replaceKnown(names: string[]): void {
     this.knownTenants.clear();
     for (const name of names) this.knownTenants.add(name);

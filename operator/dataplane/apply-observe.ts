@@ -1,12 +1,10 @@
 // Reading what is really programmed: the filter table as iptables-save prints it, and the
 // agent's ipsets as `ipset save` prints them. Parsing is pure; observe() runs the two tools.
-import ipaddr from 'ipaddr.js';
 import type { BuiltinChain } from './apply-ownership.js';
 import { builtinChains, isAgentChain, isAgentSet } from './apply-ownership.js';
 import type { BackendTools } from './backend.js';
 import type { Runner } from './runner.js';
 import { runChecked } from './runner.js';
-import type { IpsetType } from './types.js';
 
 export interface ObservedTable {
   /** Agent chains (declared, possibly empty) -> rule bodies as saved. */
@@ -59,20 +57,42 @@ export function parseFilterTable(text: string): ObservedTable {
   return { chains, builtins };
 }
 
+function parseIPv4(text: string): number {
+  const parts = text.split('.');
+  if (parts.length !== 4) throw new Error(`not an IPv4 address: ${text}`);
+  let n = 0;
+  for (const p of parts) {
+    const v = Number(p);
+    if (!/^\d{1,3}$/.test(p) || v > 255) throw new Error(`not an IPv4 address: ${text}`);
+    n = n * 256 + v;
+  }
+  return n;
+}
+
+function formatIPv4(n: number): string {
+  return `${Math.floor(n / 16777216)}.${Math.floor(n / 65536) % 256}.${Math.floor(n / 256) % 256}.${n % 256}`;
+}
+
 /**
- * One spelling per entry: hash:ip -> "a.b.c.d"; hash:net -> "a.b.c.d/len" with the host bits
- * cleared (ipset stores the network and prints /32 without a mask); " nomatch" kept.
+ * One spelling per entry (`type` as a ruleset or `ipset save` names it): hash:ip -> "a.b.c.d";
+ * hash:net -> "a.b.c.d/len" with the host bits cleared (ipset stores the network and prints /32
+ * without a mask); " nomatch" kept. Hand-rolled rather than a general parser: a sync
+ * canonicalises every entry of every changed set, tens of thousands on a big node.
  */
-export function canonicalEntry(type: IpsetType | string, entry: string): string {
+export function canonicalEntry(type: string, entry: string): string {
   const parts = entry.trim().split(/\s+/);
   const addr = parts[0] ?? '';
   const nomatch = parts.includes('nomatch') ? ' nomatch' : '';
   if (type === 'hash:net') {
-    const [ip, len] = addr.includes('/') ? ipaddr.IPv4.parseCIDR(addr) : [ipaddr.IPv4.parse(addr), 32];
-    const net = ipaddr.IPv4.networkAddressFromCIDR(`${ip.toString()}/${len}`);
-    return `${net.toString()}/${len}${nomatch}`;
+    const slash = addr.indexOf('/');
+    const ip = parseIPv4(slash < 0 ? addr : addr.slice(0, slash));
+    const lenText = slash < 0 ? '32' : addr.slice(slash + 1);
+    const len = Number(lenText);
+    if (!/^\d{1,2}$/.test(lenText) || len > 32) throw new Error(`bad prefix length in ${addr}`);
+    const size = 2 ** (32 - len);
+    return `${formatIPv4(Math.floor(ip / size) * size)}/${len}${nomatch}`;
   }
-  return `${ipaddr.IPv4.parse(addr).toString()}${nomatch}`;
+  return `${formatIPv4(parseIPv4(addr))}${nomatch}`;
 }
 
 /** Parses `ipset save` output, keeping only agent sets. */

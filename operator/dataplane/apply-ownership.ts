@@ -28,8 +28,37 @@ export function isAgentHookRule(body: string): boolean {
 
 export class RulesetError extends Error {}
 
-/** Refuses a ruleset that would step outside what the agent owns (so cleanup can find all of it). */
-export function validateRuleset(rs: Ruleset): void {
+const commandFlags = new Set(['-A', '-I', '-D', '-R', '-N', '-X', '-F', '-Z', '-P']);
+
+/**
+ * Checks one rule body in a single pass over its words (a big node has thousands of rules and
+ * this runs on every sync): no command flag, no newline, every STN- jump and stn- set defined.
+ */
+function checkRule(chain: string, rule: string, chains: Set<string>, sets: Set<string>): void {
+  if (rule.includes('\n')) throw new RulesetError(`chain ${chain}: rule contains a newline`);
+  const words = rule.split(' ').filter((w) => w !== '');
+  if (commandFlags.has(words[0] ?? ''))
+    throw new RulesetError(`chain ${chain}: rule "${rule}" must be a body, without -A/-I`);
+  for (let i = 0; i < words.length - 1; i++) {
+    const w = words[i];
+    const next = words[i + 1];
+    if ((w === '-j' || w === '-g') && isAgentChain(next) && !chains.has(next)) {
+      throw new RulesetError(`chain ${chain}: rule "${rule}" jumps to undefined ${next}`);
+    }
+    // A rule naming a set the ruleset lacks would fail the restore (or, once that set is
+    // stale, keep it from being destroyed); say which rule instead.
+    if (w === '--match-set' && isAgentSet(next) && !sets.has(next)) {
+      throw new RulesetError(`chain ${chain}: rule "${rule}" uses undefined ipset ${next}`);
+    }
+  }
+}
+
+/**
+ * Refuses a ruleset that would step outside what the agent owns (so cleanup can find all of it).
+ * `checkRules` limits the per-rule checks to some chains (the applier passes the chains it is
+ * about to write; the rest were checked when they were written).
+ */
+export function validateRuleset(rs: Ruleset, checkRules: (chain: string) => boolean = () => true): void {
   const chains = new Set<string>();
   for (const c of rs.chains) {
     if (!isAgentChain(c.name))
@@ -38,11 +67,6 @@ export function validateRuleset(rs: Ruleset): void {
       throw new RulesetError(`chain ${c.name}: longer than ${maxChainName} characters`);
     if (chains.has(c.name)) throw new RulesetError(`chain ${c.name}: defined twice`);
     chains.add(c.name);
-    for (const r of c.rules) {
-      if (r.includes('\n')) throw new RulesetError(`chain ${c.name}: rule contains a newline`);
-      if (/^\s*-[AIDRNXFZP]\s/.test(r))
-        throw new RulesetError(`chain ${c.name}: rule "${r}" must be a body, without -A/-I`);
-    }
   }
   const sets = new Set<string>();
   for (const s of rs.ipsets) {
@@ -56,20 +80,8 @@ export function validateRuleset(rs: Ruleset): void {
     if (sets.has(s.name)) throw new RulesetError(`ipset ${s.name}: defined twice`);
     sets.add(s.name);
   }
-  // A rule naming a chain or set the ruleset lacks would fail the restore (or, once that name
-  // is stale, keep it from being deleted); say which rule instead.
-  for (const c of rs.chains) {
-    for (const r of c.rules) {
-      for (const m of r.matchAll(/(?:^|\s)-[jg]\s+(STN-\S+)/g)) {
-        if (!chains.has(m[1] as string))
-          throw new RulesetError(`chain ${c.name}: rule "${r}" jumps to undefined ${m[1]}`);
-      }
-      for (const m of r.matchAll(/--match-set\s+(stn-\S+)/g)) {
-        if (!sets.has(m[1] as string))
-          throw new RulesetError(`chain ${c.name}: rule "${r}" uses undefined ipset ${m[1]}`);
-      }
-    }
-  }
+  for (const c of rs.chains)
+    if (checkRules(c.name)) for (const r of c.rules) checkRule(c.name, r, chains, sets);
   for (const h of rs.hooks) {
     if (!isAgentHookRule(h.rule)) {
       throw new RulesetError(

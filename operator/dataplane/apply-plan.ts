@@ -15,7 +15,10 @@ export interface ProgrammedRule {
 export interface CurrentSet {
   type: string;
   maxelem: number;
+  /** Canonical entries (see canonicalEntry). */
   entries: Set<string>;
+  /** The entries exactly as the ruleset last applied listed them, when known (fast no-change check). */
+  raw?: readonly string[];
 }
 
 export interface CurrentState {
@@ -47,6 +50,8 @@ export interface ApplyPlan {
   chainsDeleted: string[];
   hooksRewritten: BuiltinChain[];
   sets: SetChange[];
+  /** Canonical entries of every wanted set, for the next incremental diff. */
+  setEntries: Map<string, Set<string>>;
 }
 
 export function isEmptyPlan(p: ApplyPlan): boolean {
@@ -106,9 +111,26 @@ function canonicalOrThrow(set: IpsetSpec, entry: string): string {
   }
 }
 
-function planSet(want: IpsetSpec, have: CurrentSet | undefined, out: string[], changes: SetChange[]): void {
-  const entries = [...new Set(want.entries.map((e) => canonicalOrThrow(want, e)))].sort();
+function sameEntries(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Plans one set; returns its canonical entries, which the applier keeps for the next diff. */
+function planSet(
+  want: IpsetSpec,
+  have: CurrentSet | undefined,
+  out: string[],
+  changes: SetChange[],
+): Set<string> {
+  // The common case of a sync: the set is exactly as last applied. Comparing the raw entries
+  // costs one pass and no parsing, which keeps a one-pod change cheap at thousands of entries.
+  if (have && have.type === want.type && have.raw && sameEntries(have.raw, want.entries)) return have.entries;
+  const wantSet = new Set(want.entries.map((e) => canonicalOrThrow(want, e)));
   if (!have || have.type !== want.type) {
+    const entries = [...wantSet].sort();
     if (have) out.push(`destroy ${want.name}`);
     out.push(createLine(want.name, want.type, entries.length));
     for (const e of addOrder(entries)) out.push(`add ${want.name} ${e}`);
@@ -118,24 +140,27 @@ function planSet(want: IpsetSpec, have: CurrentSet | undefined, out: string[], c
       added: entries.length,
       removed: have?.entries.size ?? 0,
     });
-    return;
+    return wantSet;
   }
-  const wantSet = new Set(entries);
-  const added = entries.filter((e) => !have.entries.has(e));
-  const removed = [...have.entries].filter((e) => !wantSet.has(e)).sort();
-  if (added.length === 0 && removed.length === 0) return;
+  const added: string[] = [];
+  for (const e of wantSet) if (!have.entries.has(e)) added.push(e);
+  const removed: string[] = [];
+  for (const e of have.entries) if (!wantSet.has(e)) removed.push(e);
+  if (added.length === 0 && removed.length === 0) return wantSet;
+  added.sort();
+  removed.sort();
   const addedElements = new Set(added.map(elementOf));
   const flagFlip = removed.some((e) => addedElements.has(elementOf(e)));
-  const tooSmall = have.maxelem < entries.length;
-  const large = added.length + removed.length > Math.max(64, entries.length);
+  const tooSmall = have.maxelem < wantSet.size;
+  const large = added.length + removed.length > Math.max(64, wantSet.size);
   if (flagFlip || tooSmall || large) {
     // Fill a partner set and swap: the live set changes in one step and is never empty.
     const tmp = tempSetName(want.name);
-    out.push(createLine(tmp, want.type, entries.length));
-    for (const e of addOrder(entries)) out.push(`add ${tmp} ${e}`);
+    out.push(createLine(tmp, want.type, wantSet.size));
+    for (const e of addOrder([...wantSet].sort())) out.push(`add ${tmp} ${e}`);
     out.push(`swap ${tmp} ${want.name}`, `destroy ${tmp}`);
     changes.push({ name: want.name, how: 'swap', added: added.length, removed: removed.length });
-    return;
+    return wantSet;
   }
   // Deltas: additions first (a live set never passes through empty), excepts before networks;
   // removals of networks before removals of their excepts.
@@ -143,7 +168,11 @@ function planSet(want: IpsetSpec, have: CurrentSet | undefined, out: string[], c
   const dels = [...removed.filter((e) => !isNomatch(e)), ...removed.filter(isNomatch)];
   for (const e of dels) out.push(`del ${want.name} ${elementOf(e)}`);
   changes.push({ name: want.name, how: 'delta', added: added.length, removed: removed.length });
+  return wantSet;
 }
+
+/** The key function of an incremental diff: the last applied text is the key. */
+export const sameRule = (rule: string): string => rule;
 
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
@@ -156,8 +185,9 @@ function sameKeys(a: readonly string[], b: readonly string[]): boolean {
 export function planApply(
   desired: Ruleset,
   current: CurrentState,
-  keyOf: (rule: string) => string,
+  keyOf: (rule: string) => string = sameRule,
 ): ApplyPlan {
+  const identity = keyOf === sameRule;
   const plan: ApplyPlan = {
     ipset: [],
     iptables: [],
@@ -168,14 +198,15 @@ export function planApply(
     chainsDeleted: [],
     hooksRewritten: [],
     sets: [],
+    setEntries: new Map(),
   };
 
   // ---- ipsets: leftovers of an interrupted swap first, then every wanted set.
   const wantedSets = new Set(desired.ipsets.map((s) => s.name));
   for (const name of [...current.sets.keys()].sort())
     if (name.startsWith(tempSetPrefix)) plan.ipset.push(`destroy ${name}`);
-  for (const s of [...desired.ipsets].sort((a, b) => a.name.localeCompare(b.name))) {
-    planSet(s, current.sets.get(s.name), plan.ipset, plan.sets);
+  for (const s of [...desired.ipsets].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    plan.setEntries.set(s.name, planSet(s, current.sets.get(s.name), plan.ipset, plan.sets));
   }
   plan.destroySets = [...current.sets.keys()]
     .filter((n) => !wantedSets.has(n) && !n.startsWith(tempSetPrefix))
@@ -187,7 +218,7 @@ export function planApply(
   const wantedChains = new Set(desired.chains.map((c) => c.name));
   for (const c of desired.chains) {
     const have = current.chains.get(c.name);
-    if (have && sameKeys(have, c.rules.map(keyOf))) continue;
+    if (have && (identity ? sameKeys(have, c.rules) : sameKeys(have, c.rules.map(keyOf)))) continue;
     (have ? plan.chainsRewritten : plan.chainsCreated).push(c.name);
     // In a --noflush restore, declaring an existing chain flushes it: a rewrite is declare + rules.
     declare.push(c.name);

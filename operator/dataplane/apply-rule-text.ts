@@ -12,7 +12,7 @@ export function tokenizeRule(rule: string): string[] {
   let inQuote = false;
   let have = false;
   for (let i = 0; i < rule.length; i++) {
-    const ch = rule[i] as string;
+    const ch = rule[i];
     if (ch === '\\' && rule[i + 1] === '"') {
       cur += '"';
       i++;
@@ -56,9 +56,9 @@ export function normalizeRule(rule: string): string {
   const base = new Map<string, string[]>();
   const rest: string[] = [];
   for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i] as string;
+    const t = tokens[i];
     const negated = t === '!' && (baseOrder as readonly string[]).includes(tokens[i + 1] ?? '');
-    const opt = negated ? (tokens[i + 1] as string) : t;
+    const opt = negated ? tokens[i + 1] : t;
     if ((baseOrder as readonly string[]).includes(opt)) {
       let value = tokens[i + (negated ? 2 : 1)] ?? '';
       if (opt === '-s' || opt === '-d') value = hostAddress(value);
@@ -73,7 +73,7 @@ export function normalizeRule(rule: string): string {
   const out: string[] = [];
   for (const o of baseOrder) out.push(...(base.get(o) ?? []));
   for (let i = 0; i < rest.length; i++) {
-    const t = rest[i] as string;
+    const t = rest[i];
     const next = rest[i + 1];
     // The protocol's own match module is implied by -p; save prints it, renders may not.
     if (t === '-m' && next !== undefined && next === proto) {

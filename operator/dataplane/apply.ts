@@ -15,7 +15,7 @@ import { canonicalEntry, observe, observeTable } from './apply-observe.js';
 import type { BuiltinChain } from './apply-ownership.js';
 import { builtinChains, isAgentHookRule, validateRuleset } from './apply-ownership.js';
 import type { ApplyPlan, CurrentState, ProgrammedRule } from './apply-plan.js';
-import { isEmptyPlan, planApply, setSizing } from './apply-plan.js';
+import { isEmptyPlan, planApply, sameRule, setSizing } from './apply-plan.js';
 import { normalizeRule } from './apply-rule-text.js';
 import type { BackendTools } from './backend.js';
 import type { Runner } from './runner.js';
@@ -66,10 +66,18 @@ function lineOfError(stderr: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+function sameRules(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  if (!a || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export class RulesetApplier {
   private applied: Ruleset | undefined;
   /** Desired rule text -> how iptables-save prints it, learned after each write. */
   private readonly savedForm = new Map<string, string>();
+  /** Canonical entries of each set as last applied (saves re-parsing unchanged sets). */
+  private appliedEntries = new Map<string, Set<string>>();
   /** maxelem each agent set was created with (a set cannot grow past it; a swap recreates it). */
   private readonly maxelem = new Map<string, number>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -102,7 +110,13 @@ export class RulesetApplier {
 
   private async applyNow(desired: Ruleset, options: ApplyOptions): Promise<ApplyResult> {
     try {
-      validateRuleset(desired);
+      // Names and references of every chain; rule by rule only the chains that differ from the
+      // last apply (the rest was checked when it was written).
+      const last = new Map((this.applied?.chains ?? []).map((c) => [c.name, c.rules]));
+      const changed = new Set(
+        desired.chains.filter((c) => !sameRules(last.get(c.name), c.rules)).map((c) => c.name),
+      );
+      validateRuleset(desired, (name) => changed.has(name));
     } catch (e) {
       throw new ApplyError(`invalid ruleset: ${(e as Error).message}`, 'validate', undefined, '', {
         cause: e,
@@ -160,11 +174,13 @@ export class RulesetApplier {
           {
             type: s.type,
             maxelem: this.maxelem.get(s.name) ?? 0,
-            entries: new Set(s.entries.map((e) => canonicalEntry(s.type, e))),
+            entries:
+              this.appliedEntries.get(s.name) ?? new Set(s.entries.map((e) => canonicalEntry(s.type, e))),
+            raw: s.entries,
           },
         ]),
       ),
-      chains: new Map(rs.chains.map((c) => [c.name, [...c.rules]])),
+      chains: new Map(rs.chains.map((c) => [c.name, c.rules])),
       hooks,
     };
   }
@@ -193,7 +209,7 @@ export class RulesetApplier {
     recovered: boolean,
     started: number,
   ): Promise<ApplyResult> {
-    const keyOf = mode === 'incremental' ? (r: string): string => r : this.keyForDesired;
+    const keyOf = mode === 'incremental' ? sameRule : this.keyForDesired;
     let plan: ApplyPlan;
     try {
       plan = planApply(desired, current, keyOf);
@@ -205,10 +221,23 @@ export class RulesetApplier {
     if (!isEmptyPlan(plan)) {
       await this.runIpset(plan);
       await this.runIptables(plan);
-      if (plan.iptables.length > 0) await this.learnSavedForms(desired, plan);
+      // A resync that rewrote existing chains may have met nothing but a spelling the
+      // normalizer does not know: learn how iptables-save prints those rules, so the next
+      // resync does not rewrite them again. New chains and incremental writes skip the read
+      // (on a big nft node it costs a quarter of a second).
+      const replacedHooks = plan.iptables.some((l) => l.startsWith('-D '));
+      if (mode === 'resync' && (plan.chainsRewritten.length > 0 || replacedHooks)) {
+        await this.learnSavedForms(desired, plan);
+      }
       await this.destroyStale(plan);
     }
-    this.applied = desired;
+    // A copy: the caller may reuse or change its arrays; this is what the next diff trusts.
+    this.applied = {
+      ipsets: desired.ipsets.map((x) => ({ ...x, entries: [...x.entries] })),
+      chains: desired.chains.map((c) => ({ ...c, rules: [...c.rules] })),
+      hooks: desired.hooks.map((h) => ({ ...h })),
+    };
+    this.appliedEntries = plan.setEntries;
     this.rememberSizes(desired, current, plan);
     const result: ApplyResult = {
       mode,
@@ -268,8 +297,12 @@ export class RulesetApplier {
     if (r.code === 0) return;
     this.applied = undefined;
     const n = lineOfError(r.stderr);
-    const subject = n !== undefined ? plan.iptablesOwner[n - 1] : undefined;
     const line = n !== undefined ? plan.iptables[n - 1] : undefined;
+    let subject = n !== undefined ? plan.iptablesOwner[n - 1] : undefined;
+    // nft checks references when the transaction commits and blames the COMMIT line; the
+    // chain it names in its message is the useful subject then.
+    const named = /(STN-[A-Za-z0-9_-]+)/.exec(r.stderr)?.[1];
+    if ((subject === undefined || subject === 'commit') && named) subject = `chain ${named}`;
     throw new ApplyError(
       `${this.tools.restore} failed (${this.runner.where})${subject ? ` in ${subject}` : ''}${line ? ` on "${line}"` : ''}; ` +
         `the previous rules stay in force: ${r.stderr.trim()}`,
@@ -297,6 +330,13 @@ export class RulesetApplier {
   }
 
   private rememberSizes(desired: Ruleset, current: CurrentState, plan: ApplyPlan): void {
+    // Nothing created, swapped or dropped, and sizes already known: they stand.
+    if (
+      plan.sets.length === 0 &&
+      plan.destroySets.length === 0 &&
+      this.maxelem.size === desired.ipsets.length
+    )
+      return;
     const made = new Set(plan.sets.filter((c) => c.how !== 'delta').map((c) => c.name));
     const sizes = new Map<string, number>();
     for (const s of desired.ipsets) {
@@ -318,20 +358,20 @@ export class RulesetApplier {
       this.log.warn('could not read back the rules just written', { error: (e as Error).message });
       return;
     }
-    const written = new Set([...plan.chainsCreated, ...plan.chainsRewritten]);
+    const written = new Set(plan.chainsRewritten);
     const keep = new Set<string>();
     for (const c of desired.chains) {
       for (const r of c.rules) keep.add(r);
       if (!written.has(c.name)) continue;
       const saved = table.chains.get(c.name) ?? [];
       if (saved.length !== c.rules.length) continue;
-      c.rules.forEach((r, i) => this.savedForm.set(r, normalizeRule(saved[i] as string)));
+      c.rules.forEach((r, i) => this.savedForm.set(r, normalizeRule(saved[i])));
     }
     for (const b of plan.hooksRewritten) {
       const want = desired.hooks.filter((h) => h.builtin === b);
       const saved = (table.builtins.get(b) ?? []).filter(isAgentHookRule);
       if (saved.length !== want.length) continue;
-      want.forEach((h, i) => this.savedForm.set(h.rule, normalizeRule(saved[i] as string)));
+      want.forEach((h, i) => this.savedForm.set(h.rule, normalizeRule(saved[i])));
     }
     for (const h of desired.hooks) keep.add(h.rule);
     for (const k of [...this.savedForm.keys()]) if (!keep.has(k)) this.savedForm.delete(k);

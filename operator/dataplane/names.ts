@@ -14,7 +14,6 @@ export const MAX_CHAIN_NAME = 28;
  * name for an atomic `ipset swap` by appending up to 9 characters.
  */
 export const MAX_RENDERED_IPSET_NAME = 22;
-export const MAX_IPSET_NAME = 31;
 
 /** Comment prefix of every hook rule the agent puts into a built-in chain. */
 export const HOOK_COMMENT_PREFIX = 'softtenant:';

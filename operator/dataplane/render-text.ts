@@ -1,23 +1,14 @@
 // A Ruleset as the text `ipset restore` and `iptables-restore --noflush` read. Applied in that
 // order to a fresh network namespace (sets first: rules refer to them), the two files give the
-// node full enforcement. The apply edge reuses the pieces (create lines, chain blocks) to write
-// only what changed.
+// node full enforcement. (The agent's apply edge diffs Rulesets and writes its own, smaller
+// restore input; this is the whole-node form `softtenant render` writes.)
+import { setSizing } from './apply-plan.js';
 import type { ChainSpec, HookSpec, IpsetSpec, Ruleset } from './types.js';
 
-/**
- * Options every agent set is created with. Constant (not sized to the entries), so a set never
- * needs re-creating because it grew; hash:ip/hash:net grow their hash table on their own.
- */
-export const IPSET_CREATE_OPTIONS = 'family inet hashsize 1024 maxelem 262144';
-
-/** `create NAME TYPE family inet ...`; pass `name` to create a temporary twin for `ipset swap`. */
-export function ipsetCreateLine(set: IpsetSpec, name: string = set.name): string {
-  return `create ${name} ${set.type} ${IPSET_CREATE_OPTIONS}`;
-}
-
-/** `add NAME ENTRY` lines; pass `name` to fill a temporary twin. */
-export function ipsetAddLines(set: IpsetSpec, name: string = set.name): string[] {
-  return set.entries.map((e) => `add ${name} ${e}`);
+/** `create NAME TYPE family inet hashsize H maxelem M`, sized as the agent sizes its sets. */
+export function ipsetCreateLine(set: IpsetSpec): string {
+  const { hashsize, maxelem } = setSizing(set.entries.length);
+  return `create ${set.name} ${set.type} family inet hashsize ${hashsize} maxelem ${maxelem}`;
 }
 
 /** Input for `ipset restore`: every set created, then filled. */
@@ -28,11 +19,6 @@ export function renderIpsetRestore(ruleset: Ruleset): string {
     for (const e of set.entries) lines.push(`add ${set.name} ${e}`);
   }
   return lines.length ? `${lines.join('\n')}\n` : '';
-}
-
-/** `-A CHAIN body` lines of one chain. */
-export function chainRuleLines(chain: ChainSpec): string[] {
-  return chain.rules.map((r) => `-A ${chain.name} ${r}`);
 }
 
 /** `-I BUILTIN body`: the hook goes first in the built-in chain. */

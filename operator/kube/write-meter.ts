@@ -13,12 +13,19 @@ const log = logger('kube');
 
 export class WriteMeter {
   private total = 0;
+  private readonly listeners: ((write: WriteRecord) => void)[] = [];
 
   /** Logs the write as `api write` with the object it touches, then runs it. */
   async record<T>(write: WriteRecord, run: () => Promise<T>): Promise<T> {
     this.total += 1;
     log.info('api write', { ...write });
+    for (const listener of this.listeners) listener(write);
     return run();
+  }
+
+  /** Also tells `listener` about every write (the operator's metrics). */
+  onWrite(listener: (write: WriteRecord) => void): void {
+    this.listeners.push(listener);
   }
 
   get count(): number {

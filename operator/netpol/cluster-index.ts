@@ -2,14 +2,11 @@
 // costs the size of its answer rather than the size of the cluster, and caches every answer:
 // thousands of policies tend to repeat the same few selectors. Pods are ranked by IP once, so
 // every IP list the model hands out is sorted by comparing integers, never by re-parsing text.
-import type { Namespace, Pod } from '../api/networkpolicy.js';
+import { NAMESPACE_NAME_LABEL, type Namespace, type Pod } from '../api/networkpolicy.js';
 import { parseIPv4 } from './cidr.js';
 import { isEnforceablePod, namedPorts, podIPs } from './pods.js';
 import type { CompiledSelector, Labels } from './selector.js';
 import { objectKey } from './types.js';
-
-/** The label every namespace carries (the API server sets it; we assume it when a snapshot lacks it). */
-export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 export interface IndexedPod {
   namespace: string;
@@ -53,7 +50,7 @@ function ipsOf(pods: readonly IndexedPod[]): string[] {
 export class ClusterIndex {
   private readonly nsLabels = new Map<string, Labels>();
   private readonly podsByNs = new Map<string, IndexedPod[]>();
-  private readonly labelIndexByNs = new Map<string, Map<string, IndexedPod[]>>();
+  private readonly labelIndexByNs = new Map<string, Map<string, Map<string, IndexedPod[]>>>();
   private readonly nsSelections = new Map<string, string[]>();
   private readonly podSelections = new Map<string, readonly IndexedPod[]>();
   private readonly peerPodSelections = new Map<string, readonly IndexedPod[]>();
@@ -195,21 +192,24 @@ export class ClusterIndex {
     const index = this.labelIndex(namespace);
     let best: readonly IndexedPod[] | undefined;
     for (const [k, v] of selector.requiredLabels) {
-      const list = index.get(`${k}=${v}`) ?? [];
+      const list = index.get(k)?.get(v) ?? [];
       if (!best || list.length < best.length) best = list;
     }
     return best ?? [];
   }
 
-  private labelIndex(namespace: string): Map<string, IndexedPod[]> {
+  /** label key -> value -> pods (in IP order) of one namespace, built on first use. */
+  private labelIndex(namespace: string): Map<string, Map<string, IndexedPod[]>> {
     let index = this.labelIndexByNs.get(namespace);
     if (!index) {
       index = new Map();
       for (const pod of this.podsIn(namespace)) {
-        for (const [k, v] of Object.entries(pod.labels)) {
-          const key = `${k}=${v}`;
-          let list = index.get(key);
-          if (!list) index.set(key, (list = []));
+        for (const k in pod.labels) {
+          const v = pod.labels[k];
+          let byValue = index.get(k);
+          if (!byValue) index.set(k, (byValue = new Map<string, IndexedPod[]>()));
+          let list = byValue.get(v);
+          if (!list) byValue.set(v, (list = []));
           list.push(pod);
         }
       }

@@ -37,12 +37,6 @@ export class ModelEvaluator {
     return true;
   }
 
-  /** Is this local pod isolated in that direction? */
-  isolated(ip: string, direction: Direction): boolean {
-    const pod = this.podsByIP.get(ip);
-    return !!pod && (direction === 'ingress' ? pod.ingressPolicies : pod.egressPolicies).length > 0;
-  }
-
   private directionAllows(policyKeys: readonly string[], direction: Direction, conn: Connection): boolean {
     if (policyKeys.length === 0) return true;
     return policyKeys.some((key) => {

@@ -25,7 +25,15 @@ function ruleset(shape: Shape = {}): Ruleset {
   return {
     ipsets: [
       { name: 'stn-t-peers', type: 'hash:ip', entries: shape.members ?? ['10.9.1.1', '10.9.1.2'] },
-      ...(withPod ? [{ name: 'stn-t-nets', type: 'hash:net' as const, entries: shape.nets ?? ['172.17.0.0/16', '172.17.1.0/24 nomatch'] }] : []),
+      ...(withPod
+        ? [
+            {
+              name: 'stn-t-nets',
+              type: 'hash:net' as const,
+              entries: shape.nets ?? ['172.17.0.0/16', '172.17.1.0/24 nomatch'],
+            },
+          ]
+        : []),
     ],
     chains: [
       {
@@ -41,7 +49,11 @@ function ruleset(shape: Shape = {}): Ruleset {
             {
               name: 'STN-T-POD',
               // Spelled the way a person would, not the way iptables-save prints it.
-              rules: shape.podRules ?? ['-p tcp --dport 6379 -m set --match-set stn-t-peers src -j RETURN', '-m set --match-set stn-t-nets src -j RETURN', '-j REJECT'],
+              rules: shape.podRules ?? [
+                '-p tcp --dport 6379 -m set --match-set stn-t-peers src -j RETURN',
+                '-m set --match-set stn-t-nets src -j RETURN',
+                '-j REJECT',
+              ],
             },
           ]
         : []),
@@ -115,7 +127,10 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
       expect(forward[0]).to.equal(`-A FORWARD ${hook}`);
       expect(forward.slice(1)).to.deep.equal(['-A FORWARD -s 192.0.2.0/24 -j DROP', '-A FORWARD -j FOREIGN']);
       expect(chainLines(text, 'STN-T-POD')).to.have.length(3);
-      expect(await setEntries(runner, 'stn-t-nets')).to.deep.equal(['172.17.0.0/16', '172.17.1.0/24 nomatch']);
+      expect(await setEntries(runner, 'stn-t-nets')).to.deep.equal([
+        '172.17.0.0/16',
+        '172.17.1.0/24 nomatch',
+      ]);
 
       const again = await applier.apply(ruleset());
       expect(again).to.include({ mode: 'incremental', iptablesLines: 0, ipsetLines: 0 });
@@ -123,7 +138,9 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
       // though the rules were written in another spelling than iptables-save prints.
       const restarted = await new RulesetApplier(runner, toolsFor(backend)).apply(ruleset());
       expect(restarted).to.include({ mode: 'resync', iptablesLines: 0, ipsetLines: 0 });
-      expect(chainLines(await save(runner, backend), 'FORWARD').filter((l) => l.includes('softtenant'))).to.have.length(1);
+      expect(
+        chainLines(await save(runner, backend), 'FORWARD').filter((l) => l.includes('softtenant')),
+      ).to.have.length(1);
     });
 
     it('rewrites only the chains that changed; membership changes by deltas, large ones by swap', async () => {
@@ -131,7 +148,9 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
       await applier.apply(ruleset());
       const topBefore = chainLines(await save(runner, backend), 'STN-T-TOP');
 
-      const changed = await applier.apply(ruleset({ podRules: ['-p udp --dport 53 -j RETURN', '-j REJECT'] }));
+      const changed = await applier.apply(
+        ruleset({ podRules: ['-p udp --dport 53 -j RETURN', '-j REJECT'] }),
+      );
       expect(changed.chainsRewritten).to.deep.equal(['STN-T-POD']);
       expect(changed.chainsCreated).to.deep.equal([]);
       expect(changed.hooksRewritten).to.deep.equal([]);
@@ -142,12 +161,19 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
         '-A STN-T-POD -j REJECT --reject-with icmp-port-unreachable',
       ]);
 
-      const delta = await applier.apply(ruleset({ members: ['10.9.1.2', '10.9.1.3'], podRules: ['-p udp --dport 53 -j RETURN', '-j REJECT'] }));
+      const delta = await applier.apply(
+        ruleset({
+          members: ['10.9.1.2', '10.9.1.3'],
+          podRules: ['-p udp --dport 53 -j RETURN', '-j REJECT'],
+        }),
+      );
       expect(delta).to.include({ iptablesLines: 0, entriesAdded: 1, entriesRemoved: 1 });
       expect(await setEntries(runner, 'stn-t-peers')).to.deep.equal(['10.9.1.2', '10.9.1.3']);
 
       const many = Array.from({ length: 300 }, (_, i) => `10.9.${2 + Math.floor(i / 250)}.${(i % 250) + 1}`);
-      const swap = await applier.apply(ruleset({ members: many, podRules: ['-p udp --dport 53 -j RETURN', '-j REJECT'] }));
+      const swap = await applier.apply(
+        ruleset({ members: many, podRules: ['-p udp --dport 53 -j RETURN', '-j REJECT'] }),
+      );
       expect(swap.entriesAdded).to.equal(300);
       expect(await setEntries(runner, 'stn-t-peers')).to.deep.equal([...many].sort());
       expect(await sh(runner, 'ipset list -n')).not.to.match(/stn-tmp-/);
@@ -160,7 +186,10 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
       expect(flip.setsChanged).to.equal(1);
       expect(await setEntries(runner, 'stn-t-nets')).to.deep.equal(['172.17.0.0/16', '172.17.1.0/24']);
       await applier.apply(ruleset());
-      expect(await setEntries(runner, 'stn-t-nets')).to.deep.equal(['172.17.0.0/16', '172.17.1.0/24 nomatch']);
+      expect(await setEntries(runner, 'stn-t-nets')).to.deep.equal([
+        '172.17.0.0/16',
+        '172.17.1.0/24 nomatch',
+      ]);
     });
 
     it('removes stale chains and sets once nothing refers to them', async () => {
@@ -184,11 +213,16 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
       const good = await save(runner, backend);
       const ipt = `iptables-${backend}`;
       await sh(runner, `${ipt} -F STN-T-POD && ${ipt} -D FORWARD ${hook} && ipset flush stn-t-peers`);
-      expect((await applier.apply(ruleset())).iptablesLines, 'an incremental apply trusts its memory').to.equal(0);
+      expect(
+        (await applier.apply(ruleset())).iptablesLines,
+        'an incremental apply trusts its memory',
+      ).to.equal(0);
       const repaired = await applier.apply(ruleset(), { resync: true });
       expect(repaired.chainsRewritten).to.deep.equal(['STN-T-POD']);
       expect(repaired.hooksRewritten).to.deep.equal(['FORWARD']);
-      expect(chainLines(await save(runner, backend), 'STN-T-POD')).to.deep.equal(chainLines(good, 'STN-T-POD'));
+      expect(chainLines(await save(runner, backend), 'STN-T-POD')).to.deep.equal(
+        chainLines(good, 'STN-T-POD'),
+      );
       expect(chainLines(await save(runner, backend), 'FORWARD')).to.deep.equal(chainLines(good, 'FORWARD'));
       expect(await setEntries(runner, 'stn-t-peers')).to.deep.equal(['10.9.1.1', '10.9.1.2']);
 
@@ -200,8 +234,13 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
       // A destroyed set (its users flushed first, as a careless `iptables -F` would leave it).
       await sh(runner, `${ipt} -F STN-T-POD && ${ipt} -F STN-T-TOP && ipset destroy stn-t-nets`);
       await applier.apply(ruleset(), { resync: true });
-      expect(await setEntries(runner, 'stn-t-nets')).to.deep.equal(['172.17.0.0/16', '172.17.1.0/24 nomatch']);
-      expect(chainLines(await save(runner, backend), 'STN-T-TOP')).to.deep.equal(chainLines(good, 'STN-T-TOP'));
+      expect(await setEntries(runner, 'stn-t-nets')).to.deep.equal([
+        '172.17.0.0/16',
+        '172.17.1.0/24 nomatch',
+      ]);
+      expect(chainLines(await save(runner, backend), 'STN-T-TOP')).to.deep.equal(
+        chainLines(good, 'STN-T-TOP'),
+      );
     });
 
     it('an incremental apply that trips over drift is redone as a resync', async () => {
@@ -261,7 +300,8 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
       const r = await cleanupAgentState(runner);
       expect(r.backends.sort()).to.deep.equal(['legacy', 'nft']);
       expect(r.setsRemoved).to.equal(2);
-      for (const b of ['nft', 'legacy'] as IptablesBackend[]) expect(await save(runner, b)).not.to.match(/STN-|softtenant/);
+      for (const b of ['nft', 'legacy'] as IptablesBackend[])
+        expect(await save(runner, b)).not.to.match(/STN-|softtenant/);
       expect(await sh(runner, 'ipset list -n')).to.equal('foreign-set\n');
       expect(foreignLines(await save(runner, other))).to.deep.equal(otherForeign);
       expect((await cleanupAgentState(runner)).setsRemoved, 'a second cleanup finds nothing').to.equal(0);
@@ -287,14 +327,23 @@ describe('dataplane: iptables backend detection', function () {
     const runner = (ns as { runner: Runner }).runner;
     await sh(runner, 'iptables-legacy -A FORWARD -s 192.0.2.1 -j DROP');
     expect(await detectBackend(runner, undefined)).to.include({ backend: 'legacy' });
-    await sh(runner, 'iptables-nft -A FORWARD -s 192.0.2.1 -j DROP && iptables-nft -A FORWARD -s 192.0.2.2 -j DROP');
+    await sh(
+      runner,
+      'iptables-nft -A FORWARD -s 192.0.2.1 -j DROP && iptables-nft -A FORWARD -s 192.0.2.2 -j DROP',
+    );
     expect(await detectBackend(runner, undefined)).to.include({ backend: 'nft' });
   });
   it("stays with the backend of the agent's own earlier chains, and honours an explicit choice", async () => {
     const runner = (ns as { runner: Runner }).runner;
-    await sh(runner, 'iptables-nft -A FORWARD -s 192.0.2.1 -j DROP && iptables-nft -A FORWARD -s 192.0.2.2 -j DROP');
+    await sh(
+      runner,
+      'iptables-nft -A FORWARD -s 192.0.2.1 -j DROP && iptables-nft -A FORWARD -s 192.0.2.2 -j DROP',
+    );
     await sh(runner, 'iptables-legacy -N STN-OLD');
-    expect(await detectBackend(runner, undefined)).to.include({ backend: 'legacy', reason: 'agent chains already in legacy' });
+    expect(await detectBackend(runner, undefined)).to.include({
+      backend: 'legacy',
+      reason: 'agent chains already in legacy',
+    });
     expect(await detectBackend(runner, 'nft')).to.include({ backend: 'nft', reason: 'set explicitly' });
   });
 });

@@ -14,7 +14,19 @@ import type { Lab, LabFlow, ProbeCell } from '../support/lab.js';
 import { allCells, expectMatrix, sh, startLab } from '../support/lab.js';
 import type { ClusterState } from '../support/lab-cluster.js';
 import { foreignLines, LabDataplanes, netpol } from '../support/lab-cluster.js';
-import { allExternals, allPods, fixtureCluster, fixtureExternals, fixturePorts, inSet, N1, N2, nsOf, pods, ports } from '../support/lab-fixture.js';
+import {
+  allExternals,
+  allPods,
+  fixtureCluster,
+  fixtureExternals,
+  fixturePorts,
+  inSet,
+  N1,
+  N2,
+  nsOf,
+  pods,
+  ports,
+} from '../support/lab-fixture.js';
 
 const { tcp, udp } = ports;
 const db = inSet(pods.db, pods.db2);
@@ -28,7 +40,10 @@ async function installForeign(lab: Lab, backend: IptablesBackend): Promise<void>
   for (const node of [N1, N2]) {
     // A rule in FORWARD before the agent ever ran, a foreign chain jumped to from FORWARD, and
     // (below, after the first apply) one inserted at the top after the agent's hook.
-    await sh(lab.nodeRunner(node), `${ipt} -A FORWARD -s 192.0.2.0/24 -j DROP && ${ipt} -N FOREIGN && ${ipt} -A FOREIGN -d 198.51.100.0/24 -j DROP && ${ipt} -A FORWARD -j FOREIGN`);
+    await sh(
+      lab.nodeRunner(node),
+      `${ipt} -A FORWARD -s 192.0.2.0/24 -j DROP && ${ipt} -N FOREIGN && ${ipt} -A FOREIGN -d 198.51.100.0/24 -j DROP && ${ipt} -A FORWARD -j FOREIGN`,
+    );
   }
 }
 
@@ -41,11 +56,16 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
     const foreign = new Map<string, string[]>();
     const flows: LabFlow[] = [];
 
-    const matrix = async (cells: ProbeCell[], expected: (c: ProbeCell) => boolean, label: string): Promise<void> => {
+    const matrix = async (
+      cells: ProbeCell[],
+      expected: (c: ProbeCell) => boolean,
+      label: string,
+    ): Promise<void> => {
       const l = lab as Lab;
       expectMatrix(l, await l.probe(cells), expected, label);
     };
-    const intoDb = (p = [tcp(6379)]): ProbeCell[] => allCells([...allPods, ...allExternals], [pods.db, pods.db2], p);
+    const intoDb = (p = [tcp(6379)]): ProbeCell[] =>
+      allCells([...allPods, ...allExternals], [pods.db, pods.db2], p);
 
     before(async function () {
       this.timeout(60_000);
@@ -54,7 +74,9 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
       await installForeign(lab, backend);
       planes = await LabDataplanes.open(lab, backend);
       state = fixtureCluster();
-      state.policies = [dbFrom([{ from: [{ podSelector: { matchLabels: { role: 'frontend' } } }], ports: [{ port: 6379 }] }])];
+      state.policies = [
+        dbFrom([{ from: [{ podSelector: { matchLabels: { role: 'frontend' } } }], ports: [{ port: 6379 }] }]),
+      ];
       await planes.program(state);
       for (const node of [N1, N2]) {
         await sh(lab.nodeRunner(node), `iptables-${backend} -I FORWARD 1 -d 203.0.113.0/24 -j DROP`);
@@ -64,18 +86,31 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
     afterEach(async () => {
       for (const f of flows.splice(0)) await f.close().catch(() => undefined);
       // Every apply of every test left the foreign rules exactly as they were.
-      for (const node of [N1, N2]) expect(foreignLines(await planes.save(node)), `foreign rules on ${node}`).to.deep.equal(foreign.get(node));
+      for (const node of [N1, N2])
+        expect(foreignLines(await planes.save(node)), `foreign rules on ${node}`).to.deep.equal(
+          foreign.get(node),
+        );
     });
     after(async () => {
       await lab?.down();
     });
 
     it('a policy update changes the matrix', async () => {
-      await matrix(intoDb([tcp(6379), tcp(80)]), (c) => (db(c.to) ? [pods.fe1, pods.fe2].includes(c.from as 'default/fe1') && c.port === 6379 : true), 'v1');
-      state.policies = [dbFrom([{ from: [{ namespaceSelector: { matchLabels: { team: 'b' } } }], ports: [{ port: 80 }] }])];
+      await matrix(
+        intoDb([tcp(6379), tcp(80)]),
+        (c) => (db(c.to) ? [pods.fe1, pods.fe2].includes(c.from as 'default/fe1') && c.port === 6379 : true),
+        'v1',
+      );
+      state.policies = [
+        dbFrom([{ from: [{ namespaceSelector: { matchLabels: { team: 'b' } } }], ports: [{ port: 80 }] }]),
+      ];
       const r = await planes.program(state);
       expect(r.get(N1)?.apply.chainsRewritten.length, 'only the policy chain changes').to.equal(1);
-      await matrix(intoDb([tcp(6379), tcp(80)]), (c) => (db(c.to) ? nsOf(c.from) === 'dev' && c.port === 80 : true), 'v2');
+      await matrix(
+        intoDb([tcp(6379), tcp(80)]),
+        (c) => (db(c.to) ? nsOf(c.from) === 'dev' && c.port === 80 : true),
+        'v2',
+      );
     });
 
     it('a pod relabel changes the matrix (peer and target)', async () => {
@@ -92,7 +127,9 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
     });
 
     it('a namespace relabel changes the matrix', async () => {
-      state.policies = [dbFrom([{ from: [{ namespaceSelector: { matchLabels: { project: 'myproject' } } }] }])];
+      state.policies = [
+        dbFrom([{ from: [{ namespaceSelector: { matchLabels: { project: 'myproject' } } }] }]),
+      ];
       await planes.program(state);
       await matrix(intoDb(), (c) => (db(c.to) ? nsOf(c.from) === 'prod' : true), 'before');
       state.relabelNamespace('dev', { team: 'b', project: 'myproject' });
@@ -105,7 +142,10 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
 
     it('open TCP connections and UDP flows stop when a change revokes them; allowed ones live on', async () => {
       const l = lab as Lab;
-      const frontends = { from: [{ podSelector: { matchLabels: { role: 'frontend' } } }], ports: [{ port: 6379 }, { protocol: 'UDP' as const, port: 6379 }] };
+      const frontends = {
+        from: [{ podSelector: { matchLabels: { role: 'frontend' } } }],
+        ports: [{ port: 6379 }, { protocol: 'UDP' as const, port: 6379 }],
+      };
       const prod = { from: [{ namespaceSelector: { matchLabels: { team: 'a' } } }], ports: [{ port: 6379 }] };
       state.policies = [dbFrom([frontends, prod])];
       await planes.program(state);
@@ -127,19 +167,28 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
       // ESTABLISHED — which is exactly why the cut is needed.
       state.policies = [dbFrom([prod])];
       await planes.program(state, { cutFlows: false });
-      await matrix(allCells([pods.fe1, pods.fe2], [pods.db], [tcp(6379), udp(6379)]), () => false, 'new connections after revoke');
-      for (const f of revoked) expect((await f.check()).outcome, `${f.from} ${f.protocol} before the cut`).to.equal('ok');
+      await matrix(
+        allCells([pods.fe1, pods.fe2], [pods.db], [tcp(6379), udp(6379)]),
+        () => false,
+        'new connections after revoke',
+      );
+      for (const f of revoked)
+        expect((await f.check()).outcome, `${f.from} ${f.protocol} before the cut`).to.equal('ok');
 
       // The agent's way: the same change with the cut.
       state.policies = [dbFrom([frontends, prod])];
       await planes.program(state);
       for (const f of revoked) await f.close();
       const again = await open();
-      for (const f of again) expect((await f.check()).outcome, `${f.from} ${f.protocol} reopened`).to.equal('ok');
+      for (const f of again)
+        expect((await f.check()).outcome, `${f.from} ${f.protocol} reopened`).to.equal('ok');
       state.policies = [dbFrom([prod])];
       const r = await planes.program(state);
       expect(r.get(N1)?.conntrack?.deleted ?? 0, 'entries deleted on n1').to.be.greaterThanOrEqual(4);
-      for (const f of again) expect((await f.check(400)).outcome, `${f.from} -> ${f.to} ${f.protocol} after the cut`).not.to.equal('ok');
+      for (const f of again)
+        expect((await f.check(400)).outcome, `${f.from} -> ${f.to} ${f.protocol} after the cut`).not.to.equal(
+          'ok',
+        );
       expect((await control.check()).outcome, 'the still-allowed connection').to.equal('ok');
     });
 
@@ -147,25 +196,44 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
       const l = lab as Lab;
       state.policies = [dbFrom([{ from: [{ podSelector: { matchLabels: { role: 'frontend' } } }] }])];
       await planes.program(state);
-      const expected = (c: ProbeCell): boolean => (db(c.to) ? c.from === pods.fe1 || c.from === pods.fe2 : true);
+      const expected = (c: ProbeCell): boolean =>
+        db(c.to) ? c.from === pods.fe1 || c.from === pods.fe2 : true;
       await matrix(intoDb(), expected, 'enforced');
       const ipt = `iptables-${backend}`;
       const n1 = l.nodeRunner(N1);
       await sh(n1, `${ipt} -F STN-FORWARD`);
-      await matrix(intoDb(), (c) => (c.to === pods.db ? true : expected(c)), 'after someone flushed STN-FORWARD on n1');
+      await matrix(
+        intoDb(),
+        (c) => (c.to === pods.db ? true : expected(c)),
+        'after someone flushed STN-FORWARD on n1',
+      );
       await planes.program(state, { full: true });
       await matrix(intoDb(), expected, 'after the resync');
 
-      const hook = (await planes.save(N1)).split('\n').find((x) => x.startsWith('-A FORWARD') && x.includes('softtenant')) as string;
-      const set = renderNode(state, N1).ruleset.ipsets.find((s) => s.name.startsWith('stn-p-'))?.name as string;
+      const hook = (await planes.save(N1))
+        .split('\n')
+        .find((x) => x.startsWith('-A FORWARD') && x.includes('softtenant')) as string;
+      const set = renderNode(state, N1).ruleset.ipsets.find((s) => s.name.startsWith('stn-p-'))
+        ?.name as string;
       // The set can only go once nothing uses it: flush the agent's chains first, as a careless
       // `iptables -F` would.
       const chains = renderNode(state, N1).ruleset.chains.map((c) => c.name);
-      await sh(n1, `${ipt} ${hook.replace('-A FORWARD', '-D FORWARD')} && ${chains.map((c) => `${ipt} -F ${c}`).join(' && ')} && ipset destroy ${set}`);
-      await matrix(intoDb(), (c) => (c.to === pods.db ? true : expected(c)), 'after hook and set were deleted on n1');
+      await sh(
+        n1,
+        `${ipt} ${hook.replace('-A FORWARD', '-D FORWARD')} && ${chains.map((c) => `${ipt} -F ${c}`).join(' && ')} && ipset destroy ${set}`,
+      );
+      await matrix(
+        intoDb(),
+        (c) => (c.to === pods.db ? true : expected(c)),
+        'after hook and set were deleted on n1',
+      );
       await planes.program(state, { full: true });
       await matrix(intoDb(), expected, 'after the second resync');
-      expect((await planes.save(N1)).split('\n').filter((x) => x.startsWith('-A FORWARD') && x.includes('softtenant'))).to.have.length(1);
+      expect(
+        (await planes.save(N1))
+          .split('\n')
+          .filter((x) => x.startsWith('-A FORWARD') && x.includes('softtenant')),
+      ).to.have.length(1);
     });
 
     it('an agent restart finds the programmed state and rewrites nothing', async () => {
@@ -183,7 +251,9 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
       for (const node of [N1, N2]) {
         const runner = l.nodeRunner(node);
         for (const b of ['nft', 'legacy'] as IptablesBackend[]) {
-          expect(await sh(runner, `${toolsFor(b).save} -t filter`), `${b} on ${node}`).not.to.match(/STN-|softtenant/);
+          expect(await sh(runner, `${toolsFor(b).save} -t filter`), `${b} on ${node}`).not.to.match(
+            /STN-|softtenant/,
+          );
         }
         expect(await sh(runner, 'ipset list -n'), `ipsets on ${node}`).not.to.match(/stn-/);
       }
@@ -191,4 +261,3 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
     });
   });
 }
-

@@ -53,7 +53,9 @@ describe('dataplane: the netns lab', function () {
     const l = lab as Lab;
     expect(await rootLinks(), 'root namespace links').to.deep.equal(linksBefore);
     for (const n of l.plan.nodes) {
-      expect(await sh(l.nodeRunner(n.name), 'ip route show default'), `default route on ${n.name}`).to.equal('');
+      expect(await sh(l.nodeRunner(n.name), 'ip route show default'), `default route on ${n.name}`).to.equal(
+        '',
+      );
     }
     // An address outside the lab: the pod's node has no route for it.
     const r = await sh(l.nodeRunner(N1), 'ip route get 8.8.8.8 2>&1 || true');
@@ -68,7 +70,8 @@ describe('dataplane: the netns lab', function () {
     const ms = Date.now() - started;
     expectMatrix(l, results, () => true, 'open lab');
     const paths = pathsCovered(l, results);
-    for (const p of ['same-node', 'cross-node', 'external', 'node'] as const) expect(paths[p].allowed, p).to.be.greaterThan(0);
+    for (const p of ['same-node', 'cross-node', 'external', 'node'] as const)
+      expect(paths[p].allowed, p).to.be.greaterThan(0);
     expect(results.length).to.be.greaterThan(400);
     // Parallel and bounded: hundreds of cells well inside a few seconds even on a busy machine.
     expect(ms, `${results.length} cells took ${ms} ms`).to.be.lessThan(10_000);
@@ -104,7 +107,9 @@ describe('dataplane: the netns lab', function () {
     const l = lab as Lab;
     const mine = (await listLabNetns()).filter((n) => n.startsWith(`${l.id}-`));
     expect(mine).to.have.length(l.plan.netns.length);
-    const pids = (await Promise.all(mine.map((n) => spawnCollect(['ip', 'netns', 'pids', n])))).flatMap((r) => r.stdout.split('\n').filter(Boolean));
+    const pids = (await Promise.all(mine.map((n) => spawnCollect(['ip', 'netns', 'pids', n])))).flatMap((r) =>
+      r.stdout.split('\n').filter(Boolean),
+    );
     expect(pids.length, 'one host process per namespace except the fabric').to.equal(l.plan.hosts.length);
     await l.down();
     lab = undefined;
@@ -120,18 +125,35 @@ describe('dataplane: the netns lab', function () {
     const deadPid = child.pid as number;
     await new Promise((r) => child.on('exit', r));
     const plan = planLab(
-      { pods: [{ namespace: 'default', name: 'a', node: 'n1', ip: '10.250.1.10', ports: [{ port: 80, protocol: 'TCP' }] }], externals: [] },
+      {
+        pods: [
+          {
+            namespace: 'default',
+            name: 'a',
+            node: 'n1',
+            ip: '10.250.1.10',
+            ports: [{ port: 80, protocol: 'TCP' }],
+          },
+        ],
+        externals: [],
+      },
       newLabId(deadPid),
     );
-    const live = await startLab({ pods: [{ namespace: 'default', name: 'b', node: 'n1', ip: '10.250.2.10', ports: [] }] });
+    const live = await startLab({
+      pods: [{ namespace: 'default', name: 'b', node: 'n1', ip: '10.250.2.10', ports: [] }],
+    });
     try {
       await buildLab(plan); // hosts without a parent to watch: they would live forever
-      expect((await listLabNetns()).filter((n) => n.startsWith(`${plan.id}-`))).to.have.length(plan.netns.length);
+      expect((await listLabNetns()).filter((n) => n.startsWith(`${plan.id}-`))).to.have.length(
+        plan.netns.length,
+      );
       const removed = await cleanupStaleLabs();
       expect(removed).to.include(plan.id);
       expect(removed).not.to.include(live.id);
       expect((await listLabNetns()).filter((n) => n.startsWith(`${plan.id}-`))).to.deep.equal([]);
-      expect((await listLabNetns()).filter((n) => n.startsWith(`${live.id}-`))).to.have.length(live.plan.netns.length);
+      expect((await listLabNetns()).filter((n) => n.startsWith(`${live.id}-`))).to.have.length(
+        live.plan.netns.length,
+      );
     } finally {
       await live.down();
       await cleanupStaleLabs();

@@ -54,7 +54,11 @@ function loadSnapshot(text: string): SnapshotObjects {
 
 /** The six statements; `lab()` is the lab programmed one way or another. */
 function statements(lab: () => Lab): void {
-  const check = async (cells: ProbeCell[], expected: (c: ProbeCell) => boolean, label: string): Promise<void> => {
+  const check = async (
+    cells: ProbeCell[],
+    expected: (c: ProbeCell) => boolean,
+    label: string,
+  ): Promise<void> => {
     const l = lab();
     const results = await l.probe(cells);
     expectMatrix(l, results, expected, label);
@@ -67,12 +71,20 @@ function statements(lab: () => Lab): void {
       (c) => c.to !== db && c.from !== db,
       'only db is isolated',
     );
-    await check(allCells([db], [...pods, ...allExt], [tcp(80), udp(5978)]), () => false, 'db is isolated (egress)');
+    await check(
+      allCells([db], [...pods, ...allExt], [tcp(80), udp(5978)]),
+      () => false,
+      'db is isolated (egress)',
+    );
   });
 
   it('2. ingress to db only on TCP 6379, even from allowed peers', async () => {
     await check(
-      allCells([frontend, frontend2, api, worker, ext('x2'), ext('x3')], [db], [tcp(6379), udp(6379), tcp(5978), tcp(80)]),
+      allCells(
+        [frontend, frontend2, api, worker, ext('x2'), ext('x3')],
+        [db],
+        [tcp(6379), udp(6379), tcp(5978), tcp(80)],
+      ),
       (c) => c.protocol === 'TCP' && c.port === 6379,
       'ports',
     );
@@ -82,15 +94,27 @@ function statements(lab: () => Lab): void {
     const l = lab();
     expect(pathOf(l, { from: frontend, to: db, port: 6379, protocol: 'TCP' })).to.equal('same-node');
     expect(pathOf(l, { from: frontend2, to: db, port: 6379, protocol: 'TCP' })).to.equal('cross-node');
-    await check(allCells([frontend, frontend2, otherFrontend], [db], [tcp(6379)]), (c) => c.from !== otherFrontend, 'frontends');
+    await check(
+      allCells([frontend, frontend2, otherFrontend], [db], [tcp(6379)]),
+      (c) => c.from !== otherFrontend,
+      'frontends',
+    );
   });
 
   it('4. pods of project=myproject namespaces are allowed; other pods are not', async () => {
-    await check(allCells([api, worker, defaultPlain, otherPlain], [db], [tcp(6379)]), (c) => c.from === api || c.from === worker, 'namespaces');
+    await check(
+      allCells([api, worker, defaultPlain, otherPlain], [db], [tcp(6379)]),
+      (c) => c.from === api || c.from === worker,
+      'namespaces',
+    );
   });
 
   it('5. addresses in 172.17.0.0/16 are allowed except 172.17.1.0/24; others are not', async () => {
-    await check(allCells(allExt, [db], [tcp(6379)]), (c) => c.from === ext('x2') || c.from === ext('x3'), 'ipBlock');
+    await check(
+      allCells(allExt, [db], [tcp(6379)]),
+      (c) => c.from === ext('x2') || c.from === ext('x3'),
+      'ipBlock',
+    );
   });
 
   it('6. db may send only to 10.0.0.0/24 on TCP 5978', async () => {
@@ -138,7 +162,10 @@ describe('dataplane: the seed NetworkPolicy example, statement by statement', fu
         const out = path.join(dir, node.name);
         const code = await renderCli(['--snapshot', snapshotFile, '--node', node.name, '--out', out]);
         expect(code, `render for ${node.name}`).to.equal(0);
-        await sh(lab.nodeRunner(node.name), `ipset restore < '${out}/ipset.restore' && iptables-restore --noflush < '${out}/iptables.restore'`);
+        await sh(
+          lab.nodeRunner(node.name),
+          `ipset restore < '${out}/ipset.restore' && iptables-restore --noflush < '${out}/iptables.restore'`,
+        );
       }
     });
     after(async () => {

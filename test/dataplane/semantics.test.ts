@@ -69,7 +69,12 @@ const cases: Case[] = [
   {
     title: '2. ingress isolation: only what the ingress rules allow gets in, and egress stays open',
     core: true,
-    policies: [netpol('default', 'db-in', { podSelector: role('db'), ingress: [{ from: [{ podSelector: role('frontend') }], ports: [{ port: 6379 }] }] })],
+    policies: [
+      netpol('default', 'db-in', {
+        podSelector: role('db'),
+        ingress: [{ from: [{ podSelector: role('frontend') }], ports: [{ port: 6379 }] }],
+      }),
+    ],
     ports: [tcp(6379), udp(6379), tcp(80)],
     destinations: [...allPods, ...allExternals],
     // ops/tool1 is role=frontend too, but a podSelector alone means the policy's namespace.
@@ -90,10 +95,15 @@ const cases: Case[] = [
     expected: (c) => (web(c.from) ? nsOf(c.to) === 'prod' : true),
   },
   {
-    title: '3. policyTypes default: an egress section isolates both directions; egress: [] isolates ingress only',
+    title:
+      '3. policyTypes default: an egress section isolates both directions; egress: [] isolates ingress only',
     policies: [
       netpol('ops', 'tool-out', { podSelector: app('tool'), egress: [{ to: [{ podSelector: {} }] }] }),
-      netpol('prod', 'api-in', { podSelector: app('api'), ingress: [{ from: [{ namespaceSelector: {} }] }], egress: [] }),
+      netpol('prod', 'api-in', {
+        podSelector: app('api'),
+        ingress: [{ from: [{ namespaceSelector: {} }] }],
+        egress: [],
+      }),
     ],
     ports: [tcp(80)],
     destinations: [...allPods, ...allExternals],
@@ -106,10 +116,18 @@ const cases: Case[] = [
   {
     title: '4. policies are additive: the union of what they allow',
     policies: [
-      netpol('default', 'db-a', { podSelector: role('db'), ingress: [{ from: [{ podSelector: role('frontend') }], ports: [{ port: 6379 }] }] }),
+      netpol('default', 'db-a', {
+        podSelector: role('db'),
+        ingress: [{ from: [{ podSelector: role('frontend') }], ports: [{ port: 6379 }] }],
+      }),
       netpol('default', 'db-b', {
         podSelector: role('db'),
-        ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'b' } } }], ports: [{ port: 80 }, { port: 6379 }] }],
+        ingress: [
+          {
+            from: [{ namespaceSelector: { matchLabels: { team: 'b' } } }],
+            ports: [{ port: 80 }, { port: 6379 }],
+          },
+        ],
       }),
     ],
     ports: [tcp(6379), tcp(80)],
@@ -119,22 +137,42 @@ const cases: Case[] = [
     title: "5. a connection needs the source's egress and the destination's ingress, on one node too",
     core: true,
     policies: [
-      netpol('default', 'fe-out', { podSelector: role('frontend'), policyTypes: ['Egress'], egress: [{ to: [{ podSelector: role('db') }] }] }),
+      netpol('default', 'fe-out', {
+        podSelector: role('frontend'),
+        policyTypes: ['Egress'],
+        egress: [{ to: [{ podSelector: role('db') }] }],
+      }),
       netpol('default', 'db-in', {
         podSelector: role('db'),
-        ingress: [{ from: [{ podSelector: role('frontend') }, { namespaceSelector: { matchLabels: { team: 'b' } } }], ports: [{ port: 6379 }] }],
+        ingress: [
+          {
+            from: [{ podSelector: role('frontend') }, { namespaceSelector: { matchLabels: { team: 'b' } } }],
+            ports: [{ port: 6379 }],
+          },
+        ],
       }),
       netpol('prod', 'api-in', {
         podSelector: app('api'),
         ingress: [
-          { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'default' } }, podSelector: role('frontend') }] },
+          {
+            from: [
+              {
+                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'default' } },
+                podSelector: role('frontend'),
+              },
+            ],
+          },
         ],
       }),
     ],
     ports: [tcp(6379), tcp(80)],
     expected: (c) => {
       const egressOK = fe(c.from) ? db(c.to) : true;
-      const ingressOK = db(c.to) ? (fe(c.from) || nsOf(c.from) === 'dev') && c.port === 6379 : api(c.to) ? fe(c.from) : true;
+      const ingressOK = db(c.to)
+        ? (fe(c.from) || nsOf(c.from) === 'dev') && c.port === 6379
+        : api(c.to)
+          ? fe(c.from)
+          : true;
       return egressOK && ingressOK;
     },
   },
@@ -158,27 +196,47 @@ const cases: Case[] = [
     policies: [
       netpol('prod', 'and', {
         podSelector: app('api'),
-        ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'b' } }, podSelector: { matchLabels: { canary: 'true' } } }] }],
+        ingress: [
+          {
+            from: [
+              {
+                namespaceSelector: { matchLabels: { team: 'b' } },
+                podSelector: { matchLabels: { canary: 'true' } },
+              },
+            ],
+          },
+        ],
       }),
       netpol('default', 'or', {
         podSelector: role('db'),
-        ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'b' } } }, { podSelector: role('frontend') }] }],
+        ingress: [
+          {
+            from: [{ namespaceSelector: { matchLabels: { team: 'b' } } }, { podSelector: role('frontend') }],
+          },
+        ],
       }),
     ],
     ports: [tcp(80)],
-    expected: (c) => (api(c.to) ? c.from === pods.web2 : db(c.to) ? nsOf(c.from) === 'dev' || fe(c.from) : true),
+    expected: (c) =>
+      api(c.to) ? c.from === pods.web2 : db(c.to) ? nsOf(c.from) === 'dev' || fe(c.from) : true,
   },
   {
-    title: "8. podSelector {} means every pod of the policy's namespace; namespaceSelector {} reaches every namespace",
+    title:
+      "8. podSelector {} means every pod of the policy's namespace; namespaceSelector {} reaches every namespace",
     policies: [
       netpol('default', 'same-ns', { podSelector: role('db'), ingress: [{ from: [{ podSelector: {} }] }] }),
-      netpol('prod', 'any-ns', { podSelector: app('api'), ingress: [{ from: [{ namespaceSelector: {}, podSelector: app('web') }] }] }),
+      netpol('prod', 'any-ns', {
+        podSelector: app('api'),
+        ingress: [{ from: [{ namespaceSelector: {}, podSelector: app('web') }] }],
+      }),
     ],
     ports: [tcp(80)],
-    expected: (c) => (db(c.to) ? isPod(c.from) && nsOf(c.from) === 'default' : api(c.to) ? web(c.from) : true),
+    expected: (c) =>
+      db(c.to) ? isPod(c.from) && nsOf(c.from) === 'default' : api(c.to) ? web(c.from) : true,
   },
   {
-    title: '9 + 18. ingress: [] allows nothing, [{}] everything, no from = any peer, no ports = any port; the own node still reaches its pods',
+    title:
+      '9 + 18. ingress: [] allows nothing, [{}] everything, no from = any peer, no ports = any port; the own node still reaches its pods',
     core: true,
     policies: [
       netpol('default', 'deny', { podSelector: role('db'), policyTypes: ['Ingress'], ingress: [] }),
@@ -199,13 +257,26 @@ const cases: Case[] = [
     },
   },
   {
-    title: '10. ipBlock: cidr minus except, an except re-allowed by another policy, /0, a block covering pod IPs',
+    title:
+      '10. ipBlock: cidr minus except, an except re-allowed by another policy, /0, a block covering pod IPs',
     core: true,
     policies: [
-      netpol('default', 'blocks', { podSelector: role('db'), ingress: [{ from: [{ ipBlock: { cidr: '172.17.0.0/16', except: ['172.17.1.0/24'] } }] }] }),
-      netpol('default', 'reallow', { podSelector: role('db'), ingress: [{ from: [{ ipBlock: { cidr: '172.17.1.5/32' } }] }] }),
-      netpol('prod', 'zero', { podSelector: app('api'), ingress: [{ from: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.244.2.0/24'] } }] }] }),
-      netpol('dev', 'podnet', { podSelector: app('web'), ingress: [{ from: [{ ipBlock: { cidr: '10.244.1.0/24' } }] }] }),
+      netpol('default', 'blocks', {
+        podSelector: role('db'),
+        ingress: [{ from: [{ ipBlock: { cidr: '172.17.0.0/16', except: ['172.17.1.0/24'] } }] }],
+      }),
+      netpol('default', 'reallow', {
+        podSelector: role('db'),
+        ingress: [{ from: [{ ipBlock: { cidr: '172.17.1.5/32' } }] }],
+      }),
+      netpol('prod', 'zero', {
+        podSelector: app('api'),
+        ingress: [{ from: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.244.2.0/24'] } }] }],
+      }),
+      netpol('dev', 'podnet', {
+        podSelector: app('web'),
+        ingress: [{ from: [{ ipBlock: { cidr: '10.244.1.0/24' } }] }],
+      }),
     ],
     ports: [tcp(80)],
     expected: (c, x) => {
@@ -225,7 +296,9 @@ const cases: Case[] = [
           {
             from: [
               {
-                namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['dev'] }] },
+                namespaceSelector: {
+                  matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['dev'] }],
+                },
                 podSelector: { matchExpressions: [{ key: 'canary', operator: 'DoesNotExist' }] },
               },
               {
@@ -242,7 +315,15 @@ const cases: Case[] = [
       }),
       netpol('prod', 'notin', {
         podSelector: { matchExpressions: [{ key: 'app', operator: 'Exists' }] },
-        ingress: [{ from: [{ namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'NotIn', values: ['a'] }] } }] }],
+        ingress: [
+          {
+            from: [
+              {
+                namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'NotIn', values: ['a'] }] },
+              },
+            ],
+          },
+        ],
       }),
     ],
     ports: [tcp(80)],
@@ -256,28 +337,56 @@ const cases: Case[] = [
     title: '12. protocol defaults to TCP; TCP, UDP and SCTP are distinct; an SCTP-only rule still isolates',
     core: true,
     policies: [
-      netpol('default', 'udp-only', { podSelector: role('db'), ingress: [{ ports: [{ protocol: 'UDP', port: 6379 }] }] }),
-      netpol('prod', 'sctp-only', { podSelector: app('api'), ingress: [{ ports: [{ protocol: 'SCTP', port: 80 }] }] }),
+      netpol('default', 'udp-only', {
+        podSelector: role('db'),
+        ingress: [{ ports: [{ protocol: 'UDP', port: 6379 }] }],
+      }),
+      netpol('prod', 'sctp-only', {
+        podSelector: app('api'),
+        ingress: [{ ports: [{ protocol: 'SCTP', port: 80 }] }],
+      }),
       netpol('dev', 'default-tcp', { podSelector: app('web'), ingress: [{ ports: [{ port: 53 }] }] }),
     ],
     ports: [tcp(6379), udp(6379), tcp(80), udp(53), tcp(53)],
-    expected: (c) => (db(c.to) ? isUdp(c) && c.port === 6379 : api(c.to) ? false : web(c.to) ? isTcp(c) && c.port === 53 : true),
+    expected: (c) =>
+      db(c.to)
+        ? isUdp(c) && c.port === 6379
+        : api(c.to)
+          ? false
+          : web(c.to)
+            ? isTcp(c) && c.port === 53
+            : true,
     // SCTP cannot be sent here (no SCTP in this kernel); the rule for it must still be programmed.
     rules: (saves) => {
       for (const node of [N1, N2]) expect(saves.get(node), node).to.match(/-p sctp -m sctp --dport 80 /);
     },
   },
   {
-    title: '13. named ports resolve per destination pod and protocol; a name a pod does not declare matches nothing',
+    title:
+      '13. named ports resolve per destination pod and protocol; a name a pod does not declare matches nothing',
     policies: [
-      netpol('default', 'named-in', { podSelector: role('db'), ingress: [{ ports: [{ port: 'http' }, { protocol: 'UDP', port: 'redis' }] }] }),
+      netpol('default', 'named-in', {
+        podSelector: role('db'),
+        ingress: [{ ports: [{ port: 'http' }, { protocol: 'UDP', port: 'redis' }] }],
+      }),
       netpol('prod', 'named-missing', { podSelector: app('api'), ingress: [{ ports: [{ port: 'redis' }] }] }),
-      netpol('dev', 'named-out', { podSelector: app('web'), policyTypes: ['Egress'], egress: [{ ports: [{ port: 'http' }] }] }),
+      netpol('dev', 'named-out', {
+        podSelector: app('web'),
+        policyTypes: ['Egress'],
+        egress: [{ ports: [{ port: 'http' }] }],
+      }),
     ],
     ports: [tcp(80), tcp(8080), tcp(6379), udp(6379), udp(53)],
     destinations: [...allPods, ...allExternals],
     expected: (c) => {
-      const http: Record<string, number> = { [pods.db]: 80, [pods.db2]: 8080, [pods.fe1]: 80, [pods.api1]: 8080, [pods.api2]: 80, [pods.web1]: 80 };
+      const http: Record<string, number> = {
+        [pods.db]: 80,
+        [pods.db2]: 8080,
+        [pods.fe1]: 80,
+        [pods.api1]: 8080,
+        [pods.api2]: 80,
+        [pods.web1]: 80,
+      };
       const declares = isTcp(c) && http[c.to] === c.port;
       const egressOK = web(c.from) ? declares : true;
       const ingressOK = db(c.to) ? declares : api(c.to) ? false : true;
@@ -287,15 +396,24 @@ const cases: Case[] = [
   {
     title: '14 + 15. endPort ranges are inclusive; a protocol without a port allows all its ports',
     policies: [
-      netpol('default', 'range', { podSelector: role('db'), ingress: [{ ports: [{ port: 9000, endPort: 9001 }] }] }),
+      netpol('default', 'range', {
+        podSelector: role('db'),
+        ingress: [{ ports: [{ port: 9000, endPort: 9001 }] }],
+      }),
       netpol('prod', 'udp-all', { podSelector: app('api'), ingress: [{ ports: [{ protocol: 'UDP' }] }] }),
     ],
     ports: [tcp(9000), tcp(9001), tcp(9002), udp(53), udp(6379), tcp(6379)],
-    expected: (c) => (db(c.to) ? isTcp(c) && (c.port === 9000 || c.port === 9001) : api(c.to) ? isUdp(c) : true),
+    expected: (c) =>
+      db(c.to) ? isTcp(c) && (c.port === 9000 || c.port === 9001) : api(c.to) ? isUdp(c) : true,
   },
   {
     title: '17. pods without an IP, finished pods and hostNetwork pods are neither peers nor targets',
-    policies: [netpol('default', 'fe-only', { podSelector: role('db'), ingress: [{ from: [{ podSelector: role('frontend') }] }] })],
+    policies: [
+      netpol('default', 'fe-only', {
+        podSelector: role('db'),
+        ingress: [{ from: [{ podSelector: role('frontend') }] }],
+      }),
+    ],
     mutate: (c) => {
       // Their IPs belong to lab hosts that are not pods: they must not gain or lose anything.
       c.pods.push(
@@ -334,7 +452,11 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
         state.policies = c.policies;
         c.mutate?.(state);
         await planes.program(state);
-        const cells = allCells(c.sources ?? [...allPods, ...allExternals], c.destinations ?? allPods, c.ports);
+        const cells = allCells(
+          c.sources ?? [...allPods, ...allExternals],
+          c.destinations ?? allPods,
+          c.ports,
+        );
         const results = await l.probe(cells);
         const ctx: Ctx = {
           ip: (h) => l.ipOf(h),
@@ -349,7 +471,12 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
         }
         expect(paths['same-node'].allowed, 'same-node allowed cells').to.be.greaterThan(0);
         expect(paths['cross-node'].allowed, 'cross-node allowed cells').to.be.greaterThan(0);
-        if (c.rules) c.rules(new Map(await Promise.all([N1, N2].map(async (n) => [n, await planes.save(n)] as [string, string]))));
+        if (c.rules)
+          c.rules(
+            new Map(
+              await Promise.all([N1, N2].map(async (n) => [n, await planes.save(n)] as [string, string])),
+            ),
+          );
       });
     }
   });

@@ -573,4 +573,10 @@ describe('operator: reconciliation against a real API server', function () {
     );
     expect(listObjects('networkpolicies', { namespace: 'opt-d-b' })).to.deep.equal([]);
   });
+
+  it('logged no unexpected errors while doing all of the above', function () {
+    const errors = operator.lines.filter((l) => l.level === 'error');
+    expect(errors, JSON.stringify(errors)).to.deep.equal([]);
+    expect(operator.rawLines, 'non-JSON output (a crash?)').to.deep.equal([]);
+  });
 });

@@ -1,7 +1,13 @@
 // A cluster the dataplane tests can change (policies, pod and namespace labels) and program
 // into a lab: per node, the real render (renderNode) and the real apply edge (NodeDataplane),
 // exactly what the agent runs, with the conntrack cut judged by the node's model.
-import type { ContainerPort, Namespace, NetworkPolicy, NetworkPolicySpec, Pod } from '../../operator/api/networkpolicy.js';
+import type {
+  ContainerPort,
+  Namespace,
+  NetworkPolicy,
+  NetworkPolicySpec,
+  Pod,
+} from '../../operator/api/networkpolicy.js';
 import type { DataplaneApplyReport } from '../../operator/dataplane/apply-dataplane.js';
 import { NodeDataplane } from '../../operator/dataplane/apply-dataplane.js';
 import type { IptablesBackend } from '../../operator/dataplane/backend.js';
@@ -11,9 +17,17 @@ import { renderNode } from '../../operator/dataplane/render-node.js';
 import type { Lab } from '../../hack/lab/lab.js';
 import type { LabExternalSpec, LabPort, LabSpec } from '../../hack/lab/spec.js';
 import { labSpecFromSnapshot } from '../../hack/lab/snapshot.js';
+import { rootLogger } from '../../operator/util/logger.js';
+
+// The applier logs every apply at info; in a test's output the matrices are what matter.
+if (!process.env.LOG_LEVEL) rootLogger.level = 'warn';
 
 export function ns(name: string, labels: Record<string, string> = {}): Namespace {
-  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...labels } } };
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...labels } },
+  };
 }
 
 export interface PodExtra {
@@ -35,7 +49,11 @@ export function pod(
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace, labels: { ...labels } },
-    spec: { nodeName: node, ...(extra.hostNetwork ? { hostNetwork: true } : {}), containers: [{ name: 'main', ports }] },
+    spec: {
+      nodeName: node,
+      ...(extra.hostNetwork ? { hostNetwork: true } : {}),
+      containers: [{ name: 'main', ports }],
+    },
     status: { phase: extra.phase ?? 'Running', ...(extra.noIP ? {} : { podIP: ip, podIPs: [{ ip }] }) },
   };
 }
@@ -91,7 +109,8 @@ export class LabDataplanes {
 
   static async open(lab: Lab, backend: IptablesBackend): Promise<LabDataplanes> {
     const planes = new Map<string, NodeDataplane>();
-    for (const n of lab.plan.nodes) planes.set(n.name, await NodeDataplane.open(lab.nodeRunner(n.name), backend));
+    for (const n of lab.plan.nodes)
+      planes.set(n.name, await NodeDataplane.open(lab.nodeRunner(n.name), backend));
     return new LabDataplanes(lab, backend, planes);
   }
 
@@ -102,15 +121,26 @@ export class LabDataplanes {
   }
 
   /** Renders the cluster for every node and applies it there, as each node's agent would. */
-  async program(state: ClusterState, options: ProgramOptions = {}): Promise<Map<string, DataplaneApplyReport>> {
+  async program(
+    state: ClusterState,
+    options: ProgramOptions = {},
+  ): Promise<Map<string, DataplaneApplyReport>> {
     const out = new Map<string, DataplaneApplyReport>();
     for (const [node, plane] of this.planes) {
       const rendered = renderNode(state, node);
       if (rendered.problems.length > 0) {
-        throw new Error(`render problems on ${node}: ${rendered.problems.map((p) => `${p.namespace}/${p.name}: ${p.message}`).join('; ')}`);
+        throw new Error(
+          `render problems on ${node}: ${rendered.problems.map((p) => `${p.namespace}/${p.name}: ${p.message}`).join('; ')}`,
+        );
       }
       const judge = options.cutFlows === false ? undefined : flowJudgeFromModel(rendered.model);
-      out.set(node, await plane.applyDetailed(rendered.ruleset, { full: options.full ?? false, ...(judge ? { judge } : {}) }));
+      out.set(
+        node,
+        await plane.applyDetailed(rendered.ruleset, {
+          full: options.full ?? false,
+          ...(judge ? { judge } : {}),
+        }),
+      );
     }
     return out;
   }

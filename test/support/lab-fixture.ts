@@ -30,7 +30,9 @@ export function fixtureCluster(): ClusterState {
       ]),
       pod('default', 'fe2', N2, '10.244.2.11', { role: 'frontend' }),
       pod('prod', 'api2', N2, '10.244.2.12', { app: 'api' }, [{ name: 'http', containerPort: 80 }]),
-      pod('dev', 'web2', N2, '10.244.2.13', { app: 'web', canary: 'true' }, [{ name: 'dns', containerPort: 53, protocol: 'UDP' }]),
+      pod('dev', 'web2', N2, '10.244.2.13', { app: 'web', canary: 'true' }, [
+        { name: 'dns', containerPort: 53, protocol: 'UDP' },
+      ]),
       pod('ops', 'tool2', N2, '10.244.2.14', { app: 'tool' }),
     ],
   );
@@ -79,7 +81,7 @@ export const allPods: string[] = Object.values(pods);
 export const ext = { x1: 'ext/x1', x1b: 'ext/x1b', x2: 'ext/x2', svc: 'ext/svc', far: 'ext/far' } as const;
 export const allExternals: string[] = Object.values(ext);
 
-export const nsOf = (host: string): string => host.split('/')[0] as string;
+export const nsOf = (host: string): string => host.split('/')[0];
 export const isPod = (host: string): boolean => allPods.includes(host);
 export const inSet =
   (...hosts: string[]) =>

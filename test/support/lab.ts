@@ -39,17 +39,28 @@ function cellName(c: ProbeCell): string {
  * Throws (with the wrong cells, their path and the whole matrix) unless every probed cell is
  * allowed exactly when `expected` says so.
  */
-export function expectMatrix(lab: Lab, results: ProbeResult[], expected: (c: ProbeCell) => boolean, label: string): void {
+export function expectMatrix(
+  lab: Lab,
+  results: ProbeResult[],
+  expected: (c: ProbeCell) => boolean,
+  label: string,
+): void {
   const wrong = results.filter((r) => r.allowed !== expected(r));
   if (wrong.length === 0) return;
   const lines = wrong.map(
-    (r) => `  ${cellName(r)} [${pathOf(lab, r)}]: expected ${expected(r) ? 'allowed' : 'denied'}, got ${r.outcome} (${r.ms} ms)`,
+    (r) =>
+      `  ${cellName(r)} [${pathOf(lab, r)}]: expected ${expected(r) ? 'allowed' : 'denied'}, got ${r.outcome} (${r.ms} ms)`,
   );
-  throw new Error(`${label}: ${wrong.length} of ${results.length} cells wrong\n${lines.join('\n')}\n\n${formatMatrix(results)}`);
+  throw new Error(
+    `${label}: ${wrong.length} of ${results.length} cells wrong\n${lines.join('\n')}\n\n${formatMatrix(results)}`,
+  );
 }
 
 /** Asserts a case exercises both the bridged and the routed path with both verdicts. */
-export function pathsCovered(lab: Lab, results: ProbeResult[]): Record<PathKind, { allowed: number; denied: number }> {
+export function pathsCovered(
+  lab: Lab,
+  results: ProbeResult[],
+): Record<PathKind, { allowed: number; denied: number }> {
   const out: Record<PathKind, { allowed: number; denied: number }> = {
     'same-node': { allowed: 0, denied: 0 },
     'cross-node': { allowed: 0, denied: 0 },
@@ -64,7 +75,11 @@ export function pathsCovered(lab: Lab, results: ProbeResult[]): Record<PathKind,
  * A bare network namespace named like a lab (so stale cleanup finds it), for apply-engine
  * tests that need no hosts. Remove with `dispose()`.
  */
-export async function scratchNetns(): Promise<{ name: string; runner: Runner; dispose: () => Promise<void> }> {
+export async function scratchNetns(): Promise<{
+  name: string;
+  runner: Runner;
+  dispose: () => Promise<void>;
+}> {
   const id = newLabId(process.pid);
   const name = `${id}-n0`;
   const r = await spawnCollect(['ip', 'netns', 'add', name]);

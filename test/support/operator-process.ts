@@ -29,13 +29,15 @@ export class OperatorProcess {
   constructor(
     private readonly args: string[] = [],
     private readonly env: Record<string, string> = {},
+    /** Another subcommand (e.g. `agent`) runs the same way. */
+    private readonly subcommand = 'operator',
   ) {}
 
   start(): void {
     if (this.child) throw new Error('operator already started');
     const child = spawn(
       process.execPath,
-      [join(repoRoot, 'dist/operator/cli/main.js'), 'operator', ...this.args],
+      [join(repoRoot, 'dist/operator/cli/main.js'), this.subcommand, ...this.args],
       {
         env: { ...process.env, ...this.env },
         stdio: ['ignore', 'ignore', 'pipe'],
@@ -101,6 +103,23 @@ export class OperatorProcess {
       await this.exited;
       return null;
     }
+    return outcome;
+  }
+
+  /** Sends a signal (e.g. SIGKILL, to test what happens when the process dies). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.isRunning) this.child?.kill(signal);
+  }
+
+  /** The exit code once it exits by itself (null if killed by a signal), or 'timeout'. */
+  async waitForExit(timeoutMs: number): Promise<number | null | 'timeout'> {
+    if (!this.exited) throw new Error('not started');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const outcome = await Promise.race([this.exited, timeout]);
+    clearTimeout(timer);
     return outcome;
   }
 

@@ -41,7 +41,9 @@ export function applyTenant(tenant: Obj): void {
 }
 
 export function getTenant(name: string): Obj | undefined {
-  return getObject('softtenant', name);
+  // Fully qualified: kubectl resolves a bare "softtenant" through the NodeEnforcement CRD's
+  // category of that name (so it would look for a NodeEnforcement).
+  return getObject('softtenants.tenancy.softtenant.io', name);
 }
 
 export function statusOf(name: string): StatusView {

@@ -11,33 +11,58 @@ import { parseConntrack } from '../../operator/dataplane/conntrack.js';
 
 describe('dataplane rule text', () => {
   it('tokenizes like iptables-restore (quotes group, escaped quotes kept)', () => {
-    expect(tokenizeRule('-m comment --comment "a b \\"c\\"" -j X')).to.deep.equal(['-m', 'comment', '--comment', 'a b "c"', '-j', 'X']);
+    expect(tokenizeRule('-m comment --comment "a b \\"c\\"" -j X')).to.deep.equal([
+      '-m',
+      'comment',
+      '--comment',
+      'a b "c"',
+      '-j',
+      'X',
+    ]);
   });
 
   it('gives a rule as written and as iptables-save prints it the same normal form', () => {
     const pairs: [string, string][] = [
-      ['-p tcp --dport 6379 -m set --match-set stn-a src -j RETURN', '-p tcp -m tcp --dport 6379 -m set --match-set stn-a src -j RETURN'],
+      [
+        '-p tcp --dport 6379 -m set --match-set stn-a src -j RETURN',
+        '-p tcp -m tcp --dport 6379 -m set --match-set stn-a src -j RETURN',
+      ],
       ['-j REJECT', '-j REJECT --reject-with icmp-port-unreachable'],
       ['-d 10.9.0.0/24 -j STN-X', '-d 10.9.0.0/24 -j STN-X'],
       ['-p udp -s 10.0.0.1 --dport 53 -j RETURN', '-s 10.0.0.1/32 -p udp -m udp --dport 53 -j RETURN'],
-      ['-m conntrack --ctstate ESTABLISHED,RELATED -j RETURN', '-m conntrack --ctstate RELATED,ESTABLISHED -j RETURN'],
-      ['-m comment --comment "softtenant: test hook" -j STN-T', '-m comment --comment "softtenant: test hook" -j STN-T'],
+      [
+        '-m conntrack --ctstate ESTABLISHED,RELATED -j RETURN',
+        '-m conntrack --ctstate RELATED,ESTABLISHED -j RETURN',
+      ],
+      [
+        '-m comment --comment "softtenant: test hook" -j STN-T',
+        '-m comment --comment "softtenant: test hook" -j STN-T',
+      ],
       ['-p SCTP -m sctp --dport 80 -g STN-MARK', '-p sctp -m sctp --dport 80 -g STN-MARK'],
     ];
-    for (const [written, saved] of pairs) expect(normalizeRule(written), written).to.equal(normalizeRule(saved));
+    for (const [written, saved] of pairs)
+      expect(normalizeRule(written), written).to.equal(normalizeRule(saved));
   });
 
   it('still tells different rules apart', () => {
-    expect(normalizeRule('-p tcp --dport 80 -j RETURN')).not.to.equal(normalizeRule('-p tcp --dport 81 -j RETURN'));
+    expect(normalizeRule('-p tcp --dport 80 -j RETURN')).not.to.equal(
+      normalizeRule('-p tcp --dport 81 -j RETURN'),
+    );
     expect(normalizeRule('-s 10.0.0.1 -j RETURN')).not.to.equal(normalizeRule('! -s 10.0.0.1 -j RETURN'));
-    expect(normalizeRule('-m set --match-set a src -j RETURN')).not.to.equal(normalizeRule('-m set --match-set a dst -j RETURN'));
+    expect(normalizeRule('-m set --match-set a src -j RETURN')).not.to.equal(
+      normalizeRule('-m set --match-set a dst -j RETURN'),
+    );
   });
 
   it('knows the agent hook rules in built-in chains and nothing else', () => {
-    expect(isAgentHookRule('-m comment --comment "softtenant: NetworkPolicy enforcement for pods" -j STN-FORWARD')).to.equal(true);
+    expect(
+      isAgentHookRule('-m comment --comment "softtenant: NetworkPolicy enforcement for pods" -j STN-FORWARD'),
+    ).to.equal(true);
     expect(isAgentHookRule('-j STN-FORWARD')).to.equal(true);
     expect(isAgentHookRule('-s 192.0.2.0/24 -j DROP')).to.equal(false);
-    expect(isAgentHookRule('-m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD')).to.equal(false);
+    expect(isAgentHookRule('-m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD')).to.equal(
+      false,
+    );
   });
 });
 
@@ -66,7 +91,10 @@ describe('dataplane observed state', () => {
     const t = parseFilterTable(save);
     expect([...t.chains.keys()]).to.deep.equal(['STN-EMPTY', 'STN-TOP']);
     expect(t.chains.get('STN-EMPTY')).to.deep.equal([]);
-    expect(t.builtins.get('FORWARD')).to.deep.equal(['-m comment --comment "softtenant: x" -j STN-TOP', '-j FOREIGN']);
+    expect(t.builtins.get('FORWARD')).to.deep.equal([
+      '-m comment --comment "softtenant: x" -j STN-TOP',
+      '-j FOREIGN',
+    ]);
   });
 
   it('removes exactly the agent hooks and chains on cleanup', () => {
@@ -79,7 +107,9 @@ describe('dataplane observed state', () => {
       '-X STN-TOP',
       'COMMIT',
     ]);
-    expect(cleanupScript(parseFilterTable('*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -j ACCEPT\nCOMMIT\n'))).to.deep.equal([]);
+    expect(
+      cleanupScript(parseFilterTable('*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -j ACCEPT\nCOMMIT\n')),
+    ).to.deep.equal([]);
   });
 
   it('reads agent ipsets with their members in one spelling', () => {
@@ -94,7 +124,10 @@ describe('dataplane observed state', () => {
     );
     expect([...sets.keys()]).to.deep.equal(['stn-n']);
     expect(sets.get('stn-n')).to.deep.include({ type: 'hash:net', maxelem: 262144 });
-    expect([...(sets.get('stn-n')?.entries ?? [])].sort()).to.deep.equal(['10.0.0.0/24', '10.0.0.5/32 nomatch']);
+    expect([...(sets.get('stn-n')?.entries ?? [])].sort()).to.deep.equal([
+      '10.0.0.0/24',
+      '10.0.0.5/32 nomatch',
+    ]);
     expect(canonicalEntry('hash:net', '172.17.1.9/24')).to.equal('172.17.1.0/24');
     expect(canonicalEntry('hash:ip', '10.0.0.1')).to.equal('10.0.0.1');
   });
@@ -109,7 +142,14 @@ describe('dataplane observed state', () => {
       ].join('\n'),
     );
     expect(flows).to.deep.equal([
-      { protocol: 'tcp', src: '10.244.1.11', dst: '10.244.1.10', sport: 40000, dport: 6379, state: 'ESTABLISHED' },
+      {
+        protocol: 'tcp',
+        src: '10.244.1.11',
+        dst: '10.244.1.10',
+        sport: 40000,
+        dport: 6379,
+        state: 'ESTABLISHED',
+      },
       { protocol: 'udp', src: '10.244.2.11', dst: '10.244.1.10', sport: 5353, dport: 6379 },
       { protocol: 'icmp', src: '10.0.0.1', dst: '10.0.0.2' },
     ]);
@@ -117,16 +157,25 @@ describe('dataplane observed state', () => {
 });
 
 describe('dataplane backend choice', () => {
-  const s = (rules: number, agentChains = false, kubeletHint = false) => ({ rules, agentChains, kubeletHint });
+  const s = (rules: number, agentChains = false, kubeletHint = false) => ({
+    rules,
+    agentChains,
+    kubeletHint,
+  });
   it('reads a save output', () => {
-    expect(summarizeSave('*filter\n:STN-X - [0:0]\n:KUBE-KUBELET-CANARY - [0:0]\n-A FORWARD -j ACCEPT\nCOMMIT')).to.deep.equal(s(1, true, true));
+    expect(
+      summarizeSave('*filter\n:STN-X - [0:0]\n:KUBE-KUBELET-CANARY - [0:0]\n-A FORWARD -j ACCEPT\nCOMMIT'),
+    ).to.deep.equal(s(1, true, true));
   });
   it('prefers its own chains, then kubelet markers, then more rules, then nft', () => {
     expect(chooseBackend(s(0, true), s(50)).backend).to.equal('legacy');
     expect(chooseBackend(s(50), s(0, false, true)).backend).to.equal('nft');
     expect(chooseBackend(s(5), s(2)).backend).to.equal('legacy');
     expect(chooseBackend(s(2), s(2)).backend).to.equal('nft');
-    expect(chooseBackend(s(0), s(0))).to.deep.equal({ backend: 'nft', reason: 'no rules in either backend; nft is the default' });
+    expect(chooseBackend(s(0), s(0))).to.deep.equal({
+      backend: 'nft',
+      reason: 'no rules in either backend; nft is the default',
+    });
     expect(chooseBackend(undefined, s(0)).backend).to.equal('nft');
     expect(chooseBackend(s(0), undefined).backend).to.equal('legacy');
   });

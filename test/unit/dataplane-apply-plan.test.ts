@@ -23,7 +23,8 @@ function desired(over: Partial<Ruleset> = {}): Ruleset {
 /** The state a previous apply of `rs` left (what an incremental apply diffs against). */
 function stateOf(rs: Ruleset, maxelem = 262144): CurrentState {
   const hooks = new Map<BuiltinChain, ProgrammedRule[]>();
-  for (const h of rs.hooks) hooks.set(h.builtin, [...(hooks.get(h.builtin) ?? []), { text: h.rule, key: h.rule }]);
+  for (const h of rs.hooks)
+    hooks.set(h.builtin, [...(hooks.get(h.builtin) ?? []), { text: h.rule, key: h.rule }]);
   return {
     sets: new Map(rs.ipsets.map((s) => [s.name, { type: s.type, maxelem, entries: new Set(s.entries) }])),
     chains: new Map(rs.chains.map((c) => [c.name, [...c.rules]])),
@@ -60,7 +61,7 @@ describe('dataplane apply plan', () => {
   });
 
   it('rewrites only a changed chain, never naming a built-in chain or a foreign rule', () => {
-    const next = desired({ chains: [desired().chains[0]!, { name: 'STN-POD', rules: ['-j RETURN'] }] });
+    const next = desired({ chains: [desired().chains[0], { name: 'STN-POD', rules: ['-j RETURN'] }] });
     const p = planApply(next, stateOf(desired()), same);
     expect(p.iptables).to.deep.equal(['*filter', ':STN-POD - [0:0]', '-A STN-POD -j RETURN', 'COMMIT']);
     expect(p.chainsRewritten).to.deep.equal(['STN-POD']);
@@ -68,7 +69,11 @@ describe('dataplane apply plan', () => {
   });
 
   it('deletes stale chains last, after the chains and hooks that referred to them', () => {
-    const next: Ruleset = { ipsets: [], chains: [{ name: 'STN-TOP2', rules: ['-j RETURN'] }], hooks: [{ builtin: 'FORWARD', rule: '-m comment --comment "softtenant: x" -j STN-TOP2' }] };
+    const next: Ruleset = {
+      ipsets: [],
+      chains: [{ name: 'STN-TOP2', rules: ['-j RETURN'] }],
+      hooks: [{ builtin: 'FORWARD', rule: '-m comment --comment "softtenant: x" -j STN-TOP2' }],
+    };
     const p = planApply(next, stateOf(desired()), same);
     expect(p.iptables).to.deep.equal([
       '*filter',
@@ -109,21 +114,44 @@ describe('dataplane apply plan', () => {
   });
 
   it('changes a few members by deltas: additions first, excepts before their networks', () => {
-    const netSet = (entries: string[]): Ruleset => desired({ ipsets: [...desired().ipsets, { name: 'stn-nets', type: 'hash:net', entries }] });
+    const netSet = (entries: string[]): Ruleset =>
+      desired({ ipsets: [...desired().ipsets, { name: 'stn-nets', type: 'hash:net', entries }] });
     const before = netSet(['10.1.0.0/16']);
-    const p = planApply(netSet(['10.1.0.0/16', '172.17.0.0/16', '172.17.1.0/24 nomatch']), stateOf(before), same);
+    const p = planApply(
+      netSet(['10.1.0.0/16', '172.17.0.0/16', '172.17.1.0/24 nomatch']),
+      stateOf(before),
+      same,
+    );
     expect(p.ipset).to.deep.equal(['add stn-nets 172.17.1.0/24 nomatch', 'add stn-nets 172.17.0.0/16']);
-    const back = planApply(before, stateOf(netSet(['10.1.0.0/16', '172.17.0.0/16', '172.17.1.0/24 nomatch'])), same);
+    const back = planApply(
+      before,
+      stateOf(netSet(['10.1.0.0/16', '172.17.0.0/16', '172.17.1.0/24 nomatch'])),
+      same,
+    );
     expect(back.ipset).to.deep.equal(['del stn-nets 172.17.0.0/16', 'del stn-nets 172.17.1.0/24']);
-    const repl = planApply(desired({ ipsets: [{ name: 'stn-peers', type: 'hash:ip', entries: ['10.0.0.1', '10.0.0.3'] }] }), stateOf(desired()), same);
+    const repl = planApply(
+      desired({ ipsets: [{ name: 'stn-peers', type: 'hash:ip', entries: ['10.0.0.1', '10.0.0.3'] }] }),
+      stateOf(desired()),
+      same,
+    );
     expect(repl.ipset).to.deep.equal(['add stn-peers 10.0.0.3', 'del stn-peers 10.0.0.2']);
     expect(repl.sets).to.deep.equal([{ name: 'stn-peers', how: 'delta', added: 1, removed: 1 }]);
   });
 
   it('swaps when an entry flips between match and nomatch, when the set is too small, or when most of it changes', () => {
-    const nets = (entries: string[]): Ruleset => desired({ ipsets: [{ name: 'stn-peers', type: 'hash:ip', entries: ['10.0.0.1'] }, { name: 'stn-nets', type: 'hash:net', entries }] });
+    const nets = (entries: string[]): Ruleset =>
+      desired({
+        ipsets: [
+          { name: 'stn-peers', type: 'hash:ip', entries: ['10.0.0.1'] },
+          { name: 'stn-nets', type: 'hash:net', entries },
+        ],
+      });
     const tmp = tempSetName('stn-nets');
-    const flip = planApply(nets(['172.17.0.0/16', '172.17.1.0/24']), stateOf(nets(['172.17.0.0/16', '172.17.1.0/24 nomatch'])), same);
+    const flip = planApply(
+      nets(['172.17.0.0/16', '172.17.1.0/24']),
+      stateOf(nets(['172.17.0.0/16', '172.17.1.0/24 nomatch'])),
+      same,
+    );
     expect(flip.ipset).to.deep.equal([
       `create ${tmp} hash:net family inet hashsize 1024 maxelem 262144`,
       `add ${tmp} 172.17.0.0/16`,
@@ -131,10 +159,18 @@ describe('dataplane apply plan', () => {
       `swap ${tmp} stn-nets`,
       `destroy ${tmp}`,
     ]);
-    const small = planApply(desired(), stateOf(desired({ ipsets: [{ name: 'stn-peers', type: 'hash:ip', entries: ['10.0.0.1'] }] }), 1), same);
+    const small = planApply(
+      desired(),
+      stateOf(desired({ ipsets: [{ name: 'stn-peers', type: 'hash:ip', entries: ['10.0.0.1'] }] }), 1),
+      same,
+    );
     expect(small.sets[0]?.how).to.equal('swap');
     const many = Array.from({ length: 100 }, (_, i) => `10.2.0.${i + 1}`);
-    const big = planApply(desired({ ipsets: [{ name: 'stn-peers', type: 'hash:ip', entries: many }] }), stateOf(desired()), same);
+    const big = planApply(
+      desired({ ipsets: [{ name: 'stn-peers', type: 'hash:ip', entries: many }] }),
+      stateOf(desired()),
+      same,
+    );
     expect(big.sets[0]).to.include({ how: 'swap', added: 100, removed: 2 });
   });
 
@@ -143,19 +179,32 @@ describe('dataplane apply plan', () => {
     cur.sets.set('stn-peers', { type: 'hash:net', maxelem: 262144, entries: new Set(['10.0.0.0/24']) });
     cur.sets.set('stn-tmp-0badf00d', { type: 'hash:ip', maxelem: 262144, entries: new Set() });
     const p = planApply(desired(), cur, same);
-    expect(p.ipset.slice(0, 3)).to.deep.equal(['destroy stn-tmp-0badf00d', 'destroy stn-peers', 'create stn-peers hash:ip family inet hashsize 1024 maxelem 262144']);
+    expect(p.ipset.slice(0, 3)).to.deep.equal([
+      'destroy stn-tmp-0badf00d',
+      'destroy stn-peers',
+      'create stn-peers hash:ip family inet hashsize 1024 maxelem 262144',
+    ]);
     expect(p.destroySets).to.deep.equal([]);
   });
 
   it('compares entries in one spelling (a /32 is an address; host bits are cleared)', () => {
-    const rs = desired({ ipsets: [{ name: 'stn-peers', type: 'hash:net', entries: ['10.0.0.5/32', '172.17.1.9/24 nomatch'] }] });
+    const rs = desired({
+      ipsets: [{ name: 'stn-peers', type: 'hash:net', entries: ['10.0.0.5/32', '172.17.1.9/24 nomatch'] }],
+    });
     const cur = stateOf(desired());
-    cur.sets.set('stn-peers', { type: 'hash:net', maxelem: 262144, entries: new Set(['10.0.0.5/32', '172.17.1.0/24 nomatch']) });
+    cur.sets.set('stn-peers', {
+      type: 'hash:net',
+      maxelem: 262144,
+      entries: new Set(['10.0.0.5/32', '172.17.1.0/24 nomatch']),
+    });
     expect(planApply(rs, cur, same).ipset).to.deep.equal([]);
-    expect(() => planApply(desired({ ipsets: [{ name: 'stn-peers', type: 'hash:ip', entries: ['10.0.0.300'] }] }), empty, same)).to.throw(
-      RulesetError,
-      /stn-peers.*10\.0\.0\.300/,
-    );
+    expect(() =>
+      planApply(
+        desired({ ipsets: [{ name: 'stn-peers', type: 'hash:ip', entries: ['10.0.0.300'] }] }),
+        empty,
+        same,
+      ),
+    ).to.throw(RulesetError, /stn-peers.*10\.0\.0\.300/);
   });
 });
 
@@ -172,9 +221,13 @@ describe('dataplane ruleset validation', () => {
       [{ hooks: [{ builtin: 'FORWARD', rule: '-j ACCEPT' }] }, /must jump to an STN- chain/],
       [{ hooks: [{ builtin: 'FORWARD', rule: '-j STN-NOPE' }] }, /does not define/],
       [{ chains: [{ name: 'STN-TOP', rules: ['-j STN-GONE'] }] }, /undefined STN-GONE/],
-      [{ chains: [{ name: 'STN-TOP', rules: ['-m set --match-set stn-gone src -j RETURN'] }], hooks: [] }, /undefined ipset stn-gone/],
+      [
+        { chains: [{ name: 'STN-TOP', rules: ['-m set --match-set stn-gone src -j RETURN'] }], hooks: [] },
+        /undefined ipset stn-gone/,
+      ],
       [{ chains: [{ name: 'STN-TOP', rules: ['-A STN-TOP -j RETURN'] }], hooks: [] }, /without -A/],
     ];
-    for (const [over, re] of bad) expect(() => validateRuleset(desired(over)), String(re)).to.throw(RulesetError, re);
+    for (const [over, re] of bad)
+      expect(() => validateRuleset(desired(over)), String(re)).to.throw(RulesetError, re);
   });
 });

@@ -15,12 +15,20 @@ describe('dataplane conntrack judge', () => {
     policies: [
       netpol('default', 'db-in', {
         podSelector: { matchLabels: { role: 'db' } },
-        ingress: [{ from: [{ podSelector: { matchLabels: { role: 'frontend' } } }], ports: [{ port: 6379 }] }],
+        ingress: [
+          { from: [{ podSelector: { matchLabels: { role: 'frontend' } } }], ports: [{ port: 6379 }] },
+        ],
       }),
     ],
   });
   const judge = flowJudgeFromModel(model);
-  const flow = (src: string, dst: string, dport: number, protocol = 'tcp') => ({ protocol, src, dst, sport: 40000, dport });
+  const flow = (src: string, dst: string, dport: number, protocol = 'tcp') => ({
+    protocol,
+    src,
+    dst,
+    sport: 40000,
+    dport,
+  });
 
   it('judges only flows with a local pod at one end', () => {
     expect(judge.concerns(flow('10.244.1.11', '10.244.1.10', 6379))).to.equal(true);

@@ -25,7 +25,9 @@ describe('lab plan', () => {
   });
 
   it('creates every veth from a node namespace straight into another lab namespace', () => {
-    const adds = plan.phases.flat().flatMap((s) => s.ip.filter((l) => l.startsWith('link add') && l.includes('veth')));
+    const adds = plan.phases
+      .flat()
+      .flatMap((s) => s.ip.filter((l) => l.startsWith('link add') && l.includes('veth')));
     expect(adds).to.have.length(3 + 2 + 1); // pods, fabric links, external
     for (const l of adds) expect(l, l).to.match(/ netns stlab-1-abc-(p\d+|x\d+|fab)$/);
   });
@@ -52,9 +54,15 @@ describe('lab plan', () => {
 
   it('refuses specs the wiring cannot honour', () => {
     const bad: [LabSpec, RegExp][] = [
-      [{ pods: [spec.pods[0]!, { ...spec.pods[2]!, ip: '10.244.1.9' }] }, /10\.244\.1\.0\/24 has pods on nodes n1 and n2/],
-      [{ pods: [spec.pods[0]!, { ...spec.pods[1]!, ip: '10.244.1.1' }] }, /both have IP 10\.244\.1\.1/],
-      [{ pods: [spec.pods[0]!], externals: [{ name: 'x', ip: '10.244.1.99', node: 'n1' }] }, /lies in pod subnet/],
+      [
+        { pods: [spec.pods[0], { ...spec.pods[2], ip: '10.244.1.9' }] },
+        /10\.244\.1\.0\/24 has pods on nodes n1 and n2/,
+      ],
+      [{ pods: [spec.pods[0], { ...spec.pods[1], ip: '10.244.1.1' }] }, /both have IP 10\.244\.1\.1/],
+      [
+        { pods: [spec.pods[0]], externals: [{ name: 'x', ip: '10.244.1.99', node: 'n1' }] },
+        /lies in pod subnet/,
+      ],
       [{ pods: [] }, /at least one node/],
     ];
     for (const [s, re] of bad) expect(() => planLab(s, 'stlab-1-abc'), String(re)).to.throw(LabSpecError, re);
@@ -64,13 +72,25 @@ describe('lab plan', () => {
 describe('lab snapshot input', () => {
   it('takes running pods with an IP and a node; skips hostNetwork, finished and IP-less pods', () => {
     const pods = [
-      pod('a', 'run', 'n1', '10.244.1.5', {}, [{ containerPort: 53, protocol: 'UDP' }, { containerPort: 80 }]),
+      pod('a', 'run', 'n1', '10.244.1.5', {}, [
+        { containerPort: 53, protocol: 'UDP' },
+        { containerPort: 80 },
+      ]),
       pod('a', 'host', 'n1', '192.168.0.1', {}, [], { hostNetwork: true }),
       pod('a', 'done', 'n1', '10.244.1.6', {}, [], { phase: 'Succeeded' }),
       pod('a', 'noip', 'n1', '', {}, [], { noIP: true, phase: 'Pending' }),
     ];
     expect(labPodsFromSnapshot(pods)).to.deep.equal([
-      { namespace: 'a', name: 'run', node: 'n1', ip: '10.244.1.5', ports: [{ port: 53, protocol: 'UDP' }, { port: 80, protocol: 'TCP' }] },
+      {
+        namespace: 'a',
+        name: 'run',
+        node: 'n1',
+        ip: '10.244.1.5',
+        ports: [
+          { port: 53, protocol: 'UDP' },
+          { port: 80, protocol: 'TCP' },
+        ],
+      },
     ]);
   });
   it('parses the CLI flags', () => {
