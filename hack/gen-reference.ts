@@ -36,7 +36,8 @@ function constraints(s: Schema): string[] {
   const out: string[] = [];
   if (s.enum) out.push(`one of ${s.enum.map((e) => `\`${String(e)}\``).join(', ')}`);
   if (s.default !== undefined) out.push(`default \`${JSON.stringify(s.default)}\``);
-  if (s.minimum !== undefined || s.maximum !== undefined) out.push(`range ${s.minimum ?? ''}..${s.maximum ?? ''}`);
+  if (s.minimum !== undefined || s.maximum !== undefined)
+    out.push(`range ${s.minimum ?? ''}..${s.maximum ?? ''}`);
   if (s.maxItems !== undefined) out.push(`at most ${s.maxItems} items`);
   if (s.minLength !== undefined) out.push(`min length ${s.minLength}`);
   if (s.maxLength !== undefined) out.push(`max length ${s.maxLength}`);
@@ -52,11 +53,14 @@ function walk(path: string, s: Schema, required: boolean, rows: string[]): void 
   const props = s.properties ?? s.items?.properties;
   const req = new Set(s.properties ? (s.required ?? []) : (s.items?.required ?? []));
   const prefix = s.type === 'array' ? `${path}[]` : path;
-  for (const [name, child] of Object.entries(props ?? {})) walk(`${prefix}.${name}`, child, req.has(name), rows);
+  for (const [name, child] of Object.entries(props ?? {}))
+    walk(`${prefix}.${name}`, child, req.has(name), rows);
 }
 
 export function renderReference(crdText: string): string {
-  const crd = yaml.load(crdText) as { spec: { versions: { name: string; schema: { openAPIV3Schema: Schema } }[] } };
+  const crd = yaml.load(crdText) as {
+    spec: { versions: { name: string; schema: { openAPIV3Schema: Schema } }[] };
+  };
   const version = crd.spec.versions[0];
   if (!version) throw new Error('CRD has no versions');
   const schema = version.schema.openAPIV3Schema;
@@ -83,7 +87,9 @@ export function renderReference(crdText: string): string {
 
 const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
-  const text = renderReference(readFileSync(join(root, 'crds/tenancy.softtenant.io_softtenants.yaml'), 'utf8'));
+  const text = renderReference(
+    readFileSync(join(root, 'crds/tenancy.softtenant.io_softtenants.yaml'), 'utf8'),
+  );
   const target = join(root, 'docs/reference.md');
   if (process.argv.includes('--check')) {
     const current = readFileSync(target, 'utf8');

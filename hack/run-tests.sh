@@ -8,9 +8,20 @@ cd "$root"
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
 export SOFTTENANT_RESULTS="$results"
-suites=("${@:-unit integration dataplane e2e}")
+suites=("${@:-lint unit integration dataplane e2e}")
 # shellcheck disable=SC2068
 for s in ${suites[@]}; do
+  if [ "$s" = lint ]; then
+    # Static checks count as one test, so a lint failure shows in the summary line.
+    echo "=== lint: eslint and prettier" >&2
+    if npx eslint . && npx prettier --check . >/dev/null; then
+      echo '{"passes":1,"failures":0,"pending":0}' >"$results/lint.json"
+    else
+      echo "lint failed (run: npx eslint --fix . && npx prettier --write .)" >&2
+      echo '{"passes":0,"failures":1,"pending":0}' >"$results/lint.json"
+    fi
+    continue
+  fi
   cfg="test/mocharc.$s.json"
   [ -f "$cfg" ] || continue
   echo "=== suite: $s" >&2
@@ -22,6 +33,7 @@ node -e '
 const fs = require("fs"); const dir = process.argv[1];
 let p = 0, f = 0, s = 0;
 for (const file of fs.readdirSync(dir)) { const r = JSON.parse(fs.readFileSync(dir + "/" + file, "utf8")); p += r.passes; f += r.failures; s += r.pending; }
-console.log(`${p} passed, ${f} failed` + (s ? `, ${s} skipped` : ""));
+if (s) console.log(`${s} skipped`);
+console.log(`${p} passed, ${f} failed`);
 process.exit(f > 0 || p === 0 ? 1 : 0);
 ' "$results"

@@ -15,23 +15,40 @@ async function createOrKeep(kc: KubeConfig, path: string, body: unknown): Promis
 
 export async function createNodes(kc: KubeConfig, nodes: readonly string[]): Promise<void> {
   for (const name of nodes) {
-    await createOrKeep(kc, '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } } });
+    await createOrKeep(kc, '/api/v1/nodes', {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name, labels: { 'kubernetes.io/hostname': name } },
+    });
   }
 }
 
-export async function ensureNamespace(kc: KubeConfig, name: string, labels: Record<string, string>): Promise<void> {
-  await createOrKeep(kc, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
+export async function ensureNamespace(
+  kc: KubeConfig,
+  name: string,
+  labels: Record<string, string>,
+): Promise<void> {
+  await createOrKeep(kc, '/api/v1/namespaces', {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name, labels },
+  });
 }
 
 /** Waits for the namespace's default ServiceAccount (pod admission requires it). */
-export async function waitForServiceAccount(kc: KubeConfig, namespace: string, timeoutMs = 30_000): Promise<void> {
+export async function waitForServiceAccount(
+  kc: KubeConfig,
+  namespace: string,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       await requestJson(kc, 'GET', `/api/v1/namespaces/${namespace}/serviceaccounts/default`);
       return;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`no default ServiceAccount in ${namespace} after ${timeoutMs} ms`, { cause: err });
+      if (Date.now() > deadline)
+        throw new Error(`no default ServiceAccount in ${namespace} after ${timeoutMs} ms`, { cause: err });
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -50,7 +67,11 @@ export async function createPod(kc: KubeConfig, pod: ScenarioPod): Promise<void>
         {
           name: 'main',
           image: 'registry.invalid/softtenant-demo:none',
-          ports: pod.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), containerPort: p.port, protocol: p.protocol })),
+          ports: pod.ports.map((p) => ({
+            ...(p.name ? { name: p.name } : {}),
+            containerPort: p.port,
+            protocol: p.protocol,
+          })),
         },
       ],
       // No kubelet heartbeats here, so the nodes turn NotReady; tolerating that keeps the pods.
@@ -68,11 +89,22 @@ export async function setPodIP(kc: KubeConfig, namespace: string, name: string, 
     kc,
     'PATCH',
     `/api/v1/namespaces/${namespace}/pods/${name}/status`,
-    { status: { phase: 'Running', podIP: ip, podIPs: [{ ip }], conditions: [{ type: 'Ready', status: 'True' }] } },
+    {
+      status: {
+        phase: 'Running',
+        podIP: ip,
+        podIPs: [{ ip }],
+        conditions: [{ type: 'Ready', status: 'True' }],
+      },
+    },
     'application/merge-patch+json',
   );
 }
 
-export async function patchLabels(kc: KubeConfig, path: string, labels: Record<string, string | null>): Promise<void> {
+export async function patchLabels(
+  kc: KubeConfig,
+  path: string,
+  labels: Record<string, string | null>,
+): Promise<void> {
   await requestJson(kc, 'PATCH', path, { metadata: { labels } }, 'application/merge-patch+json');
 }

@@ -15,7 +15,12 @@ export interface Managed {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export function startSofttenant(name: string, args: string[], logDir: string, env: NodeJS.ProcessEnv = process.env): Managed {
+export function startSofttenant(
+  name: string,
+  args: string[],
+  logDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Managed {
   mkdirSync(logDir, { recursive: true });
   const log = join(logDir, `${name}.log`);
   const out = createWriteStream(log, { flags: 'a' });

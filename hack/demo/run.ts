@@ -23,21 +23,26 @@ async function main(argv: string[]): Promise<number> {
   const logDir = join(state, 'logs');
   mkdirSync(logDir, { recursive: true });
   if (process.getuid?.() !== 0) {
-    process.stderr.write('make demo needs root: it creates network namespaces and programs iptables inside them\n');
+    process.stderr.write(
+      'make demo needs root: it creates network namespaces and programs iptables inside them\n',
+    );
     return 2;
   }
   spawnSync('bash', [join(repoRoot, 'hack/controlplane-down.sh'), cpState], { stdio: 'inherit' });
   await cleanupStaleLabs();
 
   say('starting the local control plane (etcd, kube-apiserver, kube-controller-manager)');
-  const up = spawnSync('bash', [join(repoRoot, 'hack/controlplane-up.sh'), cpState], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const up = spawnSync('bash', [join(repoRoot, 'hack/controlplane-up.sh'), cpState], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
   if (up.status !== 0) return 1;
   const kubeconfigPath = join(cpState, 'kubeconfig');
   const kc = loadKubeConfig(kubeconfigPath);
   const world = new World({ kc, kubeconfigPath, logDir, say });
   let code = 0;
   try {
-    await world.installCRDs();
+    world.installCRDs();
     await world.createPods();
     await world.buildLab();
     world.startOperator();

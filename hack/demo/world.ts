@@ -27,7 +27,11 @@ export interface WorldOptions {
 }
 
 export function kubectl(kubeconfig: string, args: string[], input?: string): string {
-  return execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+  return execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {
+    encoding: 'utf8',
+    input,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 }
 
 export class World {
@@ -37,15 +41,30 @@ export class World {
 
   constructor(readonly opts: WorldOptions) {}
 
-  async installCRDs(): Promise<void> {
+  installCRDs(): void {
     this.opts.say('installing the CRDs (SoftTenant, NodeEnforcement)');
-    kubectl(this.opts.kubeconfigPath, ['apply', '--server-side', '-f', join(repoRoot, 'crds/tenancy.softtenant.io_softtenants.yaml'), '-f', join(repoRoot, 'crds/tenancy.softtenant.io_nodeenforcements.yaml')]);
-    kubectl(this.opts.kubeconfigPath, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/softtenants.tenancy.softtenant.io', 'crd/nodeenforcements.tenancy.softtenant.io']);
+    kubectl(this.opts.kubeconfigPath, [
+      'apply',
+      '--server-side',
+      '-f',
+      join(repoRoot, 'crds/tenancy.softtenant.io_softtenants.yaml'),
+      '-f',
+      join(repoRoot, 'crds/tenancy.softtenant.io_nodeenforcements.yaml'),
+    ]);
+    kubectl(this.opts.kubeconfigPath, [
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      'crd/softtenants.tenancy.softtenant.io',
+      'crd/nodeenforcements.tenancy.softtenant.io',
+    ]);
   }
 
   async createPods(): Promise<void> {
     const { kc, say } = this.opts;
-    say(`creating nodes ${NODES.join(', ')} and ${PODS.length} pods in the API (nodeName, labels, ports, status.podIP)`);
+    say(
+      `creating nodes ${NODES.join(', ')} and ${PODS.length} pods in the API (nodeName, labels, ports, status.podIP)`,
+    );
     await createNodes(kc, NODES);
     // The sample namespaces come from config/samples; create them first so pods can land.
     kubectl(this.opts.kubeconfigPath, ['apply', '-f', join(repoRoot, 'config/samples/namespaces.yaml')]);
@@ -54,12 +73,20 @@ export class World {
   }
 
   async buildLab(): Promise<Lab> {
-    this.opts.say(`building the lab: ${NODES.length} node network namespaces with a bridge each, routed to each other, ${PODS.length} pod and ${EXTERNALS.length} external hosts`);
+    this.opts.say(
+      `building the lab: ${NODES.length} node network namespaces with a bridge each, routed to each other, ${PODS.length} pod and ${EXTERNALS.length} external hosts`,
+    );
     const serve = new Map<string, LabPort>();
     for (const e of EXTERNALS) for (const p of e.ports) serve.set(`${p.port}/${p.protocol}`, p);
     this.lab = await Lab.up({
       nodes: NODES,
-      pods: PODS.map((p) => ({ namespace: p.namespace, name: p.name, node: p.node, ip: p.ip, ports: p.ports.map(({ port, protocol }) => ({ port, protocol })) })),
+      pods: PODS.map((p) => ({
+        namespace: p.namespace,
+        name: p.name,
+        node: p.node,
+        ip: p.ip,
+        ports: p.ports.map(({ port, protocol }) => ({ port, protocol })),
+      })),
       externals: EXTERNALS.map((e) => ({ name: e.name, ip: e.ip, node: e.node })),
       servePorts: [...serve.values()],
     });
@@ -68,7 +95,11 @@ export class World {
 
   startOperator(): void {
     this.opts.say('starting the operator');
-    this.operator = startSofttenant('operator', ['operator', '--kubeconfig', this.opts.kubeconfigPath, '--resync-period', this.opts.resync ?? '30s'], this.opts.logDir);
+    this.operator = startSofttenant(
+      'operator',
+      ['operator', '--kubeconfig', this.opts.kubeconfigPath, '--resync-period', this.opts.resync ?? '30s'],
+      this.opts.logDir,
+    );
   }
 
   startAgent(node: string): Managed {
@@ -78,11 +109,16 @@ export class World {
       `agent-${node}`,
       [
         'agent',
-        '--node', node,
-        '--kubeconfig', this.opts.kubeconfigPath,
-        '--netns', this.lab.nodeNetns(node),
-        '--heartbeat', this.opts.heartbeat ?? '2s',
-        '--resync-period', this.opts.resync ?? '30s',
+        '--node',
+        node,
+        '--kubeconfig',
+        this.opts.kubeconfigPath,
+        '--netns',
+        this.lab.nodeNetns(node),
+        '--heartbeat',
+        this.opts.heartbeat ?? '2s',
+        '--resync-period',
+        this.opts.resync ?? '30s',
         ...(this.opts.agentArgs?.[node] ?? []),
       ],
       this.opts.logDir,
@@ -97,7 +133,11 @@ export class World {
   }
 
   async tenants(): Promise<SoftTenant[]> {
-    const list = await requestJson<{ items: SoftTenant[] }>(this.opts.kc, 'GET', '/apis/tenancy.softtenant.io/v1alpha1/softtenants');
+    const list = await requestJson<{ items: SoftTenant[] }>(
+      this.opts.kc,
+      'GET',
+      '/apis/tenancy.softtenant.io/v1alpha1/softtenants',
+    );
     return list.items;
   }
 
@@ -108,14 +148,18 @@ export class World {
     for (;;) {
       const tenants = (await this.tenants()).filter((t) => !names || names.includes(t.metadata.name));
       const pending = tenants.filter((t) => !isReadyAndEnforced(t));
-      const line = tenants.map((t) => `${t.metadata.name}: ${t.status?.enforcement?.summary ?? '-'} ready=${cond(t, 'Ready')}`).join(', ');
+      const line = tenants
+        .map((t) => `${t.metadata.name}: ${t.status?.enforcement?.summary ?? '-'} ready=${cond(t, 'Ready')}`)
+        .join(', ');
       if (line !== last) {
         this.opts.say(`  ${line}`);
         last = line;
       }
       if (tenants.length > 0 && pending.length === 0) return tenants;
       if (Date.now() > deadline) {
-        const detail = pending.map((t) => `${t.metadata.name}: ${JSON.stringify(t.status?.conditions ?? [])}`).join('\n');
+        const detail = pending
+          .map((t) => `${t.metadata.name}: ${JSON.stringify(t.status?.conditions ?? [])}`)
+          .join('\n');
         throw new Error(`tenants not Ready and Enforced after ${timeoutMs} ms:\n${detail}`);
       }
       await new Promise((r) => setTimeout(r, 500));
@@ -141,14 +185,20 @@ export function cond(t: SoftTenant, type: string): string {
 
 export function isReadyAndEnforced(t: SoftTenant): boolean {
   return (
-    t.status?.observedGeneration === t.metadata.generation && cond(t, 'Ready') === 'True' && cond(t, 'Enforced') === 'True'
+    t.status?.observedGeneration === t.metadata.generation &&
+    cond(t, 'Ready') === 'True' &&
+    cond(t, 'Enforced') === 'True'
   );
 }
 
 /** Rows "from -> to port/proto  expected  got  why", with a mark on each mismatch. */
-export function formatVerdicts(expectations: readonly Expectation[], results: readonly ProbeResult[]): { text: string; mismatches: number } {
+export function formatVerdicts(
+  expectations: readonly Expectation[],
+  results: readonly ProbeResult[],
+): { text: string; mismatches: number } {
   let mismatches = 0;
-  const key = (c: { from: string; to: string; port: number; protocol: string }): string => `${c.from}>${c.to}:${c.port}/${c.protocol}`;
+  const key = (c: { from: string; to: string; port: number; protocol: string }): string =>
+    `${c.from}>${c.to}:${c.port}/${c.protocol}`;
   const byKey = new Map(results.map((r) => [key(r), r]));
   const rows = expectations.map((e) => {
     const r = byKey.get(key(e));

@@ -22,7 +22,11 @@ export class IptablesDataplane implements DataplaneApplier {
   static async create(opts: { netns?: string; backend?: string }, log: Logger): Promise<IptablesDataplane> {
     const runner = opts.netns ? netnsRunner(opts.netns) : hostRunner();
     const choice = await detectBackend(runner, opts.backend === 'auto' ? undefined : opts.backend);
-    log.info('iptables backend chosen', { backend: choice.backend, reason: choice.reason, where: runner.where });
+    log.info('iptables backend chosen', {
+      backend: choice.backend,
+      reason: choice.reason,
+      where: runner.where,
+    });
     return new IptablesDataplane(runner, new RulesetApplier(runner, toolsFor(choice.backend), log), log);
   }
 
@@ -37,7 +41,12 @@ export class IptablesDataplane implements DataplaneApplier {
   async apply(render: NodeRender, opts: { full: boolean }): Promise<void> {
     const result = await this.applier.apply(render.ruleset, { resync: opts.full });
     const changed =
-      result.chainsCreated.length + result.chainsRewritten.length + result.chainsDeleted.length + result.setsChanged + result.entriesRemoved > 0;
+      result.chainsCreated.length +
+        result.chainsRewritten.length +
+        result.chainsDeleted.length +
+        result.setsChanged +
+        result.entriesRemoved >
+      0;
     // Only a change can revoke an allowance; an unchanged ruleset leaves conntrack alone.
     if (!changed) return;
     const evaluator = new ModelEvaluator(render.model);
@@ -45,7 +54,12 @@ export class IptablesDataplane implements DataplaneApplier {
     const cut = await cutDeniedFlows(this.runner, {
       concerns: (f: TrackedFlow) => local.has(f.src) || local.has(f.dst),
       allows: (f: TrackedFlow) =>
-        evaluator.allows({ src: f.src, dst: f.dst, protocol: f.protocol.toUpperCase() as Protocol, port: f.dport ?? 0 }),
+        evaluator.allows({
+          src: f.src,
+          dst: f.dst,
+          protocol: f.protocol.toUpperCase() as Protocol,
+          port: f.dport ?? 0,
+        }),
     });
     this.flowsCut += cut.deleted;
     if (cut.deleted > 0) this.log.info('cut revoked flows', { deleted: cut.deleted, judged: cut.judged });

@@ -57,8 +57,20 @@ export class NodeAgent {
     const poke = (): void => {
       if (this.started) this.trigger.request();
     };
-    this.pods = new WatchCache(kc, '/api/v1/pods', () => requestJson<PlainList<Pod>>(kc, 'GET', '/api/v1/pods'), poke, log);
-    this.namespaces = new WatchCache(kc, '/api/v1/namespaces', () => requestJson<PlainList<Namespace>>(kc, 'GET', '/api/v1/namespaces'), poke, log);
+    this.pods = new WatchCache(
+      kc,
+      '/api/v1/pods',
+      () => requestJson<PlainList<Pod>>(kc, 'GET', '/api/v1/pods'),
+      poke,
+      log,
+    );
+    this.namespaces = new WatchCache(
+      kc,
+      '/api/v1/namespaces',
+      () => requestJson<PlainList<Namespace>>(kc, 'GET', '/api/v1/namespaces'),
+      poke,
+      log,
+    );
     this.policies = new WatchCache(
       kc,
       '/apis/networking.k8s.io/v1/networkpolicies',
@@ -117,7 +129,12 @@ export class NodeAgent {
       const failed = new Set(problems.map((p) => `${p.namespace}/${p.name}`));
       const policies: EnforcedPolicy[] = out.summary.policies
         .filter((p) => p.uid !== undefined && !failed.has(`${p.namespace}/${p.name}`))
-        .map((p) => ({ namespace: p.namespace, name: p.name, uid: p.uid as string, generation: p.generation ?? 0 }));
+        .map((p) => ({
+          namespace: p.namespace,
+          name: p.name,
+          uid: p.uid as string,
+          generation: p.generation ?? 0,
+        }));
       const content: ReportContent = {
         backend: this.dataplane.backend,
         ...(this.opts.agentVersion ? { agentVersion: this.opts.agentVersion } : {}),
@@ -129,7 +146,15 @@ export class NodeAgent {
         localPods: countLocalPods(snapshot.pods, node),
         policies,
         errors: sortErrors(problems),
-        conditions: [readyCondition(problems.length === 0, problems.length ? 'PolicyErrors' : 'Synced', problems.length ? `${problems.length} policies cannot be programmed on this node` : 'all policies selecting local pods are programmed')],
+        conditions: [
+          readyCondition(
+            problems.length === 0,
+            problems.length ? 'PolicyErrors' : 'Synced',
+            problems.length
+              ? `${problems.length} policies cannot be programmed on this node`
+              : 'all policies selecting local pods are programmed',
+          ),
+        ],
       };
       this.lastGood = { at: content.lastSyncTime as string, durationMs, content };
       this.opts.observer?.synced({
@@ -146,14 +171,25 @@ export class NodeAgent {
         },
       });
       this.report?.update(content);
-      this.log.info('synced', { node, full, durationMs, chains: out.summary.chains, rules: out.summary.rules, policies: policies.length });
+      this.log.info('synced', {
+        node,
+        full,
+        durationMs,
+        chains: out.summary.chains,
+        rules: out.summary.rules,
+        policies: policies.length,
+      });
     } catch (err) {
       const durationMs = Date.now() - started;
       this.lastSync = { at: new Date(), durationMs, ok: false, full };
       this.opts.observer?.synced({ full, durationMs, ok: false, failedStage: stage });
       const message = err instanceof Error ? err.message : String(err);
       const delay = this.retry.next();
-      this.log.error('sync failed; last good rules stay in place', { node, error: message, retryInMs: delay });
+      this.log.error('sync failed; last good rules stay in place', {
+        node,
+        error: message,
+        retryInMs: delay,
+      });
       // The report keeps what was last enforced and adds the failure, so status stays honest.
       const base = this.lastGood?.content ?? { backend: this.dataplane.backend, policies: [] };
       this.report?.update({
@@ -184,7 +220,10 @@ export class NodeAgent {
         message: 'programming this policy was made to fail (--fail-policy)',
       });
       const types = effectivePolicyTypes(p);
-      const policyTypes = [...(types.ingress ? ['Ingress' as const] : []), ...(types.egress ? ['Egress' as const] : [])];
+      const policyTypes = [
+        ...(types.ingress ? ['Ingress' as const] : []),
+        ...(types.egress ? ['Egress' as const] : []),
+      ];
       return { ...p, spec: { podSelector: p.spec.podSelector, policyTypes } };
     });
     return { ...s, policies, injected };
@@ -196,7 +235,9 @@ function countLocalPods(pods: readonly Pod[], node: string): number {
 }
 
 function sortErrors(errors: PolicyError[]): PolicyError[] {
-  return [...errors].sort((a, b) => `${a.namespace}/${a.name}/${a.reason}`.localeCompare(`${b.namespace}/${b.name}/${b.reason}`));
+  return [...errors].sort((a, b) =>
+    `${a.namespace}/${a.name}/${a.reason}`.localeCompare(`${b.namespace}/${b.name}/${b.reason}`),
+  );
 }
 
 function readyCondition(ok: boolean, reason: string, message: string): Condition {

@@ -116,7 +116,11 @@ export class ReportWriter {
     } catch (err) {
       if (err instanceof ApiError && err.statusCode === 404) this.exists = false;
       const delay = this.backoff.next();
-      this.log.warn('writing node report failed; will retry', { node: this.node, delayMs: delay, error: (err as Error).message });
+      this.log.warn('writing node report failed; will retry', {
+        node: this.node,
+        delayMs: delay,
+        error: (err as Error).message,
+      });
       this.schedule(delay);
     }
   }

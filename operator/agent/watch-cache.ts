@@ -57,7 +57,11 @@ export class WatchCache<T extends { metadata?: { name?: string; namespace?: stri
       }, delay);
     });
     this.lw = lw;
-    void lw.start().catch((err: unknown) => this.log.error('watch start failed', { path: this.path, error: describe(err) }));
+    void lw
+      .start()
+      .catch((err: unknown) =>
+        this.log.error('watch start failed', { path: this.path, error: describe(err) }),
+      );
   }
 
   async stop(): Promise<void> {

@@ -54,6 +54,9 @@ export function removeCondition(existing: readonly Condition[], type: string): C
   return existing.filter((c) => c.type !== type);
 }
 
-export function findCondition(existing: readonly Condition[] | undefined, type: string): Condition | undefined {
+export function findCondition(
+  existing: readonly Condition[] | undefined,
+  type: string,
+): Condition | undefined {
   return existing?.find((c) => c.type === type);
 }

@@ -12,7 +12,13 @@ import { processRegistry } from '../metrics/registry.js';
 import { parseDuration } from '../util/duration.js';
 import { logger } from '../util/logger.js';
 import { parseArgs, UsageError } from './args.js';
-import { ENDPOINT_FLAGS, ENDPOINT_FLAGS_HELP, endpointAddresses, startEndpoints, type EndpointAddresses } from './endpoint-flags.js';
+import {
+  ENDPOINT_FLAGS,
+  ENDPOINT_FLAGS_HELP,
+  endpointAddresses,
+  startEndpoints,
+  type EndpointAddresses,
+} from './endpoint-flags.js';
 
 const HELP = `usage: softtenant agent [flags]
 
@@ -38,7 +44,17 @@ export async function run(args: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs(args, {
-      values: ['node', 'kubeconfig', 'netns', 'backend', 'resync-period', 'heartbeat', 'report-min-interval', 'fail-policy', ...ENDPOINT_FLAGS],
+      values: [
+        'node',
+        'kubeconfig',
+        'netns',
+        'backend',
+        'resync-period',
+        'heartbeat',
+        'report-min-interval',
+        'fail-policy',
+        ...ENDPOINT_FLAGS,
+      ],
       bools: ['cleanup', 'no-report', 'help'],
       aliases: { h: 'help' },
     });
@@ -87,7 +103,9 @@ export async function run(args: string[]): Promise<number> {
   }
   const kc = loadKubeConfig(flag('kubeconfig'));
   const dataplane = await IptablesDataplane.create({ ...(netns ? { netns } : {}), backend }, log);
-  const report = parsed.bools.has('no-report') ? undefined : new ReportWriter(kc, node, { heartbeatMs, minIntervalMs }, log);
+  const report = parsed.bools.has('no-report')
+    ? undefined
+    : new ReportWriter(kc, node, { heartbeatMs, minIntervalMs }, log);
   const render: RenderNode = (snapshot, n) => renderNode(snapshot, n);
   const registry = processRegistry();
   const metrics = new AgentMetrics(registry, {

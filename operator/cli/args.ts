@@ -7,17 +7,22 @@ export interface ParsedArgs {
 
 export class UsageError extends Error {}
 
-export function parseArgs(args: string[], spec: { values: string[]; bools: string[]; aliases?: Record<string, string> }): ParsedArgs {
+export function parseArgs(
+  args: string[],
+  spec: { values: string[]; bools: string[]; aliases?: Record<string, string> },
+): ParsedArgs {
   const flags = new Map<string, string[]>();
   const bools = new Set<string>();
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
+    const arg = args[i];
     if (!arg.startsWith('-') || arg === '-') {
       positional.push(arg);
       continue;
     }
-    let [name, value] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    let [name, value] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, undefined];
     name = name.replace(/^--?/, '');
     name = spec.aliases?.[name] ?? name;
     if (spec.bools.includes(name)) {

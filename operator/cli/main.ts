@@ -10,9 +10,18 @@ interface Subcommand {
 
 const subcommands: Record<string, Subcommand> = {
   operator: { summary: 'run the operator (kubeconfig or in-cluster)', load: () => import('./operator.js') },
-  agent: { summary: 'run the node agent (--node or NODE_NAME); --cleanup removes its rules', load: () => import('./agent.js') },
-  expand: { summary: 'print what the operator would write for SoftTenants and Namespaces (-f FILE)', load: () => import('./expand.js') },
-  render: { summary: 'write ipset/iptables-restore files for a node from a snapshot', load: () => import('./render.js') },
+  agent: {
+    summary: 'run the node agent (--node or NODE_NAME); --cleanup removes its rules',
+    load: () => import('./agent.js'),
+  },
+  expand: {
+    summary: 'print what the operator would write for SoftTenants and Namespaces (-f FILE)',
+    load: () => import('./expand.js'),
+  },
+  render: {
+    summary: 'write ipset/iptables-restore files for a node from a snapshot',
+    load: () => import('./render.js'),
+  },
 };
 
 function usage(): string {

@@ -35,7 +35,11 @@ export interface EnforcementResult {
 export function isActivePod(pod: Pod): boolean {
   const phase = pod.status?.phase;
   return (
-    !!pod.spec.nodeName && !!pod.status?.podIP && !pod.spec.hostNetwork && phase !== 'Succeeded' && phase !== 'Failed'
+    !!pod.spec.nodeName &&
+    !!pod.status?.podIP &&
+    !pod.spec.hostNetwork &&
+    phase !== 'Succeeded' &&
+    phase !== 'Failed'
   );
 }
 
@@ -62,10 +66,24 @@ export function aggregateEnforcement(input: EnforcementInput): EnforcementResult
   const status: EnforcementStatus = { nodes: nodes.length, enforced, summary: `${enforced}/${nodes.length}` };
   if (lagging.length) status.lagging = lagging;
   if (nodes.length === 0) {
-    return { status, condition: { status: 'True', reason: Reason.Enforced, message: 'no running pod is selected by the tenant policies; nothing to enforce' } };
+    return {
+      status,
+      condition: {
+        status: 'True',
+        reason: Reason.Enforced,
+        message: 'no running pod is selected by the tenant policies; nothing to enforce',
+      },
+    };
   }
   if (lagging.length === 0) {
-    return { status, condition: { status: 'True', reason: Reason.Enforced, message: `all policies enforced on ${enforced}/${nodes.length} nodes` } };
+    return {
+      status,
+      condition: {
+        status: 'True',
+        reason: Reason.Enforced,
+        message: `all policies enforced on ${enforced}/${nodes.length} nodes`,
+      },
+    };
   }
   const onlyPending = lagging.every((l) => l.reason === LagReason.Pending);
   const detail = lagging.map((l) => `${l.node}: ${l.message ?? l.reason}`).join('; ');
@@ -87,18 +105,31 @@ function nodeLag(
 ): NodeLag | undefined {
   const st = report?.status;
   if (!st?.heartbeatTime) {
-    return { node, reason: LagReason.NoAgent, message: `no report from the softtenant agent on node ${node}; is the agent running there?` };
+    return {
+      node,
+      reason: LagReason.NoAgent,
+      message: `no report from the softtenant agent on node ${node}; is the agent running there?`,
+    };
   }
   const ageSeconds = (input.now.getTime() - Date.parse(st.heartbeatTime)) / 1000;
   const period = st.heartbeatSeconds ?? 30;
   const factor = input.staleAfterHeartbeats ?? 3;
   if (ageSeconds > period * factor) {
-    return { node, reason: LagReason.AgentStale, message: `agent on node ${node} last reported ${Math.round(ageSeconds)}s ago (heartbeat every ${period}s)` };
+    return {
+      node,
+      reason: LagReason.AgentStale,
+      message: `agent on node ${node} last reported ${Math.round(ageSeconds)}s ago (heartbeat every ${period}s)`,
+    };
   }
   for (const p of policies) {
     const name = `${p.metadata.namespace}/${p.metadata.name}`;
     const err = st.errors?.find((e) => e.namespace === p.metadata.namespace && e.name === p.metadata.name);
-    if (err) return { node, reason: LagReason.PolicyError, message: `policy ${name} cannot be programmed: ${err.reason}: ${err.message}` };
+    if (err)
+      return {
+        node,
+        reason: LagReason.PolicyError,
+        message: `policy ${name} cannot be programmed: ${err.reason}: ${err.message}`,
+      };
   }
   const applyError = st.errors?.find((e) => e.reason === 'ApplyFailed');
   for (const p of policies) {
@@ -106,9 +137,18 @@ function nodeLag(
     const programmed = st.policies?.find((e) => e.uid === p.metadata.uid);
     const want = p.metadata.generation ?? 0;
     if (!programmed || programmed.generation < want) {
-      if (applyError) return { node, reason: LagReason.ApplyFailed, message: `applying rules failed: ${applyError.message}` };
+      if (applyError)
+        return {
+          node,
+          reason: LagReason.ApplyFailed,
+          message: `applying rules failed: ${applyError.message}`,
+        };
       const has = programmed ? `generation ${programmed.generation}` : 'nothing';
-      return { node, reason: LagReason.Pending, message: `policy ${name} generation ${want} not yet programmed (node has ${has})` };
+      return {
+        node,
+        reason: LagReason.Pending,
+        message: `policy ${name} generation ${want} not yet programmed (node has ${has})`,
+      };
     }
   }
   return undefined;

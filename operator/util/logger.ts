@@ -8,10 +8,18 @@ const level = process.env.LOG_LEVEL ?? 'info';
 
 export const rootLogger: Logger = winston.createLogger({
   level,
-  format: winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: true }), winston.format.json()),
+  format: winston.format.combine(
+    winston.format.timestamp(),
+    winston.format.errors({ stack: true }),
+    winston.format.json(),
+  ),
   defaultMeta: { app: 'softtenant' },
   // stderr keeps stdout free for the CLI's real output (expand, render).
-  transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] })],
+  transports: [
+    new winston.transports.Console({
+      stderrLevels: ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'],
+    }),
+  ],
 });
 
 export function logger(component: string, meta: Record<string, unknown> = {}): Logger {

@@ -23,7 +23,8 @@ async function eventually<T>(what: string, timeoutMs: number, fn: () => Promise<
     } catch (err) {
       lastErr = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastErr });
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastErr });
     await new Promise((r) => setTimeout(r, 300));
   }
 }
@@ -47,7 +48,7 @@ describe('end to end: tenants declared, enforced on two nodes, reported back', f
     kubeconfigPath = process.env.KUBECONFIG as string;
     const kc = loadKubeConfig(kubeconfigPath);
     world = new World({ kc, kubeconfigPath, logDir, say: () => undefined, heartbeat: '2s', resync: '20s' });
-    await world.installCRDs();
+    world.installCRDs();
     await world.createPods();
     await world.buildLab();
     world.startOperator();
@@ -85,25 +86,54 @@ describe('end to end: tenants declared, enforced on two nodes, reported back', f
   });
 
   it('reports per node what is programmed', async () => {
-    const ne = await requestJson<NodeEnforcement>(world.opts.kc, 'GET', '/apis/tenancy.softtenant.io/v1alpha1/nodeenforcements/node-a');
+    const ne = await requestJson<NodeEnforcement>(
+      world.opts.kc,
+      'GET',
+      '/apis/tenancy.softtenant.io/v1alpha1/nodeenforcements/node-a',
+    );
     expect(ne.status?.backend).to.be.oneOf(['nft', 'legacy']);
     expect(ne.status?.chains).to.be.greaterThan(0);
-    expect(ne.status?.policies?.map((p) => p.namespace)).to.include.members(['default', 'team-a-web', 'team-b-api']);
+    expect(ne.status?.policies?.map((p) => p.namespace)).to.include.members([
+      'default',
+      'team-a-web',
+      'team-b-api',
+    ]);
     expect(ne.status?.errors ?? []).to.deep.equal([]);
   });
 
   it('propagates a spec change to packets and to status', async () => {
-    const cell: Expectation = { from: 'team-b-api/api', to: 'team-a-web/web', port: 8080, protocol: 'TCP', allowed: true, why: '' };
+    const cell: Expectation = {
+      from: 'team-b-api/api',
+      to: 'team-a-web/web',
+      port: 8080,
+      protocol: 'TCP',
+      allowed: true,
+      why: '',
+    };
     await expectMatrix([cell]);
     const before = await tenant('team-a');
     const allowFrom = (before.spec.allowFrom ?? []).slice(1); // drop the team-b app=api entry
-    kubectl(kubeconfigPath, ['patch', 'softtenant', 'team-a', '--type=merge', '-p', JSON.stringify({ spec: { allowFrom } })]);
+    kubectl(kubeconfigPath, [
+      'patch',
+      'softtenant',
+      'team-a',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { allowFrom } }),
+    ]);
     await world.waitForEnforced(60_000, ['team-a']);
     const after = await tenant('team-a');
     expect(after.status?.observedGeneration).to.equal((before.metadata.generation ?? 0) + 1);
     await expectMatrix([{ ...cell, allowed: false }]);
     // Put it back; the declared matrix holds again.
-    kubectl(kubeconfigPath, ['patch', 'softtenant', 'team-a', '--type=merge', '-p', JSON.stringify({ spec: { allowFrom: before.spec.allowFrom } })]);
+    kubectl(kubeconfigPath, [
+      'patch',
+      'softtenant',
+      'team-a',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { allowFrom: before.spec.allowFrom } }),
+    ]);
     await world.waitForEnforced(60_000, ['team-a']);
     await expectMatrix(EXPECTATIONS);
   });
@@ -118,7 +148,9 @@ describe('end to end: tenants declared, enforced on two nodes, reported back', f
     expect(stale.status?.enforcement?.lagging?.[0]).to.include({ node: 'node-b', reason: 'AgentStale' });
     expect(cond(stale, 'Ready')).to.equal('False');
     // The rules stay in the node while its agent is down: isolation does not fail open.
-    await expectMatrix(EXPECTATIONS.filter((e) => e.to.startsWith('team-a-db/') || e.from.startsWith('team-b-jobs/')));
+    await expectMatrix(
+      EXPECTATIONS.filter((e) => e.to.startsWith('team-a-db/') || e.from.startsWith('team-b-jobs/')),
+    );
     world.startAgent('node-b');
     await world.waitForEnforced(60_000, ['team-a']);
     expect((await tenant('team-a')).status?.enforcement?.summary).to.equal('2/2');
@@ -126,7 +158,16 @@ describe('end to end: tenants declared, enforced on two nodes, reported back', f
 
   it('shows a policy an agent cannot program in the node report and in the tenant status', async () => {
     const policies = JSON.parse(
-      kubectl(kubeconfigPath, ['get', 'networkpolicies', '-n', 'default', '-l', 'tenancy.softtenant.io/tenant=seed-example', '-o', 'json']),
+      kubectl(kubeconfigPath, [
+        'get',
+        'networkpolicies',
+        '-n',
+        'default',
+        '-l',
+        'tenancy.softtenant.io/tenant=seed-example',
+        '-o',
+        'json',
+      ]),
     ) as { items: { metadata: { name: string } }[] };
     const seedPolicy = policies.items[0]?.metadata.name;
     expect(seedPolicy, 'the seed tenant generated a policy in default').to.be.a('string');
@@ -135,11 +176,22 @@ describe('end to end: tenants declared, enforced on two nodes, reported back', f
     world.startAgent('node-a');
     const failing = await eventually('seed-example shows the injected failure', 30_000, async () => {
       const t = await tenant('seed-example');
-      return cond(t, 'Enforced') === 'False' && /InjectedFailure/.test(JSON.stringify(t.status)) ? t : undefined;
+      return cond(t, 'Enforced') === 'False' && /InjectedFailure/.test(JSON.stringify(t.status))
+        ? t
+        : undefined;
     });
     expect(failing.status?.enforcement?.lagging?.[0]).to.include({ node: 'node-a', reason: 'PolicyError' });
-    const ne = await requestJson<NodeEnforcement>(world.opts.kc, 'GET', '/apis/tenancy.softtenant.io/v1alpha1/nodeenforcements/node-a');
-    expect(ne.status?.errors).to.deep.include({ namespace: 'default', name: seedPolicy, reason: 'InjectedFailure', message: 'programming this policy was made to fail (--fail-policy)' });
+    const ne = await requestJson<NodeEnforcement>(
+      world.opts.kc,
+      'GET',
+      '/apis/tenancy.softtenant.io/v1alpha1/nodeenforcements/node-a',
+    );
+    expect(ne.status?.errors).to.deep.include({
+      namespace: 'default',
+      name: seedPolicy,
+      reason: 'InjectedFailure',
+      message: 'programming this policy was made to fail (--fail-policy)',
+    });
     await world.agents.get('node-a')?.stop();
     world.opts.agentArgs = {};
     world.startAgent('node-a');

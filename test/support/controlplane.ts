@@ -10,14 +10,19 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../
 
 /** The cached control-plane bin dir (hack/controlplane-env.sh), put first on PATH for kubectl. */
 export function controlPlaneBinDir(): string {
-  return execFileSync('bash', ['-c', `. "${join(repoRoot, 'hack/controlplane-env.sh')}" && printf %s "$CP_BIN_DIR"`], {
-    encoding: 'utf8',
-  });
+  return execFileSync(
+    'bash',
+    ['-c', `. "${join(repoRoot, 'hack/controlplane-env.sh')}" && printf %s "$CP_BIN_DIR"`],
+    {
+      encoding: 'utf8',
+    },
+  );
 }
 
 export function useControlPlaneBinaries(): void {
   const bin = controlPlaneBinDir();
-  if (!(process.env.PATH ?? '').split(':').includes(bin)) process.env.PATH = `${bin}:${process.env.PATH ?? ''}`;
+  if (!(process.env.PATH ?? '').split(':').includes(bin))
+    process.env.PATH = `${bin}:${process.env.PATH ?? ''}`;
 }
 
 export interface ControlPlane {

@@ -6,8 +6,9 @@ const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('SyncTrigger (one-slot sync requests)', () => {
   it('collapses a burst of requests into one sync', async () => {
     const runs: boolean[] = [];
-    const t = new SyncTrigger(async (full) => {
+    const t = new SyncTrigger((full) => {
       runs.push(full);
+      return Promise.resolve();
     }, 10);
     for (let i = 0; i < 1000; i++) t.request();
     await wait(30);
@@ -39,8 +40,9 @@ describe('SyncTrigger (one-slot sync requests)', () => {
 
   it('keeps a full-sync request sticky when merged with ordinary requests', async () => {
     const runs: boolean[] = [];
-    const t = new SyncTrigger(async (full) => {
+    const t = new SyncTrigger((full) => {
       runs.push(full);
+      return Promise.resolve();
     }, 10);
     t.request();
     t.request(true);
@@ -53,8 +55,9 @@ describe('SyncTrigger (one-slot sync requests)', () => {
 
   it('runs nothing after stop', async () => {
     let runs = 0;
-    const t = new SyncTrigger(async () => {
+    const t = new SyncTrigger(() => {
       runs++;
+      return Promise.resolve();
     }, 5);
     await t.stop();
     t.request();

@@ -13,7 +13,17 @@ describe('docs/reference.md', () => {
 
   it('documents every spec field the issue names', () => {
     const doc = renderReference(crd);
-    for (const f of ['spec.namespaces.names', 'spec.namespaces.selector', 'spec.isolation.ingress', 'spec.isolation.egress', 'spec.isolation.allowDNS', 'spec.allowFrom[].ipBlock.except', 'spec.allowFrom[].tenants', 'spec.allowTo[].ports[].endPort', 'spec.rules[].spec']) {
+    for (const f of [
+      'spec.namespaces.names',
+      'spec.namespaces.selector',
+      'spec.isolation.ingress',
+      'spec.isolation.egress',
+      'spec.isolation.allowDNS',
+      'spec.allowFrom[].ipBlock.except',
+      'spec.allowFrom[].tenants',
+      'spec.allowTo[].ports[].endPort',
+      'spec.rules[].spec',
+    ]) {
       expect(doc, f).to.include(`\`${f}\``);
     }
   });

@@ -13,14 +13,28 @@ function policy(name: string, uid: string, generation: number, role?: string): N
     spec: { podSelector: role ? { matchLabels: { role } } : {} },
   };
 }
-function pod(name: string, node: string, labels: Record<string, string> = {}, extra: Partial<Pod['status']> = {}): Pod {
+function pod(
+  name: string,
+  node: string,
+  labels: Record<string, string> = {},
+  extra: Partial<Pod['status']> = {},
+): Pod {
   return {
     metadata: { name, namespace: 'a', labels },
     spec: { nodeName: node, containers: [{ name: 'c' }] },
     status: { phase: 'Running', podIP: '10.1.0.1', ...extra },
   };
 }
-function report(node: string, policies: [string, number][], heartbeat = '2026-01-01T00:00:55Z', errors: NodeEnforcement['status'] extends infer S ? S extends { errors?: infer E } ? E : never : never = []): NodeEnforcement {
+function report(
+  node: string,
+  policies: [string, number][],
+  heartbeat = '2026-01-01T00:00:55Z',
+  errors: NodeEnforcement['status'] extends infer S
+    ? S extends { errors?: infer E }
+      ? E
+      : never
+    : never = [],
+): NodeEnforcement {
   return {
     apiVersion: 'tenancy.softtenant.io/v1alpha1',
     kind: 'NodeEnforcement',
@@ -44,7 +58,13 @@ describe('aggregateEnforcement', () => {
     const r = aggregateEnforcement({
       policies: pols,
       pods: [pod('w', 'n1'), pod('db', 'n2', { role: 'db' }), pod('done', 'n3', {}, { phase: 'Succeeded' })],
-      reports: [report('n1', [['u1', 2]]), report('n2', [['u1', 2], ['u2', 1]])],
+      reports: [
+        report('n1', [['u1', 2]]),
+        report('n2', [
+          ['u1', 2],
+          ['u2', 1],
+        ]),
+      ],
       now,
       selects,
     });
@@ -53,7 +73,13 @@ describe('aggregateEnforcement', () => {
   });
 
   it('reports an older programmed generation as pending (AwaitingEnforcement)', () => {
-    const r = aggregateEnforcement({ policies: pols, pods: [pod('w', 'n1')], reports: [report('n1', [['u1', 1]])], now, selects });
+    const r = aggregateEnforcement({
+      policies: pols,
+      pods: [pod('w', 'n1')],
+      reports: [report('n1', [['u1', 1]])],
+      now,
+      selects,
+    });
     expect(r.status.summary).to.equal('0/1');
     expect(r.status.lagging?.[0]?.reason).to.equal(LagReason.Pending);
     expect(r.condition).to.include({ status: 'False', reason: 'AwaitingEnforcement' });
@@ -61,7 +87,13 @@ describe('aggregateEnforcement', () => {
   });
 
   it('treats a missing or stale report as not enforced, naming the node', () => {
-    const missing = aggregateEnforcement({ policies: pols, pods: [pod('w', 'n1')], reports: [], now, selects });
+    const missing = aggregateEnforcement({
+      policies: pols,
+      pods: [pod('w', 'n1')],
+      reports: [],
+      now,
+      selects,
+    });
     expect(missing.status.lagging?.[0]).to.include({ node: 'n1', reason: LagReason.NoAgent });
     expect(missing.condition.reason).to.equal('NotEnforced');
     const stale = aggregateEnforcement({
@@ -79,7 +111,11 @@ describe('aggregateEnforcement', () => {
     const r = aggregateEnforcement({
       policies: pols,
       pods: [pod('w', 'n1')],
-      reports: [report('n1', [], undefined, [{ namespace: 'a', name: 'u1', reason: 'InjectedFailure', message: 'boom' }])],
+      reports: [
+        report('n1', [], undefined, [
+          { namespace: 'a', name: 'u1', reason: 'InjectedFailure', message: 'boom' },
+        ]),
+      ],
       now,
       selects,
     });
@@ -88,7 +124,13 @@ describe('aggregateEnforcement', () => {
   });
 
   it('is trivially enforced when no running pod is selected', () => {
-    const r = aggregateEnforcement({ policies: pols, pods: [pod('x', 'n1', {}, { podIP: undefined })], reports: [], now, selects });
+    const r = aggregateEnforcement({
+      policies: pols,
+      pods: [pod('x', 'n1', {}, { podIP: undefined })],
+      reports: [],
+      now,
+      selects,
+    });
     expect(r.status).to.deep.equal({ nodes: 0, enforced: 0, summary: '0/0' });
     expect(r.condition.status).to.equal('True');
   });

@@ -39,10 +39,16 @@ describe('parseManifests', () => {
       '',
     ].join('\n---\n');
     const objs = parseManifests(text);
-    expect(objs.map((o) => `${o.kind}/${o.metadata?.name}`)).to.deep.equal(['Namespace/a', 'Namespace/b', 'Pod/p']);
+    expect(objs.map((o) => `${o.kind}/${o.metadata?.name}`)).to.deep.equal([
+      'Namespace/a',
+      'Namespace/b',
+      'Pod/p',
+    ]);
   });
   it('names the document when an object has no kind', () => {
-    expect(() => parseManifests('metadata: {name: x}', 'f.yaml')).to.throw(/f\.yaml document 1: object has no kind/);
+    expect(() => parseManifests('metadata: {name: x}', 'f.yaml')).to.throw(
+      /f\.yaml document 1: object has no kind/,
+    );
   });
   it('reports YAML syntax errors with the source', () => {
     expect(() => parseManifests('a: [', 'bad.yaml')).to.throw(/bad\.yaml: not valid YAML/);
