@@ -79,7 +79,7 @@ export async function run(args: string[]): Promise<number> {
 
   if (parsed.bools.has('cleanup')) {
     const log = logger('agent', { node: flag('node') ?? process.env.NODE_NAME ?? '' });
-    const dp = await IptablesDataplane.create({ ...(netns ? { netns } : {}), backend }, log);
+    const dp = await IptablesDataplane.create({ ...(netns ? { netns } : {}), backend });
     await dp.cleanup();
     log.info('removed everything the agent installed', { backend: dp.backend });
     return 0;
@@ -102,7 +102,7 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const kc = loadKubeConfig(flag('kubeconfig'));
-  const dataplane = await IptablesDataplane.create({ ...(netns ? { netns } : {}), backend }, log);
+  const dataplane = await IptablesDataplane.create({ ...(netns ? { netns } : {}), backend });
   const report = parsed.bools.has('no-report')
     ? undefined
     : new ReportWriter(kc, node, { heartbeatMs, minIntervalMs }, log);

@@ -158,7 +158,7 @@ export async function run(args: string[]): Promise<number> {
   metrics.readQueueFrom(() => controller.queueStats());
   const runtime = new WatchRuntime((kind, object, type) => {
     if (kind === 'SoftTenant') metrics.observeTenantEvent(type, object as TenantLike);
-    controller.wake(kind, object);
+    controller.wake(kind, object, type);
   }, flags.kubeconfig);
 
   const election = flags.leaderElection;

@@ -2,7 +2,8 @@
 // implementation (operator/kube/tenant-client.ts) talks to the API server through
 // @kubernetes/client-node 1.x; keeping the port this small lets the same controller code run
 // in the integration tests against a real kube-apiserver.
-import type { Namespace, NetworkPolicy } from '../api/networkpolicy.js';
+import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
+import type { NodeEnforcement } from '../api/nodeenforcement.js';
 import type { SoftTenant, SoftTenantStatus } from '../api/softtenant.js';
 
 export type EventType = 'Normal' | 'Warning';
@@ -24,6 +25,10 @@ export interface TenantClient {
   listNamespaces(): Promise<Namespace[]>;
   /** NetworkPolicies in all namespaces labelled app.kubernetes.io/managed-by=softtenant. */
   listManagedPolicies(): Promise<NetworkPolicy[]>;
+  /** Pods of these namespaces (to know which nodes must enforce a tenant). */
+  listPods(namespaces: readonly string[]): Promise<Pod[]>;
+  /** The node agents' reports; none when the NodeEnforcement CRD is not installed. */
+  listNodeEnforcements(): Promise<NodeEnforcement[]>;
   /** Any NetworkPolicy by name (also unmanaged ones); undefined when there is none. */
   getPolicy(namespace: string, name: string): Promise<NetworkPolicy | undefined>;
   /** Server-side apply (field manager softtenant-operator, force). */

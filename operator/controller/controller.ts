@@ -6,7 +6,13 @@ import type { TenantClient } from './client.js';
 import { ReconcileError, StaleReadError } from './errors.js';
 import { DEFAULT_BACKOFF, WorkQueue, type BackoffOptions } from './queue.js';
 import type { ReconcileResult } from './reconciler.js';
-import { tenantsToWake, type WatchedKind } from './wakeups.js';
+import { tenantsToWake, type WatchedKind, type WatchedObject } from './wakeups.js';
+
+/**
+ * Pod events come in floods (a rollout, a scale-up); they only move enforcement figures, so
+ * they wake their tenant after this window, in which further pod events add nothing.
+ */
+const POD_WAKE_DELAY_MS = 2_000;
 
 export interface ControllerOptions {
   resyncPeriodMs: number;
@@ -26,6 +32,8 @@ const log = logger('controller');
 export class TenantController {
   private readonly queue: WorkQueue;
   private readonly knownTenants = new Set<string>();
+  /** Namespace name to the tenant its label names, from namespace events and resyncs. */
+  private readonly namespaceTenants = new Map<string, string>();
   private readonly workers: Promise<void>[] = [];
   private resyncTimer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -46,9 +54,17 @@ export class TenantController {
   }
 
   /** A watch event: wake the tenants it concerns. */
-  wake(kind: WatchedKind, object: { metadata?: { name?: string; labels?: Record<string, string> } }): void {
+  wake(kind: WatchedKind, object: WatchedObject, type?: string): void {
     if (kind === 'SoftTenant' && object.metadata?.name) this.knownTenants.add(object.metadata.name);
-    for (const key of tenantsToWake(kind, object, this.knownTenants)) this.queue.add(key);
+    if (kind === 'Namespace' && object.metadata?.name) {
+      const label = type === 'DELETED' ? undefined : object.metadata.labels?.[TENANT_LABEL];
+      if (label) this.namespaceTenants.set(object.metadata.name, label);
+      else this.namespaceTenants.delete(object.metadata.name);
+    }
+    for (const key of tenantsToWake(kind, object, this.knownTenants, this.namespaceTenants)) {
+      if (kind === 'Pod') this.queue.addAfter(key, POD_WAKE_DELAY_MS);
+      else this.queue.add(key);
+    }
   }
 
   /**
@@ -63,9 +79,12 @@ export class TenantController {
         this.client.listNamespaces(),
       ]);
       const keys = new Set(tenants.map((t) => t.metadata.name));
+      this.namespaceTenants.clear();
       for (const ns of namespaces) {
         const label = ns.metadata.labels?.[TENANT_LABEL];
-        if (label) keys.add(label);
+        if (!label) continue;
+        keys.add(label);
+        this.namespaceTenants.set(ns.metadata.name, label);
       }
       this.replaceKnown(tenants.map((t) => t.metadata.name));
       for (const key of keys) this.queue.add(key);
@@ -104,6 +123,7 @@ export class TenantController {
         const result = await this.reconciler.reconcile(key);
         this.replaceKnown(result.tenants);
         this.queue.forget(key);
+        if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
         log.debug('reconciled', { tenant: key, ms: Date.now() - started });
       } catch (err) {
         const delay = this.queue.addRateLimited(key);

@@ -23,7 +23,7 @@ export class WorkQueue {
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly backoffs = new Map<string, Backoff>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private readonly getters: ((key: string | undefined) => void)[] = [];
   private shuttingDown = false;
 
@@ -47,14 +47,20 @@ export class WorkQueue {
     this.waiting.push(key);
   }
 
-  /** Queues a key after a delay; an earlier pending delay for the same key wins. */
+  /** Queues a key after a delay; of two pending delays for the same key, the earlier wins. */
   addAfter(key: string, delayMs: number): void {
-    if (this.shuttingDown || this.timers.has(key)) return;
+    if (this.shuttingDown) return;
+    const due = Date.now() + delayMs;
+    const pending = this.timers.get(key);
+    if (pending) {
+      if (pending.due <= due) return;
+      clearTimeout(pending.timer);
+    }
     const timer = setTimeout(() => {
       this.timers.delete(key);
       this.add(key);
     }, delayMs);
-    this.timers.set(key, timer);
+    this.timers.set(key, { timer, due });
   }
 
   /** Queues a key after its backoff and counts the failure; returns the delay chosen. */
@@ -99,7 +105,7 @@ export class WorkQueue {
   /** Stops accepting keys, cancels pending delays and releases idle getters. */
   shutDown(): void {
     this.shuttingDown = true;
-    for (const timer of this.timers.values()) clearTimeout(timer);
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     this.waiting.length = 0;
     this.queued.clear();

@@ -2,13 +2,16 @@
 // namespace depends on all tenants) and the generated policies, expand, then converge this
 // tenant (finalizer, namespace labels, policies, status) or, for a tenant being deleted or
 // gone, release what it held. Writes happen only where the live state differs.
-import type { Namespace, NetworkPolicy } from '../api/networkpolicy.js';
+import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import { FINALIZER, type SoftTenant } from '../api/softtenant.js';
+import { aggregateEnforcement, type EnforcementResult } from '../enforcement/aggregate.js';
+import { compileSelector, type CompiledSelector } from '../netpol/selector.js';
 import type { ExpansionInput, ExpansionResult, TenantExpansion } from '../tenant/types.js';
 import { logger, type Logger } from '../util/logger.js';
 import type { TenantClient } from './client.js';
 import { errorMessage, ReconcileError, StaleReadError, staleReadAware } from './errors.js';
-import { policyKey } from './ownership.js';
+import { withEnforcement } from './enforcement-status.js';
+import { isGeneratedFor, policyKey } from './ownership.js';
 import { PlanExecution } from './plan-execution.js';
 import { describePlan, planIsEmpty, planTenant } from './plan.js';
 import type { EventRecorder } from './recorder.js';
@@ -31,10 +34,19 @@ interface Snapshot {
   managed: NetworkPolicy[];
 }
 
-/** What a reconcile learnt that the controller keeps: the tenants that exist. */
+/** What a reconcile learnt that the controller keeps. */
 export interface ReconcileResult {
+  /** The tenants that exist. */
   tenants: string[];
+  /**
+   * Reconcile this tenant again after this long even without an event: when a node's report,
+   * fresh now, would turn stale (a dead agent announces nothing).
+   */
+  requeueAfterMs?: number;
 }
+
+/** Margin past a report's staleness deadline, so the next look sees it stale. */
+const RECHECK_MARGIN_MS = 1_000;
 
 export class Reconciler {
   private readonly client: TenantClient;
@@ -42,12 +54,14 @@ export class Reconciler {
   private readonly recorder: EventRecorder;
   private readonly status: StatusWriter;
   private readonly release: Release;
+  private readonly now: () => Date;
 
   constructor(deps: ReconcilerDeps) {
+    this.now = deps.now ?? (() => new Date());
     this.client = deps.client;
     this.expand = deps.expand;
     this.recorder = deps.recorder;
-    this.status = new StatusWriter(deps.client, deps.recorder, deps.now ?? (() => new Date()));
+    this.status = new StatusWriter(deps.client, deps.recorder, this.now);
     this.release = new Release(deps.client, deps.recorder);
   }
 
@@ -57,15 +71,21 @@ export class Reconciler {
     const tenant = snapshot.tenants.find((t) => t.metadata.name === name);
     const result = this.expandSnapshot(snapshot, name);
     const changes = result instanceof Error ? [] : result.labelChanges;
+    let recheckAt: Date | undefined;
 
     if (!tenant) {
       await this.release.releaseNamespaces(name, changes, snapshot.namespaces, undefined, log);
     } else if (tenant.metadata.deletionTimestamp) {
       await this.release.finalize(tenant, changes, snapshot.namespaces, snapshot.managed, log);
     } else {
-      await this.converge(tenant, result, snapshot, log);
+      recheckAt = await this.converge(tenant, result, snapshot, log);
     }
-    return { tenants: snapshot.tenants.map((t) => t.metadata.name) };
+    const tenants = snapshot.tenants.map((t) => t.metadata.name);
+    if (!recheckAt) return { tenants };
+    return {
+      tenants,
+      requeueAfterMs: Math.max(0, recheckAt.getTime() - this.now().getTime()) + RECHECK_MARGIN_MS,
+    };
   }
 
   private async readSnapshot(): Promise<Snapshot> {
@@ -101,7 +121,7 @@ export class Reconciler {
     result: ExpansionResult | Error,
     snapshot: Snapshot,
     log: Logger,
-  ): Promise<void> {
+  ): Promise<Date | undefined> {
     const name = tenant.metadata.name;
     // To notice a new Stalled reason against what was there before this reconcile's writes.
     const conditionsBefore = tenant.status?.conditions;
@@ -142,7 +162,7 @@ export class Reconciler {
       throw new StaleReadError(name, 'an object it writes', { cause: outcome.staleRead });
     }
 
-    const next = finalStatus(
+    const applied = finalStatus(
       tenant.status,
       {
         generation: tenant.metadata.generation,
@@ -152,12 +172,35 @@ export class Reconciler {
       },
       this.status.stamp(),
     );
+    // Applied policies have new generations the snapshot does not know: read them again.
+    const managed = planIsEmpty(plan) ? snapshot.managed : await this.client.listManagedPolicies();
+    const enforcement = await this.measureEnforcement(tenant, expansion, managed);
+    const next = withEnforcement(tenant.status, applied, enforcement, {
+      generation: tenant.metadata.generation,
+      now: this.status.stamp(),
+      createdAt: tenant.metadata.creationTimestamp,
+    });
     tenant = await this.status.write(tenant, next, log);
     await this.status.reportStalled(tenant, conditionsBefore, next);
     if (failures.length > 0) {
       await this.status.reportFailures(tenant, failures);
       throw new ReconcileError(name, failures);
     }
+    return enforcement.recheckAt;
+  }
+
+  /** Folds the node agents' reports over the nodes that run pods the tenant's policies select. */
+  private async measureEnforcement(
+    tenant: SoftTenant,
+    expansion: TenantExpansion,
+    managed: readonly NetworkPolicy[],
+  ): Promise<EnforcementResult> {
+    const policies = managed.filter((p) => isGeneratedFor(p, tenant.metadata.name, tenant.metadata.uid));
+    const [pods, reports] = await Promise.all([
+      this.client.listPods(expansion.namespaces),
+      this.client.listNodeEnforcements(),
+    ]);
+    return aggregateEnforcement({ policies, pods, reports, now: this.now(), selects: podSelection() });
   }
 
   /** Desired policies missing from the managed list may still exist (unmanaged, or hand-stripped). */
@@ -175,4 +218,21 @@ export class Reconciler {
     }
     return found;
   }
+}
+
+/** policy.spec.podSelector as a predicate, each selector compiled once per reconcile. */
+function podSelection(): (policy: NetworkPolicy, pod: Pod) => boolean {
+  const compiled = new Map<NetworkPolicy, CompiledSelector | undefined>();
+  return (policy, pod) => {
+    if (!compiled.has(policy)) {
+      try {
+        compiled.set(policy, compileSelector(policy.spec.podSelector, 'spec.podSelector'));
+      } catch {
+        // The API server validates selectors; one it let through but we cannot read selects
+        // nothing here, and the agent reports the policy as an error.
+        compiled.set(policy, undefined);
+      }
+    }
+    return compiled.get(policy)?.matches(pod.metadata.labels) ?? false;
+  };
 }

@@ -11,6 +11,7 @@
 //   that same handler takes for a failure, so shutdown does not call stop() (see cli/operator.ts);
 // - its constructor loads the default kubeconfig, so an explicit --kubeconfig is loaded over it.
 import k8sOperator, { type ResourceEvent } from '@dot-i/k8s-operator';
+import { NODE_ENFORCEMENT_PLURAL } from '../api/nodeenforcement.js';
 import { GROUP, PLURAL, VERSION } from '../api/softtenant.js';
 import { logger } from '../util/logger.js';
 import type { WatchedKind } from './wakeups.js';
@@ -44,6 +45,11 @@ export class WatchRuntime extends FrameworkOperator {
     await this.watchResource('networking.k8s.io', 'v1', 'networkpolicies', (e) =>
       this.deliver('NetworkPolicy', e),
     );
+    // Enforcement status: the agents' reports, and pods moving between nodes.
+    await this.watchResource(GROUP, VERSION, NODE_ENFORCEMENT_PLURAL, (e) =>
+      this.deliver('NodeEnforcement', e),
+    );
+    await this.watchResource('', 'v1', 'pods', (e) => this.deliver('Pod', e));
   }
 
   private deliver(kind: WatchedKind, event: ResourceEvent): Promise<void> {

@@ -22,6 +22,7 @@ const OWNED_FIELDS = [
   'namespaces',
   'namespaceCount',
   'policies',
+  'enforcement',
   'conditions',
 ] as const;
 type OwnedField = (typeof OWNED_FIELDS)[number];
@@ -67,6 +68,7 @@ export function progressingStatus(
     namespaces: prev?.namespaces ?? [],
     namespaceCount: prev?.namespaceCount ?? (prev?.namespaces ?? []).length,
     policies: prev?.policies ?? 0,
+    ...(prev?.enforcement ? { enforcement: prev.enforcement } : {}),
     conditions,
   };
 }
@@ -137,8 +139,21 @@ export function finalStatus(
     namespaces,
     namespaceCount: namespaces.length,
     policies: outcome.policiesInPlace,
+    // Until this reconcile measures enforcement (withEnforcement), the last measurement stands.
+    ...(prev?.enforcement ? { enforcement: prev.enforcement } : {}),
     conditions,
   };
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== undefined) out[key] = canonical(v);
+  }
+  return out;
 }
 
 /** Only the owned fields, with conditions in a stable order, for comparing. */
@@ -160,6 +175,8 @@ function ownedView(status: SoftTenantStatus | undefined, ignore: ReadonlySet<str
         }));
     }
     if (field === 'namespaces') value = status?.namespaces ?? [];
+    // The API server returns object keys sorted; compare in a key-order-free form.
+    if (field === 'enforcement') value = canonical(status?.enforcement);
     view[field] = value;
   }
   return JSON.stringify(view);

@@ -30,6 +30,11 @@ export interface EnforcementInput {
 export interface EnforcementResult {
   status: EnforcementStatus;
   condition: { status: 'True' | 'False'; reason: string; message: string };
+  /**
+   * The earliest moment a counted node's report, fresh now, turns stale: nothing announces an
+   * agent's death, so the operator looks again then.
+   */
+  recheckAt?: Date;
 }
 
 export function isActivePod(pod: Pod): boolean {
@@ -62,9 +67,11 @@ export function aggregateEnforcement(input: EnforcementInput): EnforcementResult
     const lag = nodeLag(node, required.get(node) ?? [], reports.get(node), input);
     if (lag) lagging.push(lag);
   }
+  const recheckAt = earliestStaleness(nodes, reports, input);
   const enforced = nodes.length - lagging.length;
   const status: EnforcementStatus = { nodes: nodes.length, enforced, summary: `${enforced}/${nodes.length}` };
   if (lagging.length) status.lagging = lagging;
+  const timing = recheckAt ? { recheckAt } : {};
   if (nodes.length === 0) {
     return {
       status,
@@ -78,6 +85,7 @@ export function aggregateEnforcement(input: EnforcementInput): EnforcementResult
   if (lagging.length === 0) {
     return {
       status,
+      ...timing,
       condition: {
         status: 'True',
         reason: Reason.Enforced,
@@ -89,12 +97,34 @@ export function aggregateEnforcement(input: EnforcementInput): EnforcementResult
   const detail = lagging.map((l) => `${l.node}: ${l.message ?? l.reason}`).join('; ');
   return {
     status,
+    ...timing,
     condition: {
       status: 'False',
       reason: onlyPending ? Reason.AwaitingEnforcement : Reason.NotEnforced,
       message: `enforced on ${enforced}/${nodes.length} nodes; ${detail}`,
     },
   };
+}
+
+function staleAfterMs(heartbeatSeconds: number | undefined, input: EnforcementInput): number {
+  return (heartbeatSeconds ?? 30) * (input.staleAfterHeartbeats ?? 3) * 1000;
+}
+
+function earliestStaleness(
+  nodes: readonly string[],
+  reports: ReadonlyMap<string, NodeEnforcement>,
+  input: EnforcementInput,
+): Date | undefined {
+  let earliest: number | undefined;
+  for (const node of nodes) {
+    const report = reports.get(node);
+    const beat = report?.status?.heartbeatTime;
+    if (!report || !beat) continue;
+    const deadline = Date.parse(beat) + staleAfterMs(report.status?.heartbeatSeconds, input);
+    if (deadline <= input.now.getTime()) continue;
+    if (earliest === undefined || deadline < earliest) earliest = deadline;
+  }
+  return earliest === undefined ? undefined : new Date(earliest);
 }
 
 function nodeLag(
@@ -111,14 +141,14 @@ function nodeLag(
       message: `no report from the softtenant agent on node ${node}; is the agent running there?`,
     };
   }
-  const ageSeconds = (input.now.getTime() - Date.parse(st.heartbeatTime)) / 1000;
-  const period = st.heartbeatSeconds ?? 30;
-  const factor = input.staleAfterHeartbeats ?? 3;
-  if (ageSeconds > period * factor) {
+  const ageMs = input.now.getTime() - Date.parse(st.heartbeatTime);
+  if (!(ageMs <= staleAfterMs(st.heartbeatSeconds, input))) {
+    // The heartbeat time, not its age: the message (and so the status) stays the same from one
+    // reconcile to the next while the agent stays silent, and nothing is written meanwhile.
     return {
       node,
       reason: LagReason.AgentStale,
-      message: `agent on node ${node} last reported ${Math.round(ageSeconds)}s ago (heartbeat every ${period}s)`,
+      message: `agent on node ${node} has not reported since ${st.heartbeatTime} (heartbeat every ${st.heartbeatSeconds ?? 30}s); is it running?`,
     };
   }
   for (const p of policies) {

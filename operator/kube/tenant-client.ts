@@ -1,7 +1,9 @@
 // The controller's TenantClient on @kubernetes/client-node 1.x. Every write goes through the
 // WriteMeter, so each one is logged with the object it touches and counted.
 import { CoreV1Api, CustomObjectsApi, NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node';
-import type { Namespace, NetworkPolicy } from '../api/networkpolicy.js';
+import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
+import type { NodeEnforcement } from '../api/nodeenforcement.js';
+import { listNodeEnforcements, listPodsIn } from './enforcement-reads.js';
 import { KIND, type SoftTenant, type SoftTenantStatus } from '../api/softtenant.js';
 import type { TenantClient, TenantEvent } from '../controller/client.js';
 import { createEvent } from './events.js';
@@ -17,7 +19,7 @@ export class KubeTenantClient implements TenantClient {
   readonly writes = new WriteMeter();
 
   constructor(
-    kubeConfig: KubeConfig,
+    private readonly kubeConfig: KubeConfig,
     private readonly clock: () => Date = () => new Date(),
   ) {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
@@ -35,6 +37,14 @@ export class KubeTenantClient implements TenantClient {
 
   listManagedPolicies(): Promise<NetworkPolicy[]> {
     return listManagedPolicies(this.custom);
+  }
+
+  listPods(namespaces: readonly string[]): Promise<Pod[]> {
+    return listPodsIn(this.kubeConfig, namespaces);
+  }
+
+  listNodeEnforcements(): Promise<NodeEnforcement[]> {
+    return listNodeEnforcements(this.custom);
   }
 
   getPolicy(namespace: string, name: string): Promise<NetworkPolicy | undefined> {

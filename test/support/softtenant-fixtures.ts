@@ -41,9 +41,7 @@ export function applyTenant(tenant: Obj): void {
 }
 
 export function getTenant(name: string): Obj | undefined {
-  // Fully qualified: kubectl resolves a bare "softtenant" through the NodeEnforcement CRD's
-  // category of that name (so it would look for a NodeEnforcement).
-  return getObject('softtenants.tenancy.softtenant.io', name);
+  return getObject('softtenant', name);
 }
 
 export function statusOf(name: string): StatusView {

@@ -104,7 +104,7 @@ describe('aggregateEnforcement', () => {
       selects,
     });
     expect(stale.status.lagging?.[0]).to.include({ node: 'n1', reason: LagReason.AgentStale });
-    expect(stale.condition.message).to.match(/last reported 40s ago/);
+    expect(stale.condition.message).to.match(/has not reported since \d{4}-\d\d-\d\dT/);
   });
 
   it('surfaces a policy the node cannot program', () => {
@@ -133,5 +133,22 @@ describe('aggregateEnforcement', () => {
     });
     expect(r.status).to.deep.equal({ nodes: 0, enforced: 0, summary: '0/0' });
     expect(r.condition.status).to.equal('True');
+  });
+
+  it('names the moment the first fresh report of a counted node turns stale', () => {
+    const r = aggregateEnforcement({
+      policies: pols,
+      pods: [pod('w', 'n1'), pod('x', 'n2')],
+      // heartbeat every 10s, stale after 3 beats: n1 at 00:01:25, n2 at 00:01:20
+      reports: [
+        report('n1', [['u1', 2]], '2026-01-01T00:00:55Z'),
+        report('n2', [['u1', 2]], '2026-01-01T00:00:50Z'),
+      ],
+      now,
+      selects,
+    });
+    expect(r.recheckAt?.toISOString()).to.equal('2026-01-01T00:01:20.000Z');
+    const none = aggregateEnforcement({ policies: pols, pods: [], reports: [], now, selects });
+    expect(none.recheckAt).to.equal(undefined);
   });
 });

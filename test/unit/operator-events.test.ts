@@ -86,3 +86,20 @@ describe('event recorder', () => {
     await recorder.record({ tenant, type: 'Normal', reason: 'R', action: 'A', note: 'n' });
   });
 });
+
+describe('watch events for enforcement', () => {
+  it('wakes every known tenant for a node report', () => {
+    expect(tenantsToWake('NodeEnforcement', { metadata: { name: 'node-a' } }, known)).to.deep.equal([
+      'a',
+      'b',
+    ]);
+  });
+
+  it('wakes the tenant of the pod namespace, and nobody for a pod outside tenants', () => {
+    const tenants = new Map([['ns-b', 'b']]);
+    const inTenant = { metadata: { name: 'p', namespace: 'ns-b' } };
+    const outside = { metadata: { name: 'p', namespace: 'kube-system' } };
+    expect(tenantsToWake('Pod', inTenant, known, tenants)).to.deep.equal(['b']);
+    expect(tenantsToWake('Pod', outside, known, tenants)).to.deep.equal([]);
+  });
+});

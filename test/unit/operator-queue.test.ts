@@ -69,3 +69,19 @@ describe('controller work queue', () => {
     expect(await q.get()).to.equal(undefined);
   });
 });
+
+describe('controller work queue: delayed adds', () => {
+  it('keeps the earlier of two pending delays for one key', async () => {
+    const q = new WorkQueue(noJitter);
+    q.addAfter('a', 5_000);
+    const started = Date.now();
+    q.addAfter('a', 20);
+    expect(await q.get()).to.equal('a');
+    expect(Date.now() - started).to.be.below(2_000);
+    q.done('a');
+    q.addAfter('b', 20);
+    q.addAfter('b', 5_000);
+    expect(await q.get()).to.equal('b');
+    q.shutDown();
+  });
+});
