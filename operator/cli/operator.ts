@@ -7,9 +7,12 @@
 import { TenantController } from '../controller/controller.js';
 import { Reconciler } from '../controller/reconciler.js';
 import { EventRecorder } from '../controller/recorder.js';
-import { WatchRuntime } from '../controller/runtime.js';
+import { WatchRuntime, type WakeHandler } from '../controller/runtime.js';
 import { Probes } from '../health/probes.js';
+import { NODE_ENFORCEMENT_PLURAL } from '../api/nodeenforcement.js';
+import { GROUP, VERSION } from '../api/softtenant.js';
 import { loadKubeConfig } from '../kube/config.js';
+import { resourceServed } from '../kube/discovery.js';
 import {
   DEFAULT_LEASE_NAME,
   DEFAULT_LEASE_NAMESPACE,
@@ -156,10 +159,13 @@ export async function run(args: string[]): Promise<number> {
     stats: () => ({ writesTotal: client.writes.count }),
   });
   metrics.readQueueFrom(() => controller.queueStats());
-  const runtime = new WatchRuntime((kind, object, type) => {
+  const onWake: WakeHandler = (kind, object, type) => {
     if (kind === 'SoftTenant') metrics.observeTenantEvent(type, object as TenantLike);
     controller.wake(kind, object, type);
-  }, flags.kubeconfig);
+  };
+  const runtime = new WatchRuntime(onWake, flags.kubeconfig, () =>
+    resourceServed(kubeConfig, GROUP, VERSION, NODE_ENFORCEMENT_PLURAL),
+  );
 
   const election = flags.leaderElection;
   const elector = election

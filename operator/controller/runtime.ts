@@ -34,6 +34,8 @@ export class WatchRuntime extends FrameworkOperator {
   constructor(
     private readonly onWake: WakeHandler,
     kubeconfigPath?: string,
+    /** NodeEnforcement is served (its CRD installed); without it there are no reports to watch. */
+    private readonly reportsServed: () => Promise<boolean> = () => Promise.resolve(true),
   ) {
     super(frameworkLogger);
     if (kubeconfigPath) this.kubeConfig.loadFromFile(kubeconfigPath);
@@ -46,9 +48,15 @@ export class WatchRuntime extends FrameworkOperator {
       this.deliver('NetworkPolicy', e),
     );
     // Enforcement status: the agents' reports, and pods moving between nodes.
-    await this.watchResource(GROUP, VERSION, NODE_ENFORCEMENT_PLURAL, (e) =>
-      this.deliver('NodeEnforcement', e),
-    );
+    if (await this.reportsServed()) {
+      await this.watchResource(GROUP, VERSION, NODE_ENFORCEMENT_PLURAL, (e) =>
+        this.deliver('NodeEnforcement', e),
+      );
+    } else {
+      runtimeLog.warn(
+        `${NODE_ENFORCEMENT_PLURAL}.${GROUP} is not installed: no node can report enforcement, so tenants with pods show Enforced=False until the CRDs in crds/ are applied and the operator restarted`,
+      );
+    }
     await this.watchResource('', 'v1', 'pods', (e) => this.deliver('Pod', e));
   }
 
