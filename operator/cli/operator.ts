@@ -12,6 +12,7 @@ import { Probes } from '../health/probes.js';
 import { NODE_ENFORCEMENT_PLURAL } from '../api/nodeenforcement.js';
 import { GROUP, VERSION } from '../api/softtenant.js';
 import { loadKubeConfig } from '../kube/config.js';
+import { waitUntilWatchable } from '../kube/watch-ready.js';
 import { resourceServed } from '../kube/discovery.js';
 import {
   DEFAULT_LEASE_NAME,
@@ -163,9 +164,14 @@ export async function run(args: string[]): Promise<number> {
     if (kind === 'SoftTenant') metrics.observeTenantEvent(type, object as TenantLike);
     controller.wake(kind, object, type);
   };
-  const runtime = new WatchRuntime(onWake, flags.kubeconfig, () =>
-    resourceServed(kubeConfig, GROUP, VERSION, NODE_ENFORCEMENT_PLURAL),
-  );
+  const runtime = new WatchRuntime(onWake, flags.kubeconfig, {
+    reportsServed: () => resourceServed(kubeConfig, GROUP, VERSION, NODE_ENFORCEMENT_PLURAL),
+    watchable: (path) =>
+      waitUntilWatchable(kubeConfig, path, {
+        onWait: (statusCode, waitMs) =>
+          log.warn('API server cannot serve the watch yet; waiting', { path, statusCode, waitMs }),
+      }),
+  });
 
   const election = flags.leaderElection;
   const elector = election

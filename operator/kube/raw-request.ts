@@ -15,6 +15,41 @@ export class ApiError extends Error {
   }
 }
 
+/** Status code and Retry-After of a GET, its body discarded (a short watch, a probe). */
+export async function requestStatus(
+  kc: KubeConfig,
+  path: string,
+): Promise<{ statusCode: number; retryAfterSeconds?: number }> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('no current cluster in kubeconfig');
+  const url = new URL(path, cluster.server);
+  const opts: https.RequestOptions = {
+    method: 'GET',
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: url.port,
+    path: url.pathname + url.search,
+    headers: { Accept: 'application/json' },
+  };
+  await kc.applyToHTTPSOptions(opts);
+  return new Promise((resolve, reject) => {
+    const req = https.request(opts, (res) => {
+      res.resume();
+      res.on('end', () => {
+        const retry = Number(res.headers['retry-after']);
+        resolve({
+          statusCode: res.statusCode ?? 0,
+          ...(Number.isFinite(retry) && retry > 0 ? { retryAfterSeconds: retry } : {}),
+        });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', (err) => reject(new Error(`GET ${path}: ${err.message}`, { cause: err })));
+    req.setTimeout(30_000, () => req.destroy(new Error('request timed out after 30s')));
+    req.end();
+  });
+}
+
 export async function requestJson<T>(
   kc: KubeConfig,
   method: string,
