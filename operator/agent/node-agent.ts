@@ -118,7 +118,7 @@ export class NodeAgent {
     let problems: PolicyError[] = snapshot.injected;
     let stage: 'render' | 'apply' = 'render';
     try {
-      const out = this.render(snapshot, node);
+      const out = this.render(snapshot, node, { full });
       problems = [...problems, ...out.problems];
       stage = 'apply';
       await this.dataplane.apply(out, { full });

@@ -19,7 +19,8 @@ export interface NodeRender {
   problems: PolicyError[];
 }
 
-export type RenderNode = (snapshot: ClusterSnapshot, node: string) => NodeRender;
+/** `full`: render from scratch (the periodic resync) rather than from the previous render. */
+export type RenderNode = (snapshot: ClusterSnapshot, node: string, opts?: { full: boolean }) => NodeRender;
 
 export interface DataplaneApplier {
   /** "nft" or "legacy". */

@@ -4,6 +4,7 @@ import { IptablesDataplane } from '../agent/iptables-dataplane.js';
 import { NodeAgent } from '../agent/node-agent.js';
 import type { RenderNode } from '../agent/ports.js';
 import { ReportWriter } from '../agent/report-writer.js';
+import { IncrementalNodeRenderer } from '../dataplane/render-incremental.js';
 import { renderNode } from '../dataplane/render-node.js';
 import { Probes } from '../health/probes.js';
 import { loadKubeConfig } from '../kube/config.js';
@@ -106,7 +107,10 @@ export async function run(args: string[]): Promise<number> {
   const report = parsed.bools.has('no-report')
     ? undefined
     : new ReportWriter(kc, node, { heartbeatMs, minIntervalMs }, log);
-  const render: RenderNode = (snapshot, n) => renderNode(snapshot, n);
+  // Pod churn re-renders from the previous result; anything else, and every resync, in full.
+  const renderer = new IncrementalNodeRenderer(node);
+  const render: RenderNode = (snapshot, n, opts) =>
+    n === node ? renderer.render(snapshot, { full: opts?.full ?? false }) : renderNode(snapshot, n);
   const registry = processRegistry();
   const metrics = new AgentMetrics(registry, {
     reportWrites: () => report?.writes ?? 0,

@@ -171,6 +171,13 @@ function planSet(
   return wantSet;
 }
 
+/** Sets in name order (rendered rulesets already are: then no sort and no copy). */
+function byName(sets: readonly IpsetSpec[]): readonly IpsetSpec[] {
+  let sorted = true;
+  for (let i = 1; i < sets.length && sorted; i++) sorted = sets[i - 1].name < sets[i].name;
+  return sorted ? sets : [...sets].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
 /** The key function of an incremental diff: the last applied text is the key. */
 export const sameRule = (rule: string): string => rule;
 
@@ -186,6 +193,8 @@ export function planApply(
   desired: Ruleset,
   current: CurrentState,
   keyOf: (rule: string) => string = sameRule,
+  /** The caller knows the chains and hooks are those of `current` (same arrays as last applied). */
+  hints: { chainsUnchanged?: boolean } = {},
 ): ApplyPlan {
   const identity = keyOf === sameRule;
   const plan: ApplyPlan = {
@@ -205,12 +214,14 @@ export function planApply(
   const wantedSets = new Set(desired.ipsets.map((s) => s.name));
   for (const name of [...current.sets.keys()].sort())
     if (name.startsWith(tempSetPrefix)) plan.ipset.push(`destroy ${name}`);
-  for (const s of [...desired.ipsets].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+  for (const s of byName(desired.ipsets)) {
     plan.setEntries.set(s.name, planSet(s, current.sets.get(s.name), plan.ipset, plan.sets));
   }
   plan.destroySets = [...current.sets.keys()]
     .filter((n) => !wantedSets.has(n) && !n.startsWith(tempSetPrefix))
     .sort();
+
+  if (hints.chainsUnchanged) return plan;
 
   // ---- chains
   const declare: string[] = [];

@@ -74,6 +74,12 @@ function sameRules(a: readonly string[] | undefined, b: readonly string[]): bool
 
 export class RulesetApplier {
   private applied: Ruleset | undefined;
+  /**
+   * The chains and hooks arrays of the ruleset last applied, as the caller passed them. Rulesets
+   * are values (see types.ts): the same arrays mean the same chains, so a sync that only moved
+   * set members (the incremental renderer reuses them) skips the chain diff.
+   */
+  private appliedShape: Pick<Ruleset, 'chains' | 'hooks'> | undefined;
   /** Desired rule text -> how iptables-save prints it, learned after each write. */
   private readonly savedForm = new Map<string, string>();
   /** Canonical entries of each set as last applied (saves re-parsing unchanged sets). */
@@ -99,6 +105,7 @@ export class RulesetApplier {
   /** Drops what the applier believes is programmed: the next apply observes (after a cleanup). */
   forget(): void {
     this.applied = undefined;
+    this.appliedShape = undefined;
   }
 
   /** Applies; calls are serialized so two syncs never interleave their restores. */
@@ -109,12 +116,19 @@ export class RulesetApplier {
   }
 
   private async applyNow(desired: Ruleset, options: ApplyOptions): Promise<ApplyResult> {
+    const sameShape =
+      !options.resync &&
+      this.applied !== undefined &&
+      desired.chains === this.appliedShape?.chains &&
+      desired.hooks === this.appliedShape.hooks;
     try {
       // Names and references of every chain; rule by rule only the chains that differ from the
       // last apply (the rest was checked when it was written).
-      const last = new Map((this.applied?.chains ?? []).map((c) => [c.name, c.rules]));
+      const last = new Map(sameShape ? [] : (this.applied?.chains ?? []).map((c) => [c.name, c.rules]));
       const changed = new Set(
-        desired.chains.filter((c) => !sameRules(last.get(c.name), c.rules)).map((c) => c.name),
+        sameShape
+          ? []
+          : desired.chains.filter((c) => !sameRules(last.get(c.name), c.rules)).map((c) => c.name),
       );
       validateRuleset(desired, (name) => changed.has(name));
     } catch (e) {
@@ -132,6 +146,7 @@ export class RulesetApplier {
           'incremental',
           false,
           started,
+          sameShape,
         );
       } catch (e) {
         if (e instanceof ApplyError && e.phase === 'validate') throw e;
@@ -208,11 +223,12 @@ export class RulesetApplier {
     mode: 'incremental' | 'resync',
     recovered: boolean,
     started: number,
+    sameShape = false,
   ): Promise<ApplyResult> {
     const keyOf = mode === 'incremental' ? sameRule : this.keyForDesired;
     let plan: ApplyPlan;
     try {
-      plan = planApply(desired, current, keyOf);
+      plan = planApply(desired, current, keyOf, { chainsUnchanged: sameShape });
     } catch (e) {
       throw new ApplyError(`invalid ruleset: ${(e as Error).message}`, 'validate', undefined, '', {
         cause: e,
@@ -232,11 +248,14 @@ export class RulesetApplier {
       await this.destroyStale(plan);
     }
     // A copy: the caller may reuse or change its arrays; this is what the next diff trusts.
+    const applied = this.applied;
     this.applied = {
       ipsets: desired.ipsets.map((x) => ({ ...x, entries: [...x.entries] })),
-      chains: desired.chains.map((c) => ({ ...c, rules: [...c.rules] })),
-      hooks: desired.hooks.map((h) => ({ ...h })),
+      chains:
+        sameShape && applied ? applied.chains : desired.chains.map((c) => ({ ...c, rules: [...c.rules] })),
+      hooks: sameShape && applied ? applied.hooks : desired.hooks.map((h) => ({ ...h })),
     };
+    this.appliedShape = { chains: desired.chains, hooks: desired.hooks };
     this.appliedEntries = plan.setEntries;
     this.rememberSizes(desired, current, plan);
     const result: ApplyResult = {
@@ -332,7 +351,7 @@ export class RulesetApplier {
   private rememberSizes(desired: Ruleset, current: CurrentState, plan: ApplyPlan): void {
     // Nothing created, swapped or dropped, and sizes already known: they stand.
     if (
-      plan.sets.length === 0 &&
+      plan.sets.every((c) => c.how === 'delta') &&
       plan.destroySets.length === 0 &&
       this.maxelem.size === desired.ipsets.length
     )

@@ -34,6 +34,7 @@
 // keeps STN-FORWARD short (per-packet cost is a few set lookups, not a scan of two rules per local
 // pod), and a pod starting or stopping next to pods like it changes set entries and no chain.
 // INVALID packets are dropped only in those chains, i.e. only for isolated pods' traffic.
+import { parseIPv4 } from '../netpol/cidr.js';
 import { parseCidrBlock } from '../netpol/ip-blocks.js';
 import {
   objectKey,
@@ -80,8 +81,16 @@ export function portMatch(range: PortRange): string {
 }
 
 /** IPv4 entries only (the filter table is IPv4); model IPs are validated, so ':' tells IPv6. */
-function ipv4Only(ips: readonly string[]): string[] {
+export function ipv4Only(ips: readonly string[]): string[] {
   return ips.some((ip) => ip.includes(':')) ? ips.filter((ip) => !ip.includes(':')) : [...ips];
+}
+
+/** IPv4 addresses in address order (set entries are sorted, so a pod joining is one insert). */
+export function byAddress(ips: string[]): string[] {
+  return ips
+    .map((ip) => ({ ip, n: parseIPv4(ip) as number }))
+    .sort((a, b) => a.n - b.n)
+    .map((x) => x.ip);
 }
 
 /** push(...items) without the argument-count limit that large spreads hit. */
@@ -178,7 +187,7 @@ function peerMatches(b: RulesetBuilder, direction: Direction, rule: RuleModel): 
 }
 
 /** What an egress named-port group stands for: the rule's peers and the resolved port. */
-function egressGroupIdentity(rule: RuleModel, g: NamedPortGroup): string {
+export function egressGroupIdentity(rule: RuleModel, g: NamedPortGroup): string {
   const blocks = rule.peers.blocks.map((b) => [b.cidr, ...b.except].join(' ')).join(',');
   return `egress|${rule.peers.any}|${rule.peers.podPeersKey}|${blocks}|${g.protocol}/${g.name}/${g.port}`;
 }
@@ -212,7 +221,7 @@ function policyRules(b: RulesetBuilder, policy: PolicyModel, direction: Directio
 }
 
 /** Groups local pods by the exact list of policies isolating them in a direction. */
-function podGroups(
+export function podGroups(
   model: NodeModel,
   direction: Direction,
 ): Map<string, { policies: string[]; ips: string[] }> {
@@ -253,7 +262,7 @@ export function renderRuleset(model: NodeModel): Ruleset {
     const dispatch: string[] = [];
     for (const group of podGroups(model, direction).values()) {
       const names = podGroupNames(direction, group.policies);
-      b.putSet(names.ipset, 'hash:ip', [...new Set(group.ips)]);
+      b.putSet(names.ipset, 'hash:ip', byAddress([...new Set(group.ips)]));
       dispatch.push(
         `-m set --match-set ${names.ipset} ${direction === 'ingress' ? 'dst' : 'src'} -j ${names.chain}`,
       );

@@ -26,6 +26,10 @@ export interface HookSpec {
   rule: string;
 }
 
+/**
+ * A ruleset is a value: nothing modifies one after it is built. The incremental renderer shares
+ * unchanged chains between results and the applier recognises them by identity.
+ */
 export interface Ruleset {
   ipsets: IpsetSpec[];
   chains: ChainSpec[];

@@ -50,8 +50,22 @@ export function effectivePolicyTypes(policy: NetworkPolicy): {
   };
 }
 
+/**
+ * What an incremental renderer needs to know about how a model was built (see
+ * dataplane/render-incremental.ts); buildNodeModel reports it when asked, and stays pure.
+ */
+export interface ModelBuildObserver {
+  /** A rule's selector peers, under the key that names their pod set. */
+  selectorPeers(key: string, policyNamespace: string, peers: readonly SelectorPeer[]): void;
+  /** A rule of a local policy refers to ports by name. */
+  namedPortRule(policyKey: string, direction: Direction, index: number, refs: readonly NamedPortRef[]): void;
+}
+
 interface PolicyContext {
   index: ClusterIndex;
+  /** "namespace/name" of the policy. */
+  key: string;
+  observer?: ModelBuildObserver;
   namespace: string;
   /** Local pods the policy selects (ingress named ports resolve on them). */
   selected: readonly IndexedPod[];
@@ -116,6 +130,7 @@ function resolvePeers(
   });
   if (selectorPeers.length > 0) {
     out.model.podPeersKey = peersKey(ctx.namespace, selectorPeers);
+    ctx.observer?.selectorPeers(out.model.podPeersKey, ctx.namespace, selectorPeers);
     out.pods = ctx.index.selectPeerPods(ctx.namespace, selectorPeers);
     out.model.podIPs = ctx.index.selectPeerIPs(ctx.namespace, selectorPeers);
   }
@@ -187,6 +202,7 @@ function buildRule(
   ctx.errors.push(...ports.errors);
   const named: NamedPortGroup[] = [];
   if (ports.named.length > 0) {
+    ctx.observer?.namedPortRule(ctx.key, direction, index, ports.named);
     const pods = direction === 'ingress' ? ctx.selected : egressDestinationPods(peers, ctx);
     for (const ref of ports.named) named.push(...groupByNamedPort(ctx.index, pods, ref));
   }
@@ -235,7 +251,7 @@ function sortedPolicies(policies: readonly NetworkPolicy[]): NetworkPolicy[] {
  * nothing (the policy still isolates the pods it selects: fail closed); a policy whose
  * podSelector cannot be understood is left out entirely, since its targets are unknown.
  */
-export function buildNodeModel(input: ModelInput): NodeModel {
+export function buildNodeModel(input: ModelInput, observer?: ModelBuildObserver): NodeModel {
   const index = new ClusterIndex(input.namespaces, input.pods);
   const localByNs = new Map<string, IndexedPod[]>();
   for (const pod of index.allPods()) {
@@ -277,10 +293,10 @@ export function buildNodeModel(input: ModelInput): NodeModel {
     const selected = local.filter((p) => podSelector.matches(p.labels));
     if (selected.length === 0) continue;
 
-    const ctx: PolicyContext = { index, namespace, selected, errors: [] };
+    const key = objectKey(namespace, name);
+    const ctx: PolicyContext = { index, key, namespace, selected, errors: [], ...(observer ? { observer } : {}) };
     const types = effectivePolicyTypes(policy);
     for (const t of types.unknown) ctx.errors.push(`spec.policyTypes: unknown type "${t}"`);
-    const key = objectKey(namespace, name);
     const model: PolicyModel = {
       namespace,
       name,
