@@ -373,8 +373,8 @@ class PodDelta {
       const is = now !== undefined && this.matches(now, sel.namespace, sel.peers);
       if (!was && !is) continue;
       const ips = this.peerList(key);
-      if (was) remove(ips, (old).ip);
-      if (is) insertByAddress(ips, (now).ip);
+      if (was) remove(ips, old.ip);
+      if (is) insertByAddress(ips, now.ip);
     }
     if (old && old.nodeName === this.node) this.leaveNode(old);
     if (now && now.nodeName === this.node) this.joinNode(now);

@@ -294,7 +294,14 @@ export function buildNodeModel(input: ModelInput, observer?: ModelBuildObserver)
     if (selected.length === 0) continue;
 
     const key = objectKey(namespace, name);
-    const ctx: PolicyContext = { index, key, namespace, selected, errors: [], ...(observer ? { observer } : {}) };
+    const ctx: PolicyContext = {
+      index,
+      key,
+      namespace,
+      selected,
+      errors: [],
+      ...(observer ? { observer } : {}),
+    };
     const types = effectivePolicyTypes(policy);
     for (const t of types.unknown) ctx.errors.push(`spec.policyTypes: unknown type "${t}"`);
     const model: PolicyModel = {

@@ -32,7 +32,13 @@ function expectSameAsFull(
   return got.mode;
 }
 
-const labelChoices: Record<string, string>[] = [{}, { app: 'web' }, { app: 'db' }, { app: 'api', tier: 'be' }, { tier: 'fe' }];
+const labelChoices: Record<string, string>[] = [
+  {},
+  { app: 'web' },
+  { app: 'db' },
+  { app: 'api', tier: 'be' },
+  { tier: 'fe' },
+];
 
 /** One random pod change: a new object for the pod in every case, as a watch delivers it. */
 function mutate(r: Random, pods: Pod[], serial: number): { pods: Pod[]; what: string } {
