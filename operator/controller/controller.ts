@@ -6,6 +6,7 @@ import type { TenantClient } from './client.js';
 import { ReconcileError, StaleReadError } from './errors.js';
 import { DEFAULT_BACKOFF, WorkQueue, type BackoffOptions } from './queue.js';
 import type { ReconcileResult } from './reconciler.js';
+import { ReportChanges, type ReportObject } from './report-changes.js';
 import { tenantsToWake, type WatchedKind, type WatchedObject } from './wakeups.js';
 
 /**
@@ -34,6 +35,7 @@ export class TenantController {
   private readonly knownTenants = new Set<string>();
   /** Namespace name to the tenant its label names, from namespace events and resyncs. */
   private readonly namespaceTenants = new Map<string, string>();
+  private readonly reportChanges = new ReportChanges();
   private readonly workers: Promise<void>[] = [];
   private resyncTimer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -61,6 +63,7 @@ export class TenantController {
       if (label) this.namespaceTenants.set(object.metadata.name, label);
       else this.namespaceTenants.delete(object.metadata.name);
     }
+    if (kind === 'NodeEnforcement' && !this.reportChanges.matters(object as ReportObject, type)) return;
     for (const key of tenantsToWake(kind, object, this.knownTenants, this.namespaceTenants)) {
       if (kind === 'Pod') this.queue.addAfter(key, POD_WAKE_DELAY_MS);
       else this.queue.add(key);
