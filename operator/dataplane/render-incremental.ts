@@ -10,6 +10,9 @@
 // render gives for the same objects — the unit tests check it on random clusters — and the
 // agent's periodic full sync renders in full anyway.
 //
+// Changes are found by identity: a changed object must be a new object, as a watch cache hands
+// them out (the lists themselves may be reused and edited; they are copied).
+//
 // No I/O: the state kept between calls is the previous input and output.
 import { NAMESPACE_NAME_LABEL, type Namespace, type NetworkPolicy, type Pod } from '../api/networkpolicy.js';
 import type { SelectorPeer } from '../netpol/cluster-index.js';
@@ -256,7 +259,7 @@ export class IncrementalNodeRenderer {
       namespaces: new Set(objects.namespaces),
       policies: new Set(objects.policies),
       nsLabels,
-      pods: objects.pods,
+      pods: [...objects.pods],
       ipHolders,
       index: indexResult(result),
       peerSelectors,
@@ -276,7 +279,7 @@ export class IncrementalNodeRenderer {
     const delta = new PodDelta(this.node, st);
     for (const change of changes) delta.apply(this.facts(st, change.old), this.facts(st, change.now));
     const result = delta.commit();
-    this.state = { ...st, pods: objects.pods, result };
+    this.state = { ...st, pods: [...objects.pods], result };
     return { ...result, mode: 'pods' };
   }
 

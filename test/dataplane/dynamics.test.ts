@@ -126,6 +126,27 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
       state.relabelPod(pods.db2, { role: 'db' });
     });
 
+    it('a pod that finishes leaves the peer set, and comes back when it runs again (set members only)', async () => {
+      state.policies = [dbFrom([{ from: [{ podSelector: { matchLabels: { role: 'frontend' } } }] }])];
+      await planes.program(state);
+      await matrix(intoDb(), (c) => (db(c.to) ? c.from === pods.fe1 || c.from === pods.fe2 : true), 'before');
+      state.setPodPhase(pods.fe1, 'Succeeded');
+      const r = await planes.program(state);
+      // The agent's renderer makes this change from its previous result; no rule is rewritten.
+      expect([...planes.lastModes.values()], 'render modes').to.deep.equal(['pods', 'pods']);
+      for (const node of [N1, N2])
+        expect(r.get(node)?.apply.iptablesLines, `rule lines on ${node}`).to.equal(0);
+      await matrix(intoDb(), (c) => (db(c.to) ? c.from === pods.fe2 : true), 'fe1 finished');
+      state.setPodPhase(pods.fe1, 'Running');
+      await planes.program(state);
+      expect([...planes.lastModes.values()], 'render modes').to.deep.equal(['pods', 'pods']);
+      await matrix(
+        intoDb(),
+        (c) => (db(c.to) ? c.from === pods.fe1 || c.from === pods.fe2 : true),
+        'fe1 running',
+      );
+    });
+
     it('a namespace relabel changes the matrix', async () => {
       state.policies = [
         dbFrom([{ from: [{ namespaceSelector: { matchLabels: { project: 'myproject' } } }] }]),

@@ -1,6 +1,8 @@
 // A cluster the dataplane tests can change (policies, pod and namespace labels) and program
-// into a lab: per node, the real render (renderNode) and the real apply edge (NodeDataplane),
-// exactly what the agent runs, with the conntrack cut judged by the node's model.
+// into a lab: per node, the agent's renderer (IncrementalNodeRenderer: pod changes from the
+// previous result, everything else in full) and the real apply edge (NodeDataplane), exactly
+// what the agent runs, with the conntrack cut judged by the node's model. Changes replace
+// objects instead of editing them, as a watch cache does (the renderer compares by identity).
 import type {
   ContainerPort,
   Namespace,
@@ -13,7 +15,7 @@ import { NodeDataplane } from '../../operator/dataplane/apply-dataplane.js';
 import type { IptablesBackend } from '../../operator/dataplane/backend.js';
 import { toolsFor } from '../../operator/dataplane/backend.js';
 import { flowJudgeFromModel } from '../../operator/dataplane/conntrack-judge.js';
-import { renderNode } from '../../operator/dataplane/render-node.js';
+import { IncrementalNodeRenderer } from '../../operator/dataplane/render-incremental.js';
 import type { Lab } from '../../hack/lab/lab.js';
 import type { LabExternalSpec, LabPort, LabSpec } from '../../hack/lab/spec.js';
 import { labSpecFromSnapshot } from '../../hack/lab/snapshot.js';
@@ -78,13 +80,26 @@ export class ClusterState {
 
   /** Replaces a pod's labels (a relabel, as `kubectl label --overwrite` would leave them). */
   relabelPod(key: string, labels: Record<string, string>): void {
-    this.pod(key).metadata.labels = { ...labels };
+    const old = this.pod(key);
+    this.pods = this.pods.map((p) =>
+      p === old ? { ...p, metadata: { ...p.metadata, labels: { ...labels } } } : p,
+    );
+  }
+
+  /** Sets a pod's phase (Succeeded/Failed pods keep their IP but are no longer peers or targets). */
+  setPodPhase(key: string, phase: string): void {
+    const old = this.pod(key);
+    this.pods = this.pods.map((p) => (p === old ? { ...p, status: { ...p.status, phase } } : p));
   }
 
   relabelNamespace(name: string, labels: Record<string, string>): void {
     const n = this.namespaces.find((x) => x.metadata.name === name);
     if (!n) throw new Error(`no namespace ${name}`);
-    n.metadata.labels = { 'kubernetes.io/metadata.name': name, ...labels };
+    const relabelled = {
+      ...n,
+      metadata: { ...n.metadata, labels: { 'kubernetes.io/metadata.name': name, ...labels } },
+    };
+    this.namespaces = this.namespaces.map((x) => (x === n ? relabelled : x));
   }
 
   labSpec(externals: LabExternalSpec[], servePorts: LabPort[]): LabSpec {
@@ -105,6 +120,7 @@ export class LabDataplanes {
     readonly lab: Lab,
     readonly backend: IptablesBackend,
     private readonly planes: Map<string, NodeDataplane>,
+    private readonly renderers = new Map<string, IncrementalNodeRenderer>(),
   ) {}
 
   static async open(lab: Lab, backend: IptablesBackend): Promise<LabDataplanes> {
@@ -113,6 +129,9 @@ export class LabDataplanes {
       planes.set(n.name, await NodeDataplane.open(lab.nodeRunner(n.name), backend));
     return new LabDataplanes(lab, backend, planes);
   }
+
+  /** How each node's last render was made: 'pods' (from the previous result) or 'full'. */
+  readonly lastModes = new Map<string, 'full' | 'pods'>();
 
   plane(node: string): NodeDataplane {
     const p = this.planes.get(node);
@@ -127,7 +146,10 @@ export class LabDataplanes {
   ): Promise<Map<string, DataplaneApplyReport>> {
     const out = new Map<string, DataplaneApplyReport>();
     for (const [node, plane] of this.planes) {
-      const rendered = renderNode(state, node);
+      let renderer = this.renderers.get(node);
+      if (!renderer) this.renderers.set(node, (renderer = new IncrementalNodeRenderer(node)));
+      const rendered = renderer.render(state, { full: options.full ?? false });
+      this.lastModes.set(node, rendered.mode);
       if (rendered.problems.length > 0) {
         throw new Error(
           `render problems on ${node}: ${rendered.problems.map((p) => `${p.namespace}/${p.name}: ${p.message}`).join('; ')}`,

@@ -148,6 +148,16 @@ describe('incremental render: pod changes', function () {
       expect(after.model.policies[0].ingress[0].peers.podIPs).to.deep.equal(['10.2.0.5', '10.2.0.10']);
     });
 
+    it('sees a pod pushed onto the same list it rendered before', function () {
+      const list = [web1, probe];
+      const renderer = new IncrementalNodeRenderer(NODE);
+      renderer.render(objects({ namespaces, policies, pods: list }));
+      list.push(pod('ops', 'probe-2', { ip: '10.2.0.5', node: 'node-b', labels: { role: 'probe' } }));
+      const after = renderer.render(objects({ namespaces, policies, pods: list }));
+      expect(after.mode).to.equal('pods');
+      expect(after.model.policies[0].ingress[0].peers.podIPs).to.deep.equal(['10.2.0.5', '10.2.0.10']);
+    });
+
     it('a status-only change of a pod renders nothing new', function () {
       const renderer = start([web1, probe]);
       const before = renderer.render(objects({ namespaces, policies, pods: [web1, probe] }));
