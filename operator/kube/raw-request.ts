@@ -15,16 +15,13 @@ export class ApiError extends Error {
   }
 }
 
-/** Status code and Retry-After of a GET, its body discarded (a short watch, a probe). */
-export async function requestStatus(
-  kc: KubeConfig,
-  path: string,
-): Promise<{ statusCode: number; retryAfterSeconds?: number }> {
+/** Request options for a path on the current cluster, with the kubeconfig's credentials. */
+async function requestOptions(kc: KubeConfig, method: string, path: string): Promise<https.RequestOptions> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('no current cluster in kubeconfig');
   const url = new URL(path, cluster.server);
   const opts: https.RequestOptions = {
-    method: 'GET',
+    method,
     protocol: url.protocol,
     hostname: url.hostname,
     port: url.port,
@@ -32,6 +29,15 @@ export async function requestStatus(
     headers: { Accept: 'application/json' },
   };
   await kc.applyToHTTPSOptions(opts);
+  return opts;
+}
+
+/** Status code and Retry-After of a GET, its body discarded (a short watch, a probe). */
+export async function requestStatus(
+  kc: KubeConfig,
+  path: string,
+): Promise<{ statusCode: number; retryAfterSeconds?: number }> {
+  const opts = await requestOptions(kc, 'GET', path);
   return new Promise((resolve, reject) => {
     const req = https.request(opts, (res) => {
       res.resume();
@@ -57,18 +63,7 @@ export async function requestJson<T>(
   body?: unknown,
   contentType = 'application/json',
 ): Promise<T> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('no current cluster in kubeconfig');
-  const url = new URL(path, cluster.server);
-  const opts: https.RequestOptions = {
-    method,
-    protocol: url.protocol,
-    hostname: url.hostname,
-    port: url.port,
-    path: url.pathname + url.search,
-    headers: { Accept: 'application/json' },
-  };
-  await kc.applyToHTTPSOptions(opts);
+  const opts = await requestOptions(kc, method, path);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   if (payload !== undefined) {
     opts.headers = {
