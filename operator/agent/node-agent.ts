@@ -174,6 +174,8 @@ export class NodeAgent {
       this.log.info('synced', {
         node,
         full,
+        ...(out.mode ? { render: out.mode } : {}),
+        ...(out.fullReason ? { fullRenderReason: out.fullReason } : {}),
         durationMs,
         chains: out.summary.chains,
         rules: out.summary.rules,

@@ -17,6 +17,10 @@ export interface NodeRender {
   summary: RulesetSummary;
   /** Policies the render could not program on this node (they are left out). */
   problems: PolicyError[];
+  /** 'pods': computed from the previous render (pod churn only); 'full': from scratch. */
+  mode?: 'full' | 'pods';
+  /** Why a render was full (first render, resync, or what the pod-only path could not do). */
+  fullReason?: string;
 }
 
 /** `full`: render from scratch (the periodic resync) rather than from the previous render. */

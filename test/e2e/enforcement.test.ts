@@ -1,7 +1,7 @@
 // End to end: the real control plane, the operator, one agent per node programming iptables in
 // the lab's node network namespaces, the sample tenants, and real packets.
 import { expect } from 'chai';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadKubeConfig } from '../../operator/kube/config.js';
@@ -12,6 +12,24 @@ import { EXPECTATIONS, type Expectation } from '../../hack/demo/scenario.js';
 import { cond, formatVerdicts, kubectl, World } from '../../hack/demo/world.js';
 
 const logDir = mkdtempSync(join(tmpdir(), 'softtenant-e2e-'));
+const LATE_IP = '172.17.1.5'; // the lab host ext/blocked
+const LATE_POD = {
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'api-late', namespace: 'team-b-api', labels: { app: 'api' } },
+  spec: {
+    nodeName: 'node-b',
+    containers: [{ name: 'api', image: 'none', ports: [{ containerPort: 8080 }] }],
+  },
+};
+
+/** The render mode of each sync an agent logged, in order. */
+function renderModes(log: string): string[] {
+  return readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"message":"synced"'))
+    .map((l) => (JSON.parse(l) as { render?: string }).render ?? '');
+}
 
 async function eventually<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -136,6 +154,55 @@ describe('end to end: tenants declared, enforced on two nodes, reported back', f
     ]);
     await world.waitForEnforced(60_000, ['team-a']);
     await expectMatrix(EXPECTATIONS);
+  });
+
+  it('enforces a pod that appears later as soon as it has an address (set members only), and forgets it', async () => {
+    // A team-b app=api pod whose address is the lab host ext/blocked: team-a lets team-b app=api
+    // in on 8080, so that host gets in while the pod exists, and not before or after.
+    const cell: Expectation = {
+      from: 'ext/blocked',
+      to: 'team-a-web/web',
+      port: 8080,
+      protocol: 'TCP',
+      allowed: false,
+      why: '',
+    };
+    await expectMatrix([cell]);
+    const log = world.agents.get('node-a')?.log as string;
+    const syncedBefore = renderModes(log).length;
+    kubectl(kubeconfigPath, ['apply', '-f', '-'], JSON.stringify(LATE_POD));
+    kubectl(kubeconfigPath, [
+      'patch',
+      'pod',
+      LATE_POD.metadata.name,
+      '-n',
+      LATE_POD.metadata.namespace,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { phase: 'Running', podIP: LATE_IP, podIPs: [{ ip: LATE_IP }] } }),
+    ]);
+    await eventually('ext/blocked let in as a team-b api pod', 20_000, async () => {
+      const [r] = await world.probe([cell]);
+      return r?.allowed ? true : undefined;
+    });
+    // node-a's agent made that change from its previous render.
+    expect(renderModes(log).slice(syncedBefore), 'render modes of node-a syncs').to.include('pods');
+    kubectl(kubeconfigPath, [
+      'delete',
+      'pod',
+      LATE_POD.metadata.name,
+      '-n',
+      LATE_POD.metadata.namespace,
+      // No kubelet here to confirm a graceful deletion: the pod would stay Terminating (and, as
+      // on a real node until its containers stop, keep its address and its allowances).
+      '--grace-period=0',
+      '--force',
+    ]);
+    await eventually('ext/blocked shut out again', 20_000, async () => {
+      const [r] = await world.probe([cell]);
+      return r && !r.allowed ? true : undefined;
+    });
   });
 
   it('marks a node whose agent died as not enforced, and recovers when it restarts', async () => {
