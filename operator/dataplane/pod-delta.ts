@@ -1,0 +1,351 @@
+// One pod-only render: each changed pod joins or leaves peer sets, named-port groups, pod groups
+// and its policies' local pods, on copies of the previous model and ruleset. Pure.
+import type { SelectorPeer } from '../netpol/cluster-index.js';
+import { blockContainsIPv4Number, parseCidrBlock } from '../netpol/ip-blocks.js';
+import { lookupNamedPort } from '../netpol/pods.js';
+import type { Labels } from '../netpol/selector.js';
+import {
+  objectKey,
+  type Direction,
+  type LocalPodModel,
+  type NamedPortGroup,
+  type NodeModel,
+  type RuleModel,
+} from '../netpol/types.js';
+import {
+  byKey,
+  groupId,
+  NotIncremental,
+  ruleId,
+  type LocalPolicy,
+  type PodFacts,
+  type ResultIndex,
+  type State,
+} from './incremental-state.js';
+import { peerSetName, podGroupNames } from './names.js';
+import { egressGroupIdentity, ipv4Only } from './render.js';
+import type { NodeRenderResult } from './render-node.js';
+import { insertByAddress, insertSorted, remove } from './sorted-lists.js';
+import type { Ruleset } from './types.js';
+
+function sameLabels(a: Labels, b: Labels): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => a[k] === b[k]);
+}
+
+/**
+ * The changes of one render, applied to copies of the previous model and ruleset (which stay
+ * as they were: the agent compares old and new to find flows to cut). The renderer's indexes are
+ * patched only in commit(), after every change was found incremental.
+ */
+export class PodDelta {
+  private readonly model: NodeModel;
+  private readonly ix: ResultIndex;
+  /** IP -> holders after the changes, for the IPs they touch. */
+  private readonly holders = new Map<string, number>();
+  private readonly changedPeers = new Map<string, string[]>();
+  /** Policy key -> its local pods after the changes. */
+  private readonly localPods = new Map<string, string[]>();
+  /** Local pods that left (undefined) or joined. */
+  private readonly podModels = new Map<string, LocalPodModel | undefined>();
+  private readonly groupSize = new Map<string, number>();
+  /** Set name -> entries after the changes (pod-group sets). */
+  private readonly groupEntries = new Map<string, string[]>();
+  /** ruleId -> the rule's named-port groups (copied on first change). */
+  private readonly changedNamed = new Map<string, NamedPortGroup[]>();
+
+  constructor(
+    private readonly node: string,
+    private readonly st: State,
+  ) {
+    this.model = st.result.model;
+    this.ix = st.index;
+  }
+
+  apply(old: PodFacts | undefined, now: PodFacts | undefined): void {
+    if (!old && !now) return;
+    if (
+      old &&
+      now &&
+      old.ip === now.ip &&
+      old.nodeName === now.nodeName &&
+      old.namespace === now.namespace &&
+      sameLabels(old.labels, now.labels)
+    )
+      return; // a status or annotation change: nothing policies look at
+    if (old) this.release(old);
+    if (now) this.hold(now);
+    for (const [key, sel] of this.st.peerSelectors) {
+      const was = old !== undefined && this.matches(old, sel.namespace, sel.peers);
+      const is = now !== undefined && this.matches(now, sel.namespace, sel.peers);
+      if (!was && !is) continue;
+      const ips = this.peerList(key);
+      if (was) remove(ips, old.ip);
+      if (is) insertByAddress(ips, now.ip);
+    }
+    if (old && old.nodeName === this.node) this.leaveNode(old);
+    if (now && now.nodeName === this.node) this.joinNode(now);
+    if (old) this.updateNamedGroups(old, remove);
+    if (now) this.updateNamedGroups(now, insertByAddress);
+  }
+
+  /** Adds or removes the pod in every named-port group it belongs to; a missing group is a new rule. */
+  private updateNamedGroups(pod: PodFacts, edit: (ips: string[], ip: string) => void): void {
+    if (pod.ports.size === 0 || this.st.namedRules.size === 0) return;
+    for (const policy of this.model.policies) {
+      const key = objectKey(policy.namespace, policy.name);
+      for (const direction of ['ingress', 'egress'] as const) {
+        for (const rule of policy[direction]) {
+          const refs = this.st.namedRules.get(ruleId(key, direction, rule.index));
+          if (!refs || !this.holdsNamedPort(pod, key, direction, rule)) continue;
+          for (const ref of refs) {
+            const port = lookupNamedPort(pod.ports, ref.protocol, ref.name);
+            if (port === undefined) continue;
+            const groups = this.namedList(key, direction, rule);
+            const i = groups.findIndex(
+              (g) => g.protocol === ref.protocol && g.name === ref.name && g.port === port,
+            );
+            if (i < 0)
+              throw new NotIncremental(
+                `named port ${ref.name} of pod ${pod.key} resolves to a port no rule has yet`,
+              );
+            const ips = [...groups[i].podIPs];
+            edit(ips, pod.ip);
+            groups[i] = { ...groups[i], podIPs: ips };
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Whether a rule's named ports resolve on this pod: for ingress, a local pod the policy selects
+   * (the port is the destination's); for egress, a destination the rule's peers allow.
+   */
+  private holdsNamedPort(pod: PodFacts, policyKey: string, direction: Direction, rule: RuleModel): boolean {
+    if (direction === 'ingress') {
+      return (
+        pod.nodeName === this.node &&
+        (this.st.policiesByNs.get(pod.namespace) ?? []).some(
+          (p) => p.key === policyKey && p.selector.matches(pod.labels),
+        )
+      );
+    }
+    if (rule.peers.any) return true;
+    const sel = this.st.peerSelectors.get(rule.peers.podPeersKey);
+    if (sel && this.matches(pod, sel.namespace, sel.peers)) return true;
+    return rule.peers.blocks.some((b) => blockContainsIPv4Number(parseCidrBlock(b), pod.ipv4));
+  }
+
+  private namedList(policyKey: string, direction: Direction, rule: RuleModel): NamedPortGroup[] {
+    const id = ruleId(policyKey, direction, rule.index);
+    let list = this.changedNamed.get(id);
+    if (!list) this.changedNamed.set(id, (list = [...rule.named]));
+    return list;
+  }
+
+  private holderCount(ip: string): number {
+    return this.holders.get(ip) ?? this.st.ipHolders.get(ip) ?? 0;
+  }
+
+  private release(pod: PodFacts): void {
+    if (this.holderCount(pod.ip) !== 1)
+      throw new NotIncremental(`address ${pod.ip} is held by more than one pod`);
+    this.holders.set(pod.ip, 0);
+  }
+
+  private hold(pod: PodFacts): void {
+    if (this.holderCount(pod.ip) !== 0)
+      throw new NotIncremental(`address ${pod.ip} is held by more than one pod`);
+    this.holders.set(pod.ip, 1);
+  }
+
+  private matches(pod: PodFacts, policyNamespace: string, peers: readonly SelectorPeer[]): boolean {
+    return peers.some((p) =>
+      p.namespaceSelector
+        ? p.namespaceSelector.matches(this.st.nsLabels.get(pod.namespace)) &&
+          p.podSelector.matches(pod.labels)
+        : pod.namespace === policyNamespace && p.podSelector.matches(pod.labels),
+    );
+  }
+
+  private peerList(key: string): string[] {
+    let list = this.changedPeers.get(key);
+    if (!list) {
+      const current = this.ix.peerIPs.get(key) ?? [];
+      if (current.some((ip) => ip.includes(':'))) throw new NotIncremental('a peer set holds IPv6 addresses');
+      this.changedPeers.set(key, (list = [...current]));
+    }
+    return list;
+  }
+
+  private selecting(pod: PodFacts): LocalPolicy[] {
+    const found = (this.st.policiesByNs.get(pod.namespace) ?? []).filter((p) =>
+      p.selector.matches(pod.labels),
+    );
+    for (const p of found) {
+      if (!this.ix.policyAt.has(p.key))
+        throw new NotIncremental(`policy ${p.key} would start selecting a pod on this node`);
+    }
+    return found;
+  }
+
+  private localPodList(policyKey: string): string[] {
+    let list = this.localPods.get(policyKey);
+    if (!list) {
+      const at = this.ix.policyAt.get(policyKey) as number;
+      this.localPods.set(policyKey, (list = [...this.model.policies[at].localPods]));
+    }
+    return list;
+  }
+
+  private localPod(key: string): LocalPodModel | undefined {
+    return this.podModels.has(key) ? this.podModels.get(key) : this.ix.localPods.get(key);
+  }
+
+  /** Moves the pod's address out of (or into) the set of its pod group; the group must exist. */
+  private regroup(pod: LocalPodModel, ip: string, joining: boolean): void {
+    for (const direction of ['ingress', 'egress'] as const) {
+      const policies = direction === 'ingress' ? pod.ingressPolicies : pod.egressPolicies;
+      if (policies.length === 0) continue;
+      const id = groupId(direction, policies);
+      const size = (this.groupSize.get(id) ?? this.ix.groupSize.get(id) ?? 0) + (joining ? 1 : -1);
+      if (size <= 0 || (joining && size === 1))
+        throw new NotIncremental(`the ${direction} pod groups would change`);
+      this.groupSize.set(id, size);
+      const name = podGroupNames(direction, policies).ipset;
+      let entries = this.groupEntries.get(name);
+      if (!entries) {
+        const at = this.ix.setAt.get(name);
+        if (at === undefined) throw new NotIncremental(`set ${name} is not programmed`);
+        this.groupEntries.set(name, (entries = [...this.st.result.ruleset.ipsets[at].entries]));
+      }
+      if (joining) insertByAddress(entries, ip);
+      else remove(entries, ip);
+    }
+  }
+
+  private leaveNode(pod: PodFacts): void {
+    for (const p of this.selecting(pod)) {
+      const list = this.localPodList(p.key);
+      remove(list, pod.key);
+      if (list.length === 0) throw new NotIncremental(`policy ${p.key} would select no pod on this node`);
+    }
+    const model = this.localPod(pod.key);
+    if (model) this.regroup(model, pod.ip, false);
+    this.podModels.set(pod.key, undefined);
+  }
+
+  private joinNode(pod: PodFacts): void {
+    const selecting = this.selecting(pod);
+    for (const p of selecting) insertSorted(this.localPodList(p.key), pod.key);
+    const model: LocalPodModel = {
+      namespace: pod.namespace,
+      name: pod.name,
+      ips: [pod.ip],
+      ingressPolicies: selecting.filter((p) => p.ingress).map((p) => p.key),
+      egressPolicies: selecting.filter((p) => p.egress).map((p) => p.key),
+    };
+    this.regroup(model, pod.ip, true);
+    this.podModels.set(pod.key, model);
+  }
+
+  /** The new result; then, and only then, the renderer's indexes follow it. */
+  commit(): NodeRenderResult {
+    for (const groups of this.changedNamed.values()) {
+      if (groups.some((g) => g.podIPs.length === 0))
+        throw new NotIncremental('a named-port group would empty');
+    }
+    const model = this.nextModel();
+    const { ruleset, entriesDelta } = this.nextRuleset(model);
+    const prev = this.st.result;
+    for (const [ip, n] of this.holders) {
+      if (n === 0) this.st.ipHolders.delete(ip);
+      else this.st.ipHolders.set(ip, n);
+    }
+    for (const [key, ips] of this.changedPeers) this.ix.peerIPs.set(key, ips);
+    for (const [key, pod] of this.podModels) {
+      if (pod) this.ix.localPods.set(key, pod);
+      else this.ix.localPods.delete(key);
+    }
+    for (const [id, n] of this.groupSize) this.ix.groupSize.set(id, n);
+    return {
+      model,
+      ruleset,
+      // Chains, rules and policies are the same; only set entries moved.
+      summary: { ...prev.summary, ipsetEntries: prev.summary.ipsetEntries + entriesDelta },
+      problems: prev.problems,
+    };
+  }
+
+  private nextModel(): NodeModel {
+    const policies = [...this.model.policies];
+    const named = this.changedNamed.size > 0;
+    this.model.policies.forEach((p, i) => {
+      const key = objectKey(p.namespace, p.name);
+      const local = this.localPods.get(key);
+      let touched = local !== undefined;
+      const rewrite = (direction: Direction, rules: readonly RuleModel[]): RuleModel[] =>
+        rules.map((rule) => {
+          const ips = this.changedPeers.get(rule.peers.podPeersKey);
+          const groups = named ? this.changedNamed.get(ruleId(key, direction, rule.index)) : undefined;
+          if (!ips && !groups) return rule;
+          touched = true;
+          return {
+            ...rule,
+            ...(ips ? { peers: { ...rule.peers, podIPs: ips } } : {}),
+            ...(groups ? { named: groups } : {}),
+          };
+        });
+      const ingress = rewrite('ingress', p.ingress);
+      const egress = rewrite('egress', p.egress);
+      if (touched) policies[i] = { ...p, ingress, egress, localPods: local ?? p.localPods };
+    });
+    let pods = this.model.pods;
+    if (this.podModels.size > 0) {
+      const kept = pods.filter((p) => !this.podModels.has(objectKey(p.namespace, p.name)));
+      const joined = [...this.podModels.entries()].filter(
+        (e): e is [string, LocalPodModel] => e[1] !== undefined,
+      );
+      pods = [...kept.map((p): [string, LocalPodModel] => [objectKey(p.namespace, p.name), p]), ...joined]
+        .sort(([a], [b]) => byKey(a, b))
+        .map(([, p]) => p);
+    }
+    return { ...this.model, policies, pods };
+  }
+
+  private nextRuleset(model: NodeModel): { ruleset: Ruleset; entriesDelta: number } {
+    const prev = this.st.result.ruleset;
+    const entries = new Map<string, string[]>(this.groupEntries);
+    for (const [key, ips] of this.changedPeers) entries.set(peerSetName('p', key), ipv4Only(ips));
+    if (this.changedNamed.size > 0) {
+      for (const policy of model.policies) {
+        const key = objectKey(policy.namespace, policy.name);
+        for (const direction of ['ingress', 'egress'] as const) {
+          for (const rule of policy[direction]) {
+            if (!this.changedNamed.has(ruleId(key, direction, rule.index))) continue;
+            for (const g of rule.named) {
+              const identity =
+                direction === 'ingress'
+                  ? `ingress|${key}|${g.protocol}/${g.name}/${g.port}`
+                  : egressGroupIdentity(rule, g);
+              entries.set(peerSetName('d', identity), ipv4Only(g.podIPs));
+            }
+          }
+        }
+      }
+    }
+    const ipsets = [...prev.ipsets];
+    let entriesDelta = 0;
+    for (const [name, next] of entries) {
+      const at = this.ix.setAt.get(name);
+      if (at === undefined) continue; // a peer list no rule turns into a set
+      const set = ipsets[at];
+      if (next.length === set.entries.length && next.every((e, i) => e === set.entries[i])) continue;
+      entriesDelta += next.length - set.entries.length;
+      ipsets[at] = { ...set, entries: next };
+    }
+    return { ruleset: { ...prev, ipsets }, entriesDelta };
+  }
+}
