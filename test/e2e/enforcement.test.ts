@@ -23,6 +23,11 @@ const LATE_POD = {
   },
 };
 
+/** One TCP connection to probe, and whether it should get through. */
+function tcpCell(from: string, to: string, port: number, allowed: boolean): Expectation {
+  return { from, to, port, protocol: 'TCP', allowed, why: '' };
+}
+
 /** The render mode of each sync an agent logged, in order. */
 function renderModes(log: string): string[] {
   return readFileSync(log, 'utf8')
@@ -120,14 +125,7 @@ describe('end to end: tenants declared, enforced on two nodes, reported back', f
   });
 
   it('propagates a spec change to packets and to status', async () => {
-    const cell: Expectation = {
-      from: 'team-b-api/api',
-      to: 'team-a-web/web',
-      port: 8080,
-      protocol: 'TCP',
-      allowed: true,
-      why: '',
-    };
+    const cell = tcpCell('team-b-api/api', 'team-a-web/web', 8080, true);
     await expectMatrix([cell]);
     const before = await tenant('team-a');
     const allowFrom = (before.spec.allowFrom ?? []).slice(1); // drop the team-b app=api entry
@@ -159,14 +157,7 @@ describe('end to end: tenants declared, enforced on two nodes, reported back', f
   it('enforces a pod that appears later as soon as it has an address (set members only), and forgets it', async () => {
     // A team-b app=api pod whose address is the lab host ext/blocked: team-a lets team-b app=api
     // in on 8080, so that host gets in while the pod exists, and not before or after.
-    const cell: Expectation = {
-      from: 'ext/blocked',
-      to: 'team-a-web/web',
-      port: 8080,
-      protocol: 'TCP',
-      allowed: false,
-      why: '',
-    };
+    const cell = tcpCell('ext/blocked', 'team-a-web/web', 8080, false);
     await expectMatrix([cell]);
     const log = world.agents.get('node-a')?.log as string;
     const syncedBefore = renderModes(log).length;
