@@ -19,7 +19,10 @@ import { countIpsetEntries, countRules } from '../operator/dataplane/render.js';
 import { renderIpsetRestore, renderIptablesRestore } from '../operator/dataplane/render-text.js';
 import { hostRunner, netnsRunner, runChecked } from '../operator/dataplane/runner.js';
 import { rootLogger } from '../operator/util/logger.js';
+import { apiServedPod } from './bench-api-pod.js';
 import { benchPod, syntheticCluster, type BenchSize, type SyntheticCluster } from './bench-cluster.js';
+import { trimPod } from '../operator/agent/pod-trim.js';
+import type { Pod } from '../operator/api/networkpolicy.js';
 
 const sizes: BenchSize[] = [
   { pods: 1000, policies: 100, local: 100 },
@@ -239,6 +242,43 @@ function rssProbe(): void {
   );
 }
 
+// ---- the agent's pod cache: pods as an API server serves them, kept whole or trimmed ----------
+
+const CACHE_PODS = 10000;
+
+/** In a fresh process (with --expose-gc): heap held by CACHE_PODS pods parsed from API JSON. */
+function podCacheProbe(trimmed: boolean): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run with --expose-gc');
+  const text = Array.from({ length: CACHE_PODS }, (_, i) =>
+    JSON.stringify(
+      apiServedPod(
+        i,
+        `ns-${i % 500}`,
+        `node-${i % 50}`,
+        `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+      ),
+    ),
+  );
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const pods = text.map((t) => JSON.parse(t) as Pod);
+  if (trimmed) for (const p of pods) trimPod(p);
+  gc();
+  const held = process.memoryUsage().heapUsed - before;
+  process.stdout.write(JSON.stringify({ held, bytes: text[0].length, kept: pods.length }));
+}
+
+function measurePodCache(trimmed: boolean): { held: number; bytes: number } | undefined {
+  const r = spawnSync(
+    process.execPath,
+    ['--expose-gc', fileURLToPath(import.meta.url), '--pod-cache-probe', trimmed ? 'trimmed' : 'whole'],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) return undefined;
+  return JSON.parse(r.stdout) as { held: number; bytes: number };
+}
+
 function measureRss(): number | undefined {
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--rss-probe'], {
     encoding: 'utf8',
@@ -262,6 +302,8 @@ const label = (s: BenchSize): string => `${s.pods / 1000}k pods/${n(s.policies)}
 
 async function main(argv: string[]): Promise<void> {
   if (argv.includes('--rss-probe')) return rssProbe();
+  const cacheProbe = argv.indexOf('--pod-cache-probe');
+  if (cacheProbe >= 0) return podCacheProbe(argv[cacheProbe + 1] === 'trimmed');
   // The applier logs every apply at info; the tables are the output here.
   rootLogger.level = process.env.LOG_LEVEL ?? 'warn';
   const quick = argv.includes('--quick');
@@ -375,6 +417,16 @@ async function main(argv: string[]): Promise<void> {
       rss === undefined
         ? 'RSS probe failed'
         : `RSS of a process holding the 10k-pod cluster and rendering it: ${Math.round(rss / 1048576)} MB  [target < 150 MB: ${rss < 150 * 1048576 ? 'met' : 'MISSED'}]`,
+    );
+  }
+  if (!quick) {
+    const whole = measurePodCache(false);
+    const trimmed = measurePodCache(true);
+    const mb = (x: number): string => `${Math.round(x / 1048576)} MB`;
+    targets.push(
+      whole && trimmed
+        ? `agent pod cache, ${n(CACHE_PODS)} pods as an API server serves them (${(whole.bytes / 1024).toFixed(1)} KB of JSON each): ${mb(whole.held)} of heap whole, ${mb(trimmed.held)} trimmed as the agent keeps them`
+        : 'pod cache probe failed',
     );
   }
   if (targets.length)

@@ -13,6 +13,7 @@ import type { ClusterSnapshot, DataplaneApplier, RenderNode } from './ports.js';
 import type { ReportContent, ReportWriter } from './report-writer.js';
 import type { SyncObserver } from './sync-observer.js';
 import { SyncTrigger } from './sync-trigger.js';
+import { trimPod } from './pod-trim.js';
 import { WatchCache, type PlainList } from './watch-cache.js';
 
 export interface NodeAgentOptions {
@@ -63,6 +64,7 @@ export class NodeAgent {
       () => requestJson<PlainList<Pod>>(kc, 'GET', '/api/v1/pods'),
       poke,
       log,
+      trimPod,
     );
     this.namespaces = new WatchCache(
       kc,

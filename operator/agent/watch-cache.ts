@@ -24,6 +24,8 @@ export class WatchCache<T extends { metadata?: { name?: string; namespace?: stri
     private readonly list: () => Promise<PlainList<T>>,
     private readonly onChange: (obj: T) => void,
     private readonly log: Logger,
+    /** Applied in place to every object as it arrives (listed or watched), before anyone reads it. */
+    private readonly prepare: (obj: T) => void = () => undefined,
   ) {
     this.synced = new Promise((resolve) => (this.syncedResolve = resolve));
   }
@@ -34,6 +36,7 @@ export class WatchCache<T extends { metadata?: { name?: string; namespace?: stri
       new Watch(this.kc),
       async () => {
         const list = await this.list();
+        for (const item of list.items) this.prepare(item);
         // The connect callback fires before each list; the list result marks the cache synced.
         setImmediate(() => {
           this.backoff.reset();
@@ -45,8 +48,14 @@ export class WatchCache<T extends { metadata?: { name?: string; namespace?: stri
       false,
     );
     const changed = (o: KubernetesObject): void => this.onChange(o as T);
-    lw.on('add', changed);
-    lw.on('update', changed);
+    // The cache stored the watched object before calling back: trimming it here, first, trims
+    // the stored one (the same object); nothing has read it yet.
+    const arrived = (o: KubernetesObject): void => {
+      this.prepare(o as T);
+      this.onChange(o as T);
+    };
+    lw.on('add', arrived);
+    lw.on('update', arrived);
     lw.on('delete', changed);
     lw.on('error', (err: unknown) => {
       if (this.stopped) return;
