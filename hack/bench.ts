@@ -10,10 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { RulesetApplier } from '../operator/dataplane/apply.js';
 import { toolsFor, type IptablesBackend } from '../operator/dataplane/backend.js';
 import { renderNaiveRuleset } from '../operator/dataplane/render-naive.js';
-import {
-  IncrementalNodeRenderer,
-  type IncrementalRenderResult,
-} from '../operator/dataplane/render-incremental.js';
+import { IncrementalNodeRenderer } from '../operator/dataplane/render-incremental.js';
 import { renderNode, type NodeRenderResult } from '../operator/dataplane/render-node.js';
 import { countIpsetEntries, countRules } from '../operator/dataplane/render.js';
 import { renderIpsetRestore, renderIptablesRestore } from '../operator/dataplane/render-text.js';
@@ -70,7 +67,6 @@ interface RenderFigures {
   naiveMs: number;
   naiveText: string;
   onePodMs: number;
-  onePod: NodeRenderResult;
 }
 
 /**
@@ -101,13 +97,11 @@ function measureRender(c: SyntheticCluster, size: BenchSize, reps: number): Rend
   // result (model + ruleset; its applier writes text only for what changed).
   const changed = withOneMorePod(c, size);
   const oneTimes: number[] = [];
-  let onePod: IncrementalRenderResult | undefined;
   for (let i = 0; i < reps; i++) {
     const renderer = new IncrementalNodeRenderer(c.node);
     renderer.render(c);
     const [r, ms] = timeIt(() => renderer.render(changed));
     if (r.mode !== 'pods') throw new Error(`bench: the one-pod change took the full render: ${r.fullReason}`);
-    onePod = r;
     oneTimes.push(ms);
   }
   return {
@@ -118,7 +112,6 @@ function measureRender(c: SyntheticCluster, size: BenchSize, reps: number): Rend
     naiveMs,
     naiveText: naive.text,
     onePodMs: median(oneTimes),
-    onePod: onePod!,
   };
 }
 

@@ -11,6 +11,8 @@ command -v iptables-restore >/dev/null || need+=(iptables)
 command -v ipset >/dev/null || need+=(ipset)
 command -v ip >/dev/null || need+=(iproute2)
 command -v conntrack >/dev/null || need+=(conntrack)
+# nsenter runs commands in a named network namespace (the lab, the tests, an agent with --netns).
+command -v nsenter >/dev/null || need+=(util-linux)
 command -v openssl >/dev/null || need+=(openssl)
 command -v lua5.4 >/dev/null || need+=(lua5.4)
 # Argo CD runs health checks in gopher-lua (Lua 5.1): the health.lua test runs under both.

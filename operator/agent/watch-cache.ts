@@ -24,7 +24,10 @@ export class WatchCache<T extends { metadata?: { name?: string; namespace?: stri
     private readonly list: () => Promise<PlainList<T>>,
     private readonly onChange: (obj: T) => void,
     private readonly log: Logger,
-    /** Applied in place to every object as it arrives (listed or watched), before anyone reads it. */
+    /**
+     * Applied in place to every object as it arrives, before anyone reads it: listed and watched
+     * objects alike reach the cache through its add/update callbacks.
+     */
     private readonly prepare: (obj: T) => void = () => undefined,
   ) {
     this.synced = new Promise((resolve) => (this.syncedResolve = resolve));
@@ -36,7 +39,6 @@ export class WatchCache<T extends { metadata?: { name?: string; namespace?: stri
       new Watch(this.kc),
       async () => {
         const list = await this.list();
-        for (const item of list.items) this.prepare(item);
         // The connect callback fires before each list; the list result marks the cache synced.
         setImmediate(() => {
           this.backoff.reset();

@@ -167,10 +167,9 @@ export async function run(args: string[]): Promise<number> {
   const runtime = new WatchRuntime(onWake, flags.kubeconfig, {
     reportsServed: () => resourceServed(kubeConfig, GROUP, VERSION, NODE_ENFORCEMENT_PLURAL),
     watchable: (path) =>
-      waitUntilWatchable(kubeConfig, path, {
-        onWait: (statusCode, waitMs) =>
-          log.warn('API server cannot serve the watch yet; waiting', { path, statusCode, waitMs }),
-      }),
+      waitUntilWatchable(kubeConfig, path, (statusCode, waitMs) =>
+        log.warn('API server cannot serve the watch yet; waiting', { path, statusCode, waitMs }),
+      ),
   });
 
   const election = flags.leaderElection;

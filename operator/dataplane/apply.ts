@@ -124,12 +124,7 @@ export class RulesetApplier {
     try {
       // Names and references of every chain; rule by rule only the chains that differ from the
       // last apply (the rest was checked when it was written).
-      const last = new Map(sameShape ? [] : (this.applied?.chains ?? []).map((c) => [c.name, c.rules]));
-      const changed = new Set(
-        sameShape
-          ? []
-          : desired.chains.filter((c) => !sameRules(last.get(c.name), c.rules)).map((c) => c.name),
-      );
+      const changed = sameShape ? new Set<string>() : this.chainsChangedSinceApplied(desired);
       validateRuleset(desired, (name) => changed.has(name));
     } catch (e) {
       throw new ApplyError(`invalid ruleset: ${(e as Error).message}`, 'validate', undefined, '', {
@@ -158,6 +153,11 @@ export class RulesetApplier {
     }
     const observed = await this.observeOrThrow();
     return this.once(desired, this.currentFromObserved(observed), 'resync', incremental, started);
+  }
+
+  private chainsChangedSinceApplied(desired: Ruleset): Set<string> {
+    const last = new Map((this.applied?.chains ?? []).map((c) => [c.name, c.rules]));
+    return new Set(desired.chains.filter((c) => !sameRules(last.get(c.name), c.rules)).map((c) => c.name));
   }
 
   private async observeOrThrow(): Promise<ObservedState> {

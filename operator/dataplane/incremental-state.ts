@@ -27,10 +27,18 @@ export interface State {
   index: ResultIndex;
   peerSelectors: ReadonlyMap<string, { namespace: string; peers: readonly SelectorPeer[] }>;
   /** Rules of local policies that name ports, by ruleId(). */
-  namedRules: ReadonlyMap<string, readonly NamedPortRef[]>;
+  namedRules: ReadonlyMap<string, NamedPortRule>;
   /** Policies whose podSelector compiles, per namespace, in model (key) order. */
   policiesByNs: ReadonlyMap<string, readonly LocalPolicy[]>;
   result: NodeRenderResult;
+}
+
+/** A rule of a local policy that refers to ports by name. */
+export interface NamedPortRule {
+  policyKey: string;
+  direction: Direction;
+  index: number;
+  refs: readonly NamedPortRef[];
 }
 
 /** What a pod contributes to the model, when it is enforceable: one IPv4 address. */

@@ -1,6 +1,6 @@
 // One pod-only render: each changed pod joins or leaves peer sets, named-port groups, pod groups
 // and its policies' local pods, on copies of the previous model and ruleset. Pure.
-import type { SelectorPeer } from '../netpol/cluster-index.js';
+import { peersSelectPod, type SelectorPeer } from '../netpol/cluster-index.js';
 import { blockContainsIPv4Number, parseCidrBlock } from '../netpol/ip-blocks.js';
 import { lookupNamedPort } from '../netpol/pods.js';
 import type { Labels } from '../netpol/selector.js';
@@ -23,7 +23,7 @@ import {
   type State,
 } from './incremental-state.js';
 import { peerSetName, podGroupNames } from './names.js';
-import { egressGroupIdentity, ipv4Only } from './render.js';
+import { ipv4Only, namedGroupIdentity } from './render.js';
 import type { NodeRenderResult } from './render-node.js';
 import { insertByAddress, insertSorted, remove } from './sorted-lists.js';
 import type { Ruleset } from './types.js';
@@ -92,29 +92,26 @@ export class PodDelta {
 
   /** Adds or removes the pod in every named-port group it belongs to; a missing group is a new rule. */
   private updateNamedGroups(pod: PodFacts, edit: (ips: string[], ip: string) => void): void {
-    if (pod.ports.size === 0 || this.st.namedRules.size === 0) return;
-    for (const policy of this.model.policies) {
-      const key = objectKey(policy.namespace, policy.name);
-      for (const direction of ['ingress', 'egress'] as const) {
-        for (const rule of policy[direction]) {
-          const refs = this.st.namedRules.get(ruleId(key, direction, rule.index));
-          if (!refs || !this.holdsNamedPort(pod, key, direction, rule)) continue;
-          for (const ref of refs) {
-            const port = lookupNamedPort(pod.ports, ref.protocol, ref.name);
-            if (port === undefined) continue;
-            const groups = this.namedList(key, direction, rule);
-            const i = groups.findIndex(
-              (g) => g.protocol === ref.protocol && g.name === ref.name && g.port === port,
-            );
-            if (i < 0)
-              throw new NotIncremental(
-                `named port ${ref.name} of pod ${pod.key} resolves to a port no rule has yet`,
-              );
-            const ips = [...groups[i].podIPs];
-            edit(ips, pod.ip);
-            groups[i] = { ...groups[i], podIPs: ips };
-          }
-        }
+    if (pod.ports.size === 0) return;
+    for (const [id, named] of this.st.namedRules) {
+      const policy = this.model.policies[this.ix.policyAt.get(named.policyKey) as number];
+      const rule = policy[named.direction].find((r) => r.index === named.index) as RuleModel;
+      if (!this.holdsNamedPort(pod, named.policyKey, named.direction, rule)) continue;
+      for (const ref of named.refs) {
+        const port = lookupNamedPort(pod.ports, ref.protocol, ref.name);
+        if (port === undefined) continue;
+        let groups = this.changedNamed.get(id);
+        if (!groups) this.changedNamed.set(id, (groups = [...rule.named]));
+        const i = groups.findIndex(
+          (g) => g.protocol === ref.protocol && g.name === ref.name && g.port === port,
+        );
+        if (i < 0)
+          throw new NotIncremental(
+            `named port ${ref.name} of pod ${pod.key} resolves to a port no rule has yet`,
+          );
+        const ips = [...groups[i].podIPs];
+        edit(ips, pod.ip);
+        groups[i] = { ...groups[i], podIPs: ips };
       }
     }
   }
@@ -138,13 +135,6 @@ export class PodDelta {
     return rule.peers.blocks.some((b) => blockContainsIPv4Number(parseCidrBlock(b), pod.ipv4));
   }
 
-  private namedList(policyKey: string, direction: Direction, rule: RuleModel): NamedPortGroup[] {
-    const id = ruleId(policyKey, direction, rule.index);
-    let list = this.changedNamed.get(id);
-    if (!list) this.changedNamed.set(id, (list = [...rule.named]));
-    return list;
-  }
-
   private holderCount(ip: string): number {
     return this.holders.get(ip) ?? this.st.ipHolders.get(ip) ?? 0;
   }
@@ -162,12 +152,7 @@ export class PodDelta {
   }
 
   private matches(pod: PodFacts, policyNamespace: string, peers: readonly SelectorPeer[]): boolean {
-    return peers.some((p) =>
-      p.namespaceSelector
-        ? p.namespaceSelector.matches(this.st.nsLabels.get(pod.namespace)) &&
-          p.podSelector.matches(pod.labels)
-        : pod.namespace === policyNamespace && p.podSelector.matches(pod.labels),
-    );
+    return peersSelectPod(policyNamespace, peers, pod, this.st.nsLabels.get(pod.namespace));
   }
 
   private peerList(key: string): string[] {
@@ -319,21 +304,16 @@ export class PodDelta {
     const prev = this.st.result.ruleset;
     const entries = new Map<string, string[]>(this.groupEntries);
     for (const [key, ips] of this.changedPeers) entries.set(peerSetName('p', key), ipv4Only(ips));
-    if (this.changedNamed.size > 0) {
-      for (const policy of model.policies) {
-        const key = objectKey(policy.namespace, policy.name);
-        for (const direction of ['ingress', 'egress'] as const) {
-          for (const rule of policy[direction]) {
-            if (!this.changedNamed.has(ruleId(key, direction, rule.index))) continue;
-            for (const g of rule.named) {
-              const identity =
-                direction === 'ingress'
-                  ? `ingress|${key}|${g.protocol}/${g.name}/${g.port}`
-                  : egressGroupIdentity(rule, g);
-              entries.set(peerSetName('d', identity), ipv4Only(g.podIPs));
-            }
-          }
-        }
+    for (const [id, groups] of this.changedNamed) {
+      const named = this.st.namedRules.get(id);
+      if (!named) continue;
+      const policy = model.policies[this.ix.policyAt.get(named.policyKey) as number];
+      const rule = policy[named.direction].find((r) => r.index === named.index) as RuleModel;
+      for (const g of groups) {
+        entries.set(
+          peerSetName('d', namedGroupIdentity(named.direction, named.policyKey, rule, g)),
+          ipv4Only(g.podIPs),
+        );
       }
     }
     const ipsets = [...prev.ipsets];

@@ -15,12 +15,10 @@
 //
 // No I/O: the state kept between calls is the previous input and output.
 import type { Pod } from '../api/networkpolicy.js';
-import { NAMESPACE_NAME_LABEL } from '../api/networkpolicy.js';
-import type { SelectorPeer } from '../netpol/cluster-index.js';
+import { namespaceLabelsOf, type SelectorPeer } from '../netpol/cluster-index.js';
 import { parseIPv4 } from '../netpol/cidr.js';
 import { buildNodeModel } from '../netpol/model.js';
 import { isEnforceablePod, namedPorts, podIPs } from '../netpol/pods.js';
-import type { NamedPortRef } from '../netpol/ports.js';
 import type { Labels } from '../netpol/selector.js';
 import { objectKey } from '../netpol/types.js';
 import {
@@ -28,6 +26,7 @@ import {
   localPolicies,
   NotIncremental,
   ruleId,
+  type NamedPortRule,
   type PodFacts,
   type State,
 } from './incremental-state.js';
@@ -67,13 +66,17 @@ export class IncrementalNodeRenderer {
 
   private renderFull(objects: ClusterObjects, reason: string): IncrementalRenderResult {
     const peerSelectors = new Map<string, { namespace: string; peers: readonly SelectorPeer[] }>();
-    const namedRules = new Map<string, readonly NamedPortRef[]>();
+    const namedRules = new Map<string, NamedPortRule>();
+    const ipHolders = new Map<string, number>();
     const model = buildNodeModel(
       { node: this.node, namespaces: objects.namespaces, pods: objects.pods, policies: objects.policies },
       {
+        enforceablePods: (pods) => {
+          for (const pod of pods) for (const ip of pod.ips) ipHolders.set(ip, (ipHolders.get(ip) ?? 0) + 1);
+        },
         selectorPeers: (key, namespace, peers) => void peerSelectors.set(key, { namespace, peers }),
         namedPortRule: (key, direction, index, refs) =>
-          void namedRules.set(ruleId(key, direction, index), refs),
+          void namedRules.set(ruleId(key, direction, index), { policyKey: key, direction, index, refs }),
       },
     );
     const ruleset = renderRuleset(model);
@@ -83,19 +86,9 @@ export class IncrementalNodeRenderer {
       summary: summarizeRuleset(ruleset, model),
       problems: model.problems,
     };
-    const nsLabels = new Map<string, Labels>();
-    for (const ns of objects.namespaces) {
-      nsLabels.set(ns.metadata.name, {
-        ...(ns.metadata.labels ?? {}),
-        [NAMESPACE_NAME_LABEL]: ns.metadata.name,
-      });
-    }
-    const ipHolders = new Map<string, number>();
-    for (const pod of objects.pods) {
-      const ips = podIPs(pod);
-      if (!isEnforceablePod(pod, ips)) continue;
-      for (const ip of ips) ipHolders.set(ip, (ipHolders.get(ip) ?? 0) + 1);
-    }
+    const nsLabels = new Map<string, Labels>(
+      objects.namespaces.map((ns) => [ns.metadata.name, namespaceLabelsOf(ns)]),
+    );
     this.state = {
       namespaces: new Set(objects.namespaces),
       policies: new Set(objects.policies),

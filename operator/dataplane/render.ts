@@ -186,10 +186,20 @@ function peerMatches(b: RulesetBuilder, direction: Direction, rule: RuleModel): 
   return out;
 }
 
-/** What an egress named-port group stands for: the rule's peers and the resolved port. */
-export function egressGroupIdentity(rule: RuleModel, g: NamedPortGroup): string {
+/**
+ * What a named-port group's set stands for. Ingress: the policy's own local pods that resolve the
+ * port. Egress: the rule's peers (which already filter the group) and the resolved port.
+ */
+export function namedGroupIdentity(
+  direction: Direction,
+  policyKey: string,
+  rule: RuleModel,
+  g: NamedPortGroup,
+): string {
+  const port = `${g.protocol}/${g.name}/${g.port}`;
+  if (direction === 'ingress') return `ingress|${policyKey}|${port}`;
   const blocks = rule.peers.blocks.map((b) => [b.cidr, ...b.except].join(' ')).join(',');
-  return `egress|${rule.peers.any}|${rule.peers.podPeersKey}|${blocks}|${g.protocol}/${g.name}/${g.port}`;
+  return `egress|${rule.peers.any}|${rule.peers.podPeersKey}|${blocks}|${port}`;
 }
 
 function policyRules(b: RulesetBuilder, policy: PolicyModel, direction: Direction): string[] {
@@ -203,12 +213,9 @@ function policyRules(b: RulesetBuilder, policy: PolicyModel, direction: Directio
     const peers = usesPeers ? peerMatches(b, direction, rule) : [];
     for (const port of ports) for (const peer of peers) out.push(join(port, peer, allow));
     for (const g of rule.named) {
-      // Ingress groups are the policy's own local pods; egress groups are peer pods.
-      const identity =
-        direction === 'ingress'
-          ? `ingress|${key}|${g.protocol}/${g.name}/${g.port}`
-          : egressGroupIdentity(rule, g);
-      const set = b.addSet('d', identity, 'hash:ip', () => ipv4Only(g.podIPs));
+      const set = b.addSet('d', namedGroupIdentity(direction, key, rule, g), 'hash:ip', () =>
+        ipv4Only(g.podIPs),
+      );
       const port = portMatch({ protocol: g.protocol, port: g.port });
       const dst = `-m set --match-set ${set} dst`;
       // Ingress: the port is the destination (local) pod's, the peer is still the rule's peer.

@@ -32,7 +32,7 @@ async function requestOptions(kc: KubeConfig, method: string, path: string): Pro
   return opts;
 }
 
-/** Status code and Retry-After of a GET, its body discarded (a short watch, a probe). */
+/** Status code and Retry-After of a GET, as soon as the response head arrives; the body is not read. */
 export async function requestStatus(
   kc: KubeConfig,
   path: string,
@@ -40,15 +40,13 @@ export async function requestStatus(
   const opts = await requestOptions(kc, 'GET', path);
   return new Promise((resolve, reject) => {
     const req = https.request(opts, (res) => {
-      res.resume();
-      res.on('end', () => {
-        const retry = Number(res.headers['retry-after']);
-        resolve({
-          statusCode: res.statusCode ?? 0,
-          ...(Number.isFinite(retry) && retry > 0 ? { retryAfterSeconds: retry } : {}),
-        });
+      const retry = Number(res.headers['retry-after']);
+      resolve({
+        statusCode: res.statusCode ?? 0,
+        ...(Number.isFinite(retry) && retry > 0 ? { retryAfterSeconds: retry } : {}),
       });
-      res.on('error', reject);
+      // A watch that was accepted would stream until its timeout: the head is all we asked.
+      req.destroy();
     });
     req.on('error', (err) => reject(new Error(`GET ${path}: ${err.message}`, { cause: err })));
     req.setTimeout(30_000, () => req.destroy(new Error('request timed out after 30s')));

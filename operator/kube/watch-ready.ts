@@ -8,20 +8,15 @@ import { requestStatus } from './raw-request.js';
 /** Statuses that say "not yet", not "never". */
 const TRANSIENT = new Set([429, 500, 503, 504]);
 
-export interface WatchReadyOptions {
-  timeoutMs?: number;
-  onWait?: (statusCode: number, waitMs: number) => void;
-  sleep?: (ms: number) => Promise<void>;
-}
+/** How long a resource may stay unwatchable before the operator gives up (and exits). */
+const TIMEOUT_MS = 60_000;
 
 export async function waitUntilWatchable(
   kc: KubeConfig,
   collectionPath: string,
-  options: WatchReadyOptions = {},
+  onWait: (statusCode: number, waitMs: number) => void = () => undefined,
 ): Promise<void> {
-  const timeoutMs = options.timeoutMs ?? 60_000;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + TIMEOUT_MS;
   for (;;) {
     const { statusCode, retryAfterSeconds } = await requestStatus(
       kc,
@@ -32,7 +27,7 @@ export async function waitUntilWatchable(
       throw new Error(`cannot watch ${collectionPath}: the API server answers ${statusCode}`);
     }
     const waitMs = Math.min(5_000, Math.max(250, (retryAfterSeconds ?? 1) * 1000));
-    options.onWait?.(statusCode, waitMs);
-    await sleep(waitMs);
+    onWait(statusCode, waitMs);
+    await new Promise<void>((r) => setTimeout(r, waitMs));
   }
 }

@@ -47,6 +47,28 @@ function ipsOf(pods: readonly IndexedPod[]): string[] {
   return out;
 }
 
+/** Labels a namespaceSelector sees on a namespace: its own plus kubernetes.io/metadata.name. */
+export function namespaceLabelsOf(ns: Namespace): Labels {
+  return { ...(ns.metadata.labels ?? {}), [NAMESPACE_NAME_LABEL]: ns.metadata.name };
+}
+
+/**
+ * Whether selector peers (ORed) select one pod: the per-pod form of selectPeerPods() below, with
+ * the same meaning (podSelector alone: the policy's own namespace; with a namespaceSelector: ANDed).
+ */
+export function peersSelectPod(
+  policyNamespace: string,
+  peers: readonly SelectorPeer[],
+  pod: { namespace: string; labels: Labels },
+  namespaceLabels: Labels | undefined,
+): boolean {
+  return peers.some((p) =>
+    p.namespaceSelector
+      ? p.namespaceSelector.matches(namespaceLabels) && p.podSelector.matches(pod.labels)
+      : pod.namespace === policyNamespace && p.podSelector.matches(pod.labels),
+  );
+}
+
 export class ClusterIndex {
   private readonly nsLabels = new Map<string, Labels>();
   private readonly podsByNs = new Map<string, IndexedPod[]>();
@@ -60,10 +82,7 @@ export class ClusterIndex {
   private readonly everyPod: IndexedPod[];
 
   constructor(namespaces: readonly Namespace[], pods: readonly Pod[]) {
-    for (const ns of namespaces) {
-      const name = ns.metadata.name;
-      this.nsLabels.set(name, { ...(ns.metadata.labels ?? {}), [NAMESPACE_NAME_LABEL]: name });
-    }
+    for (const ns of namespaces) this.nsLabels.set(ns.metadata.name, namespaceLabelsOf(ns));
     const all: IndexedPod[] = [];
     for (const pod of pods) {
       const ips = podIPs(pod);

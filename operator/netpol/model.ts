@@ -57,6 +57,8 @@ export function effectivePolicyTypes(policy: NetworkPolicy): {
 export interface ModelBuildObserver {
   /** A rule's selector peers, under the key that names their pod set. */
   selectorPeers(key: string, policyNamespace: string, peers: readonly SelectorPeer[]): void;
+  /** The enforceable pods of the cluster, as the model indexed them (once per build). */
+  enforceablePods(pods: readonly IndexedPod[]): void;
   /** A rule of a local policy refers to ports by name. */
   namedPortRule(policyKey: string, direction: Direction, index: number, refs: readonly NamedPortRef[]): void;
 }
@@ -253,6 +255,7 @@ function sortedPolicies(policies: readonly NetworkPolicy[]): NetworkPolicy[] {
  */
 export function buildNodeModel(input: ModelInput, observer?: ModelBuildObserver): NodeModel {
   const index = new ClusterIndex(input.namespaces, input.pods);
+  observer?.enforceablePods(index.allPods());
   const localByNs = new Map<string, IndexedPod[]>();
   for (const pod of index.allPods()) {
     if (pod.nodeName !== input.node) continue;
