@@ -11,7 +11,7 @@ import { RulesetApplier } from '../operator/dataplane/apply.js';
 import { toolsFor, type IptablesBackend } from '../operator/dataplane/backend.js';
 import { renderNaiveRuleset } from '../operator/dataplane/render-naive.js';
 import { IncrementalNodeRenderer } from '../operator/dataplane/render-incremental.js';
-import { renderNode, type NodeRenderResult } from '../operator/dataplane/render-node.js';
+import { renderNode, type NodeRender } from '../operator/dataplane/render-node.js';
 import { countIpsetEntries, countRules } from '../operator/dataplane/render.js';
 import { renderIpsetRestore, renderIptablesRestore } from '../operator/dataplane/render-text.js';
 import { hostRunner, netnsRunner, runChecked } from '../operator/dataplane/runner.js';
@@ -44,7 +44,7 @@ function timeIt<T>(fn: () => T): [T, number] {
 }
 
 interface Rendered {
-  result: NodeRenderResult;
+  result: NodeRender;
   ipsetText: string;
   iptablesText: string;
 }

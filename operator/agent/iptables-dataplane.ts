@@ -5,7 +5,8 @@
 import { NodeDataplane } from '../dataplane/apply-dataplane.js';
 import { flowJudgeFromModel } from '../dataplane/conntrack-judge.js';
 import { hostRunner, netnsRunner } from '../dataplane/runner.js';
-import type { DataplaneApplier, NodeRender } from './ports.js';
+import type { NodeRender } from '../dataplane/render-node.js';
+import type { DataplaneApplier } from './ports.js';
 
 export class IptablesDataplane implements DataplaneApplier {
   /** Conntrack entries deleted since start because a change revoked them (for metrics). */

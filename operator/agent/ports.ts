@@ -1,26 +1,12 @@
 // What the agent needs from the pure render and from the dataplane edge, as small interfaces so
 // the agent loop can be driven against the real API server with any dataplane.
-import type { PolicyError } from '../api/nodeenforcement.js';
 import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
-import type { Ruleset, RulesetSummary } from '../dataplane/types.js';
-import type { NodeModel } from '../netpol/types.js';
+import type { NodeRender } from '../dataplane/render-node.js';
 
 export interface ClusterSnapshot {
   namespaces: readonly Namespace[];
   pods: readonly Pod[];
   policies: readonly NetworkPolicy[];
-}
-
-export interface NodeRender {
-  model: NodeModel;
-  ruleset: Ruleset;
-  summary: RulesetSummary;
-  /** Policies the render could not program on this node (they are left out). */
-  problems: PolicyError[];
-  /** 'pods': computed from the previous render (pod churn only); 'full': from scratch. */
-  mode?: 'full' | 'pods';
-  /** Why a render was full (first render, resync, or what the pod-only path could not do). */
-  fullReason?: string;
 }
 
 /** `full`: render from scratch (the periodic resync) rather than from the previous render. */

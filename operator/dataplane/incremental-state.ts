@@ -6,7 +6,7 @@ import { effectivePolicyTypes } from '../netpol/model.js';
 import type { NamedPortRef } from '../netpol/ports.js';
 import { compileSelector, type CompiledSelector, type Labels } from '../netpol/selector.js';
 import { objectKey, type Direction, type LocalPodModel } from '../netpol/types.js';
-import type { NodeRenderResult } from './render-node.js';
+import type { NodeRender } from './render-node.js';
 
 export interface LocalPolicy {
   key: string;
@@ -30,7 +30,7 @@ export interface State {
   namedRules: ReadonlyMap<string, NamedPortRule>;
   /** Policies whose podSelector compiles, per namespace, in model (key) order. */
   policiesByNs: ReadonlyMap<string, readonly LocalPolicy[]>;
-  result: NodeRenderResult;
+  result: NodeRender;
 }
 
 /** A rule of a local policy that refers to ports by name. */
@@ -71,7 +71,7 @@ export function groupId(direction: Direction, policies: readonly string[]): stri
   return `${direction}\n${policies.join('\n')}`;
 }
 
-export function indexResult(result: NodeRenderResult): ResultIndex {
+export function indexResult(result: NodeRender): ResultIndex {
   const { model, ruleset } = result;
   const peerIPs = new Map<string, readonly string[]>();
   for (const p of model.policies) {

@@ -24,7 +24,7 @@ import {
 } from './incremental-state.js';
 import { peerSetName, podGroupNames } from './names.js';
 import { ipv4Only, namedGroupIdentity } from './render.js';
-import type { NodeRenderResult } from './render-node.js';
+import type { NodeRender } from './render-node.js';
 import { insertByAddress, insertSorted, remove } from './sorted-lists.js';
 import type { Ruleset } from './types.js';
 
@@ -237,7 +237,7 @@ export class PodDelta {
   }
 
   /** The new result; then, and only then, the renderer's indexes follow it. */
-  commit(): NodeRenderResult {
+  commit(): NodeRender {
     for (const groups of this.changedNamed.values()) {
       if (groups.some((g) => g.podIPs.length === 0))
         throw new NotIncremental('a named-port group would empty');
@@ -261,6 +261,7 @@ export class PodDelta {
       // Chains, rules and policies are the same; only set entries moved.
       summary: { ...prev.summary, ipsetEntries: prev.summary.ipsetEntries + entriesDelta },
       problems: prev.problems,
+      mode: 'pods',
     };
   }
 

@@ -33,15 +33,9 @@ import {
 import { podChanges } from './pod-changes.js';
 import { PodDelta } from './pod-delta.js';
 import { renderRuleset } from './render.js';
-import { summarizeRuleset, type ClusterObjects, type NodeRenderResult } from './render-node.js';
+import { summarizeRuleset, type ClusterObjects, type NodeRender } from './render-node.js';
 
 const MAX_POD_CHANGES = 64;
-
-export interface IncrementalRenderResult extends NodeRenderResult {
-  mode: 'full' | 'pods';
-  /** Why the last render was full (first render, asked for, or what the fast path cannot do). */
-  fullReason?: string;
-}
 
 function sameMembers<T>(set: ReadonlySet<T>, list: readonly T[]): boolean {
   return set.size === list.length && list.every((x) => set.has(x));
@@ -53,7 +47,7 @@ export class IncrementalNodeRenderer {
   constructor(private readonly node: string) {}
 
   /** Renders the node for `objects`; `full` skips the fast path (periodic resync). */
-  render(objects: ClusterObjects, options: { full?: boolean } = {}): IncrementalRenderResult {
+  render(objects: ClusterObjects, options: { full?: boolean } = {}): NodeRender {
     if (options.full || !this.state)
       return this.renderFull(objects, options.full ? 'asked for' : 'first render');
     try {
@@ -64,7 +58,7 @@ export class IncrementalNodeRenderer {
     }
   }
 
-  private renderFull(objects: ClusterObjects, reason: string): IncrementalRenderResult {
+  private renderFull(objects: ClusterObjects, reason: string): NodeRender {
     const peerSelectors = new Map<string, { namespace: string; peers: readonly SelectorPeer[] }>();
     const namedRules = new Map<string, NamedPortRule>();
     const ipHolders = new Map<string, number>();
@@ -80,11 +74,13 @@ export class IncrementalNodeRenderer {
       },
     );
     const ruleset = renderRuleset(model);
-    const result: NodeRenderResult = {
+    const result: NodeRender = {
       model,
       ruleset,
       summary: summarizeRuleset(ruleset, model),
       problems: model.problems,
+      mode: 'full',
+      fullReason: reason,
     };
     const nsLabels = new Map<string, Labels>(
       objects.namespaces.map((ns) => [ns.metadata.name, namespaceLabelsOf(ns)]),
@@ -101,10 +97,10 @@ export class IncrementalNodeRenderer {
       policiesByNs: localPolicies(objects.policies),
       result,
     };
-    return { ...result, mode: 'full', fullReason: reason };
+    return result;
   }
 
-  private renderPodChanges(st: State, objects: ClusterObjects): IncrementalRenderResult {
+  private renderPodChanges(st: State, objects: ClusterObjects): NodeRender {
     if (!sameMembers(st.namespaces, objects.namespaces)) throw new NotIncremental('namespaces changed');
     if (!sameMembers(st.policies, objects.policies)) throw new NotIncremental('network policies changed');
 
@@ -114,7 +110,7 @@ export class IncrementalNodeRenderer {
     for (const change of changes) delta.apply(this.facts(st, change.old), this.facts(st, change.now));
     const result = delta.commit();
     this.state = { ...st, pods: [...objects.pods], result };
-    return { ...result, mode: 'pods' };
+    return result;
   }
 
   private facts(st: State, pod: Pod | undefined): PodFacts | undefined {
