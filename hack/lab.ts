@@ -8,8 +8,7 @@
 //   lab list
 import { readFileSync } from 'node:fs';
 import { parseArgs, UsageError } from '../operator/cli/args.js';
-import { NodeDataplane } from '../operator/dataplane/apply-dataplane.js';
-import { flowJudgeFromModel } from '../operator/dataplane/conntrack-judge.js';
+import { NodeDataplane } from '../operator/dataplane/node-dataplane.js';
 import { renderNode } from '../operator/dataplane/render-node.js';
 import type { SnapshotObjects } from '../operator/netpol/snapshot.js';
 import { snapshotFromObjects } from '../operator/netpol/snapshot.js';
@@ -45,10 +44,7 @@ async function applyAll(lab: Lab, snap: SnapshotObjects, backend: string | undef
   for (const node of lab.plan.nodes) {
     const rendered = renderNode(snap, node.name);
     const dp = await NodeDataplane.open(lab.nodeRunner(node.name), backend);
-    const r = await dp.applyDetailed(rendered.ruleset, {
-      full: true,
-      judge: flowJudgeFromModel(rendered.model),
-    });
+    const r = await dp.apply(rendered, { full: true });
     process.stdout.write(
       `applied on ${node.name} (${dp.backend}): ${rendered.summary.chains} chains, ${rendered.summary.rules} rules, ` +
         `${rendered.summary.ipsetEntries} set entries; ${r.apply.chainsCreated.length + r.apply.chainsRewritten.length} chains written, ` +

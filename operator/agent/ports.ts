@@ -17,9 +17,9 @@ export interface DataplaneApplier {
   readonly backend: string;
   /**
    * Programs the ruleset (and cuts flows it now denies); `full` re-reads the real state to
-   * repair drift. Throws on failure, leaving the last good rules in place.
+   * repair drift. Throws on failure, leaving the last good rules in place. (NodeDataplane.)
    */
-  apply(render: NodeRender, opts: { full: boolean }): Promise<void>;
+  apply(render: NodeRender, opts: { full: boolean }): Promise<unknown>;
   /** Removes everything the agent ever installed. */
-  cleanup(): Promise<void>;
+  cleanup(): Promise<unknown>;
 }

@@ -1,9 +1,9 @@
 // `softtenant agent`: the node agent. Watches Pods, Namespaces and NetworkPolicies, programs this
 // node's iptables/ipsets, and reports what it enforces in the node's NodeEnforcement object.
-import { IptablesDataplane } from '../agent/iptables-dataplane.js';
 import { NodeAgent } from '../agent/node-agent.js';
 import type { RenderNode } from '../agent/ports.js';
 import { ReportWriter } from '../agent/report-writer.js';
+import { NodeDataplane } from '../dataplane/node-dataplane.js';
 import { IncrementalNodeRenderer } from '../dataplane/render-incremental.js';
 import { renderNode } from '../dataplane/render-node.js';
 import { Probes } from '../health/probes.js';
@@ -80,7 +80,7 @@ export async function run(args: string[]): Promise<number> {
 
   if (parsed.bools.has('cleanup')) {
     const log = logger('agent', { node: flag('node') ?? process.env.NODE_NAME ?? '' });
-    const dp = await IptablesDataplane.create({ ...(netns ? { netns } : {}), backend });
+    const dp = await NodeDataplane.forNode({ ...(netns ? { netns } : {}), backend });
     await dp.cleanup();
     log.info('removed everything the agent installed', { backend: dp.backend });
     return 0;
@@ -103,7 +103,7 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const kc = loadKubeConfig(flag('kubeconfig'));
-  const dataplane = await IptablesDataplane.create({ ...(netns ? { netns } : {}), backend });
+  const dataplane = await NodeDataplane.forNode({ ...(netns ? { netns } : {}), backend });
   const report = parsed.bools.has('no-report')
     ? undefined
     : new ReportWriter(kc, node, { heartbeatMs, minIntervalMs }, log);
