@@ -7,7 +7,7 @@
 //   lab cleanup-stale [--all]     (or --cleanup-stale)
 //   lab list
 import { readFileSync } from 'node:fs';
-import { parseArgs, UsageError } from '../operator/cli/args.js';
+import { parseCommandLine, UsageError } from '../operator/cli/args.js';
 import { NodeDataplane } from '../operator/dataplane/node-dataplane.js';
 import { renderNode } from '../operator/dataplane/render-node.js';
 import type { SnapshotObjects } from '../operator/netpol/snapshot.js';
@@ -69,7 +69,7 @@ async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   // `--cleanup-stale` reads naturally as a flag too.
   const command = first === '--cleanup-stale' ? 'cleanup-stale' : first;
-  const a = parseArgs(rest, {
+  const a = parseCommandLine(rest, {
     values: ['snapshot', 'external', 'serve', 'backend', 'id', 'from', 'to', 'port'],
     bools: ['apply', 'json', 'all', 'help'],
     aliases: { f: 'snapshot', h: 'help' },

@@ -12,7 +12,7 @@ import { AgentMetrics } from '../metrics/agent-metrics.js';
 import { processRegistry } from '../metrics/registry.js';
 import { parseDuration } from '../util/duration.js';
 import { logger } from '../util/logger.js';
-import { parseArgs, UsageError } from './args.js';
+import { parseCommandLine, UsageError } from './args.js';
 import {
   ENDPOINT_FLAGS,
   ENDPOINT_FLAGS_HELP,
@@ -44,7 +44,7 @@ ${ENDPOINT_FLAGS_HELP}
 export async function run(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs(args, {
+    parsed = parseCommandLine(args, {
       values: [
         'node',
         'kubeconfig',
