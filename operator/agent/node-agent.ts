@@ -11,7 +11,7 @@ import { Backoff } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 import type { ClusterSnapshot, DataplaneApplier, RenderNode } from './ports.js';
 import type { ReportContent, ReportWriter } from './report-writer.js';
-import type { SyncObserver } from './sync-observer.js';
+import type { SyncObserver } from '../metrics/agent-metrics.js';
 import { SyncTrigger } from './sync-trigger.js';
 import { trimPod } from './pod-trim.js';
 import { WatchCache, type PlainList } from './watch-cache.js';
