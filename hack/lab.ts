@@ -13,12 +13,12 @@ import { renderNode } from '../operator/dataplane/render-node.js';
 import type { SnapshotObjects } from '../operator/netpol/snapshot.js';
 import { snapshotFromObjects } from '../operator/netpol/snapshot.js';
 import { parseManifests } from '../operator/util/manifests.js';
-import { cleanupStaleLabs, listLabNetns } from './lab/build.js';
-import { Lab } from './lab/lab.js';
-import type { ProbeCell } from './lab/probe.js';
-import { allCells, formatMatrix } from './lab/probe.js';
-import { labSpecFromSnapshot, parseExternal, parsePort } from './lab/snapshot.js';
-import type { LabPort } from './lab/spec.js';
+import { cleanupStaleLabs, listLabNetns } from '../test/lab/build.js';
+import { Lab } from '../test/lab/lab.js';
+import type { ProbeCell } from '../test/lab/probe.js';
+import { allCells, formatMatrix } from '../test/lab/probe.js';
+import { labSpecFromSnapshot, parseExternal, parsePort } from '../test/lab/snapshot.js';
+import type { LabPort } from '../test/lab/spec.js';
 
 const usage = `usage: hack/lab.sh <command> [flags]
 

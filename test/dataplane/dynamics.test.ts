@@ -9,7 +9,7 @@ import { NodeDataplane } from '../../operator/dataplane/node-dataplane.js';
 import type { IptablesBackend } from '../../operator/dataplane/backend.js';
 import { toolsFor } from '../../operator/dataplane/backend.js';
 import { renderNode } from '../../operator/dataplane/render-node.js';
-import { cleanupStaleLabs } from '../../hack/lab/build.js';
+import { cleanupStaleLabs } from '../lab/build.js';
 import type { Lab, LabFlow, ProbeCell } from '../support/lab.js';
 import { allCells, expectMatrix, sh, startLab } from '../support/lab.js';
 import type { ClusterState } from '../support/lab-cluster.js';

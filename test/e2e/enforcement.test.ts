@@ -8,8 +8,8 @@ import { loadKubeConfig } from '../../operator/kube/config.js';
 import { requestJson } from '../../operator/kube/raw-request.js';
 import type { NodeEnforcement } from '../../operator/api/nodeenforcement.js';
 import type { SoftTenant } from '../../operator/api/softtenant.js';
-import { EXPECTATIONS, type Expectation } from '../../hack/demo/scenario.js';
-import { cond, formatVerdicts, kubectl, World } from '../../hack/demo/world.js';
+import { EXPECTATIONS, type Expectation } from '../lab/demo/scenario.js';
+import { cond, formatVerdicts, kubectl, World } from '../lab/demo/world.js';
 
 const logDir = mkdtempSync(join(tmpdir(), 'softtenant-e2e-'));
 const LATE_IP = '172.17.1.5'; // the lab host ext/blocked

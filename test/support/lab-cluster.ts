@@ -15,9 +15,9 @@ import { NodeDataplane } from '../../operator/dataplane/node-dataplane.js';
 import type { IptablesBackend } from '../../operator/dataplane/backend.js';
 import { toolsFor } from '../../operator/dataplane/backend.js';
 import { IncrementalNodeRenderer } from '../../operator/dataplane/render-incremental.js';
-import type { Lab } from '../../hack/lab/lab.js';
-import type { LabExternalSpec, LabPort, LabSpec } from '../../hack/lab/spec.js';
-import { labSpecFromSnapshot } from '../../hack/lab/snapshot.js';
+import type { Lab } from '../lab/lab.js';
+import type { LabExternalSpec, LabPort, LabSpec } from '../lab/spec.js';
+import { labSpecFromSnapshot } from '../lab/snapshot.js';
 import { rootLogger } from '../../operator/util/logger.js';
 
 // The applier logs every apply at info; in a test's output the matrices are what matter.

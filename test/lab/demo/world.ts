@@ -4,11 +4,11 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { SoftTenant } from '../../operator/api/softtenant.js';
-import { requestJson } from '../../operator/kube/raw-request.js';
-import { Lab } from '../lab/lab.js';
-import type { ProbeResult } from '../lab/probe.js';
-import type { LabPort } from '../lab/spec.js';
+import type { SoftTenant } from '../../../operator/api/softtenant.js';
+import { requestJson } from '../../../operator/kube/raw-request.js';
+import { Lab } from '../lab.js';
+import type { ProbeResult } from '../probe.js';
+import type { LabPort } from '../spec.js';
 import { createNodes, createPod, ensureNamespace } from './cluster.js';
 import { repoRoot, startSofttenant, type Managed } from './processes.js';
 import { EXPECTATIONS, EXTERNALS, EXTRA_NAMESPACES, NODES, PODS, type Expectation } from './scenario.js';
