@@ -1,7 +1,12 @@
-// What the agent needs from the pure render and from the dataplane edge, as small interfaces so
-// the agent loop can be driven against the real API server with any dataplane.
+// What the agent loop needs from the cluster, the pure render, the dataplane edge and the report,
+// as small interfaces: the loop runs against the real API server and iptables in production and
+// is tested directly through these ports (with a hand-moved clock).
 import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
+import type { NodeEnforcementStatus } from '../api/nodeenforcement.js';
 import type { NodeRender } from '../dataplane/render-node.js';
+
+/** A node report without the heartbeat fields, which the writer fills in. */
+export type ReportContent = Omit<NodeEnforcementStatus, 'heartbeatTime' | 'heartbeatSeconds'>;
 
 export interface ClusterSnapshot {
   namespaces: readonly Namespace[];
@@ -11,6 +16,24 @@ export interface ClusterSnapshot {
 
 /** `full`: render from scratch (the periodic resync) rather than from the previous render. */
 export type RenderNode = (snapshot: ClusterSnapshot, node: string, opts?: { full: boolean }) => NodeRender;
+
+/** The cluster objects the agent renders from (WatchedCluster: watch caches on the API server). */
+export interface ClusterSource {
+  /** Starts watching; `changed` is called on every change. */
+  start(changed: () => void): void;
+  /** Resolves once every kind has been listed once (the agent never programs a partial view). */
+  synced(): Promise<void>;
+  snapshot(): ClusterSnapshot;
+  stop(): Promise<void>;
+}
+
+/** Where the agent reports what it enforces (ReportWriter: the node's NodeEnforcement object). */
+export interface ReportSink {
+  update(content: ReportContent): void;
+  /** Writes what is pending (on shutdown). */
+  flush(): Promise<void>;
+  stop(): void;
+}
 
 export interface DataplaneApplier {
   /** "nft" or "legacy". */

@@ -2,7 +2,8 @@
 // node's iptables/ipsets, and reports what it enforces in the node's NodeEnforcement object.
 import { NodeAgent } from '../agent/node-agent.js';
 import type { RenderNode } from '../agent/ports.js';
-import { ReportWriter } from '../agent/report-writer.js';
+import { kubeNodeReports, ReportWriter } from '../agent/report-writer.js';
+import { WatchedCluster } from '../agent/cluster-watch.js';
 import { NodeDataplane } from '../dataplane/node-dataplane.js';
 import { IncrementalNodeRenderer } from '../dataplane/render-incremental.js';
 import { renderNode } from '../dataplane/render-node.js';
@@ -106,7 +107,7 @@ export async function run(args: string[]): Promise<number> {
   const dataplane = await NodeDataplane.forNode({ ...(netns ? { netns } : {}), backend });
   const report = parsed.bools.has('no-report')
     ? undefined
-    : new ReportWriter(kc, node, { heartbeatMs, minIntervalMs }, log);
+    : new ReportWriter(kubeNodeReports(kc), node, { heartbeatMs, minIntervalMs }, log);
   // Pod churn re-renders from the previous result; anything else, and every resync, in full.
   const renderer = new IncrementalNodeRenderer(node);
   const render: RenderNode = (snapshot, n, opts) =>
@@ -117,7 +118,7 @@ export async function run(args: string[]): Promise<number> {
     flowsCut: () => dataplane.flowsCut,
   });
   const agent = new NodeAgent(
-    kc,
+    new WatchedCluster(kc, log),
     render,
     dataplane,
     report,
