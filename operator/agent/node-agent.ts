@@ -5,7 +5,6 @@
 import type { EnforcedPolicy, PolicyError } from '../api/nodeenforcement.js';
 import type { Pod } from '../api/networkpolicy.js';
 import type { Condition } from '../api/conditions.js';
-import { effectivePolicyTypes } from '../netpol/model.js';
 import { Backoff } from '../util/backoff.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -23,8 +22,6 @@ import { SyncTrigger } from './sync-trigger.js';
 export interface NodeAgentOptions {
   node: string;
   resyncMs: number;
-  /** Policies ("namespace/name") to treat as unprogrammable: fault injection for tests. */
-  failPolicies?: ReadonlySet<string>;
   agentVersion?: string;
   /** Told the outcome of every sync (the agent's metrics). */
   observer?: SyncObserver;
@@ -106,8 +103,8 @@ export class NodeAgent {
   private async sync(full: boolean): Promise<void> {
     const started = this.clock.now();
     const node = this.opts.node;
-    const snapshot = this.withoutFailedPolicies(this.snapshot());
-    let problems: PolicyError[] = snapshot.injected;
+    const snapshot = this.snapshot();
+    let problems: PolicyError[] = [];
     let stage: 'render' | 'apply' = 'render';
     try {
       const out = this.render(snapshot, node, { full });
@@ -194,33 +191,6 @@ export class NodeAgent {
       this.clock.clearTimeout(this.retryTimer);
       this.retryTimer = this.clock.setTimeout(() => this.trigger.request(full), delay);
     }
-  }
-
-  /**
-   * Fault injection: a listed policy keeps selecting its pods but allows nothing — the same
-   * fail-closed treatment the model gives a policy it cannot program — and is reported as an error.
-   */
-  private withoutFailedPolicies(s: ClusterSnapshot): ClusterSnapshot & { injected: PolicyError[] } {
-    const fail = this.opts.failPolicies;
-    if (!fail || fail.size === 0) return { ...s, injected: [] };
-    const injected: PolicyError[] = [];
-    const policies = s.policies.map((p) => {
-      const key = `${p.metadata.namespace ?? ''}/${p.metadata.name}`;
-      if (!fail.has(key)) return p;
-      injected.push({
-        namespace: p.metadata.namespace ?? '',
-        name: p.metadata.name,
-        reason: 'InjectedFailure',
-        message: 'programming this policy was made to fail (--fail-policy)',
-      });
-      const types = effectivePolicyTypes(p);
-      const policyTypes = [
-        ...(types.ingress ? ['Ingress' as const] : []),
-        ...(types.egress ? ['Egress' as const] : []),
-      ];
-      return { ...p, spec: { podSelector: p.spec.podSelector, policyTypes } };
-    });
-    return { ...s, policies, injected };
   }
 }
 

@@ -36,13 +36,17 @@ flags:
   --heartbeat DURATION      report heartbeat period (default 10s)
   --report-min-interval D   minimum time between report writes (default 1s)
   --no-report               do not write a NodeEnforcement report
-  --fail-policy NS/NAME     fault injection for tests: treat this policy as unprogrammable (repeatable)
   --cleanup                 remove everything the agent installed (chains, hooks, sets) and exit
 ${ENDPOINT_FLAGS_HELP}
 /readyz answers 200 once the first sync has programmed the node; /healthz while the process runs.
 `;
 
-export async function run(args: string[]): Promise<number> {
+/** Where a caller may wrap the agent's parts (test/support/agent-with-failures.ts injects faults). */
+export interface AgentSeams {
+  wrapRender?: (render: RenderNode) => RenderNode;
+}
+
+export async function run(args: string[], seams: AgentSeams = {}): Promise<number> {
   let parsed;
   try {
     parsed = parseCommandLine(args, {
@@ -54,7 +58,6 @@ export async function run(args: string[]): Promise<number> {
         'resync-period',
         'heartbeat',
         'report-min-interval',
-        'fail-policy',
         ...ENDPOINT_FLAGS,
       ],
       bools: ['cleanup', 'no-report', 'help'],
@@ -110,8 +113,9 @@ export async function run(args: string[]): Promise<number> {
     : new ReportWriter(kubeNodeReports(kc), node, { heartbeatMs, minIntervalMs }, log);
   // Pod churn re-renders from the previous result; anything else, and every resync, in full.
   const renderer = new IncrementalNodeRenderer(node);
-  const render: RenderNode = (snapshot, n, opts) =>
+  const nodeRender: RenderNode = (snapshot, n, opts) =>
     n === node ? renderer.render(snapshot, { full: opts?.full ?? false }) : renderNode(snapshot, n);
+  const render = seams.wrapRender ? seams.wrapRender(nodeRender) : nodeRender;
   const registry = processRegistry();
   const metrics = new AgentMetrics(registry, {
     reportWrites: () => report?.writes ?? 0,
@@ -125,7 +129,6 @@ export async function run(args: string[]): Promise<number> {
     {
       node,
       resyncMs,
-      failPolicies: new Set(parsed.flags.get('fail-policy') ?? []),
       agentVersion: '0.1.0',
       observer: metrics,
     },
