@@ -32,8 +32,3 @@ export function selectorPredicate(selector: LabelSelector): (labels: Labels) => 
   return (labels) =>
     pairs.every(([k, v]) => labels[k] === v) && reqs.every((r) => requirementHolds(r, labels));
 }
-
-/** True when labels satisfy every matchLabels entry and every matchExpressions requirement. */
-export function matchesSelector(selector: LabelSelector, labels: Labels): boolean {
-  return selectorPredicate(selector)(labels);
-}

@@ -1,7 +1,7 @@
 // Label selector matching, table-tested against the metav1.LabelSelector rules.
 import { expect } from 'chai';
 import type { LabelSelector } from '../../operator/api/networkpolicy.js';
-import { matchesSelector } from '../../operator/tenant/selector.js';
+import { selectorPredicate } from '../../operator/tenant/selector.js';
 
 const labels = { team: 'a', env: 'prod', empty: '' };
 
@@ -49,8 +49,8 @@ const cases: [string, LabelSelector, boolean][] = [
   ],
 ];
 
-describe('matchesSelector', () => {
+describe('selectorPredicate', () => {
   for (const [name, selector, want] of cases) {
-    it(`${name} -> ${want}`, () => expect(matchesSelector(selector, labels)).to.equal(want));
+    it(`${name} -> ${want}`, () => expect(selectorPredicate(selector)(labels)).to.equal(want));
   }
 });
