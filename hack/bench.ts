@@ -1,5 +1,5 @@
 // `make bench`: render and apply figures for synthetic clusters, ipset-based render side by side
-// with the naive one-rule-per-pod-pair render the seed sketches. Prints tables; asserts nothing.
+// with the naive one-rule-per-pod-pair render (test/support/render-naive.ts). Prints tables; asserts nothing.
 //
 //   node dist/hack/bench.js [--no-apply] [--quick]
 //

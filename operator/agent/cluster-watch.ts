@@ -16,29 +16,21 @@ export class WatchedCluster implements ClusterSource {
   private changed: () => void = () => undefined;
 
   constructor(kc: KubeConfig, log: Logger) {
-    const poke = (): void => this.changed();
-    this.pods = new WatchCache(
-      kc,
-      '/api/v1/pods',
-      () => requestJson<PlainList<Pod>>(kc, 'GET', '/api/v1/pods'),
-      poke,
-      log,
-      trimPod,
-    );
-    this.namespaces = new WatchCache(
-      kc,
-      '/api/v1/namespaces',
-      () => requestJson<PlainList<Namespace>>(kc, 'GET', '/api/v1/namespaces'),
-      poke,
-      log,
-    );
-    this.policies = new WatchCache(
-      kc,
-      '/apis/networking.k8s.io/v1/networkpolicies',
-      () => requestJson<PlainList<NetworkPolicy>>(kc, 'GET', '/apis/networking.k8s.io/v1/networkpolicies'),
-      poke,
-      log,
-    );
+    const watch = <T extends { metadata?: { name?: string; namespace?: string } }>(
+      path: string,
+      prepare?: (obj: T) => void,
+    ): WatchCache<T> =>
+      new WatchCache<T>(
+        kc,
+        path,
+        () => requestJson<PlainList<T>>(kc, 'GET', path),
+        () => this.changed(),
+        log,
+        prepare,
+      );
+    this.pods = watch<Pod>('/api/v1/pods', trimPod);
+    this.namespaces = watch<Namespace>('/api/v1/namespaces');
+    this.policies = watch<NetworkPolicy>('/apis/networking.k8s.io/v1/networkpolicies');
   }
 
   start(changed: () => void): void {
