@@ -168,6 +168,8 @@ async function main(): Promise<void> {
       );
     }
   } finally {
+    operator?.stderr?.removeAllListeners('data');
+    operator?.stderr?.resume();
     operator?.kill('SIGTERM');
     spawnSync('bash', [join(root, 'hack/controlplane-down.sh'), state], { stdio: 'inherit' });
   }
