@@ -1,6 +1,7 @@
 // What the model needs to know about one pod: whether policies apply to it at all, its IPs, and
 // its named container ports.
 import type { Pod, Protocol } from '../api/networkpolicy.js';
+import { portProtocol } from '../api/networkpolicy-defaults.js';
 import { ipFamily } from './cidr.js';
 
 /**
@@ -40,7 +41,7 @@ export function namedPorts(pod: Pod): ReadonlyMap<string, number> {
   for (const c of [...(pod.spec?.containers ?? []), ...sidecars]) {
     for (const p of c.ports ?? []) {
       if (!p.name || typeof p.containerPort !== 'number') continue;
-      const key = namedPortKey(p.protocol ?? 'TCP', p.name);
+      const key = namedPortKey(portProtocol(p), p.name);
       if (!out.has(key)) out.set(key, p.containerPort);
     }
   }
