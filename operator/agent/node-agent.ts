@@ -7,6 +7,7 @@ import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import type { Condition } from '../api/conditions.js';
 import { requestJson } from '../kube/raw-request.js';
 import { effectivePolicyTypes } from '../netpol/model.js';
+import { countEnforceablePodsOn } from '../netpol/pods.js';
 import { Backoff } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 import type { ClusterSnapshot, DataplaneApplier, RenderNode } from './ports.js';
@@ -145,7 +146,7 @@ export class NodeAgent {
         chains: out.summary.chains,
         rules: out.summary.rules,
         ipsetEntries: out.summary.ipsetEntries,
-        localPods: countLocalPods(snapshot.pods, node),
+        localPods: countEnforceablePodsOn(snapshot.pods, node),
         policies,
         errors: sortErrors(problems),
         conditions: [
@@ -232,10 +233,6 @@ export class NodeAgent {
     });
     return { ...s, policies, injected };
   }
-}
-
-function countLocalPods(pods: readonly Pod[], node: string): number {
-  return pods.filter((p) => p.spec.nodeName === node && !p.spec.hostNetwork && p.status?.podIP).length;
 }
 
 function sortErrors(errors: PolicyError[]): PolicyError[] {

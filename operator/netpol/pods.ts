@@ -26,6 +26,16 @@ export function isEnforceablePod(pod: Pod, ips: readonly string[] = podIPs(pod))
   return ips.length > 0;
 }
 
+/**
+ * Enforceable pods scheduled on `node`: what the node's model enforces and what its
+ * NodeEnforcement report counts as localPods (the same predicate, so the two never disagree).
+ */
+export function countEnforceablePodsOn(pods: readonly Pod[], node: string): number {
+  let n = 0;
+  for (const pod of pods) if (pod.spec?.nodeName === node && isEnforceablePod(pod)) n++;
+  return n;
+}
+
 function namedPortKey(protocol: Protocol, name: string): string {
   return `${protocol}/${name}`;
 }
