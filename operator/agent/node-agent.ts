@@ -10,7 +10,8 @@ import { effectivePolicyTypes } from '../netpol/model.js';
 import { countEnforceablePodsOn } from '../netpol/pods.js';
 import { Backoff } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
-import type { ClusterSnapshot, DataplaneApplier, RenderNode } from './ports.js';
+import type { ClusterObjects } from '../netpol/types.js';
+import type { DataplaneApplier, RenderNode } from './ports.js';
 import type { ReportContent, ReportWriter } from './report-writer.js';
 import type { SyncObserver } from './sync-observer.js';
 import { SyncTrigger } from './sync-trigger.js';
@@ -110,7 +111,7 @@ export class NodeAgent {
     return this.trigger.idle();
   }
 
-  snapshot(): ClusterSnapshot {
+  snapshot(): ClusterObjects {
     return { namespaces: this.namespaces.items(), pods: this.pods.items(), policies: this.policies.items() };
   }
 
@@ -211,7 +212,7 @@ export class NodeAgent {
    * Fault injection: a listed policy keeps selecting its pods but allows nothing — the same
    * fail-closed treatment the model gives a policy it cannot program — and is reported as an error.
    */
-  private withoutFailedPolicies(s: ClusterSnapshot): ClusterSnapshot & { injected: PolicyError[] } {
+  private withoutFailedPolicies(s: ClusterObjects): ClusterObjects & { injected: PolicyError[] } {
     const fail = this.opts.failPolicies;
     if (!fail || fail.size === 0) return { ...s, injected: [] };
     const injected: PolicyError[] = [];

@@ -33,7 +33,8 @@ import {
 import { podChanges } from './pod-changes.js';
 import { PodDelta } from './pod-delta.js';
 import { renderRuleset } from './render.js';
-import { summarizeRuleset, type ClusterObjects, type NodeRenderResult } from './render-node.js';
+import type { ClusterObjects } from '../netpol/types.js';
+import { summarizeRuleset, type NodeRenderResult } from './render-node.js';
 
 const MAX_POD_CHANGES = 64;
 

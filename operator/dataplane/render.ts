@@ -39,6 +39,7 @@ import { parseCidrBlock } from '../netpol/ip-blocks.js';
 import {
   objectKey,
   type CidrBlock,
+  type Direction,
   type NamedPortGroup,
   type NodeModel,
   type PolicyModel,
@@ -58,8 +59,6 @@ import {
   peerSetName,
 } from './names.js';
 import type { HookSpec, IpsetSpec, IpsetType, Ruleset } from './types.js';
-
-type Direction = 'ingress' | 'egress';
 
 /** The single hook: FORWARD -> STN-FORWARD, first in FORWARD (apply inserts it idempotently). */
 export const FORWARD_HOOK: HookSpec = {

@@ -10,6 +10,7 @@ import type {
   PolicyType,
 } from '../api/networkpolicy.js';
 import { policyTypesOf } from '../api/networkpolicy-defaults.js';
+import type { PolicyError } from '../api/nodeenforcement.js';
 import { ClusterIndex, peersKey, type IndexedPod, type SelectorPeer } from './cluster-index.js';
 import { blockContainsIPv4Number, parseIPBlock, toCidrBlock, type ParsedBlock } from './ip-blocks.js';
 import { lookupNamedPort } from './pods.js';
@@ -20,7 +21,6 @@ import {
   type Direction,
   type LocalPodModel,
   type ModelInput,
-  type ModelProblem,
   type NamedPortGroup,
   type NodeModel,
   type PeerModel,
@@ -271,7 +271,7 @@ export function buildNodeModel(input: ModelInput, observer?: ModelBuildObserver)
     }
   }
 
-  const problems: ModelProblem[] = [];
+  const problems: PolicyError[] = [];
   const policies: PolicyModel[] = [];
   for (const policy of sortedPolicies(input.policies)) {
     const namespace = policy.metadata.namespace ?? 'default';
