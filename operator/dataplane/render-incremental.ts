@@ -16,7 +16,7 @@
 // No I/O: the state kept between calls is the previous input and output.
 import type { Pod } from '../api/networkpolicy.js';
 import { namespaceLabelsOf, type SelectorPeer } from '../netpol/cluster-index.js';
-import { parseIPv4 } from '../netpol/cidr.js';
+import { parseIPv4 } from '../net/address.js';
 import { buildNodeModel } from '../netpol/model.js';
 import { isEnforceablePod, namedPorts, podIPs } from '../netpol/pods.js';
 import type { Labels } from '../netpol/selector.js';

@@ -2,7 +2,7 @@
 // peer address x port in it (`-s 10.1.2.3/32 -p tcp --dport 80 -j RETURN`). It exists only so
 // the benchmark can show what matching peers through ipsets saves; the agent never programs it.
 // Simplification: ipBlock excepts are not rendered (the figures are about rule counts).
-import { ipFamily } from '../netpol/cidr.js';
+import { ipFamily } from '../net/address.js';
 import {
   objectKey,
   type Direction,

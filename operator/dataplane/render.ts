@@ -34,7 +34,7 @@
 // keeps STN-FORWARD short (per-packet cost is a few set lookups, not a scan of two rules per local
 // pod), and a pod starting or stopping next to pods like it changes set entries and no chain.
 // INVALID packets are dropped only in those chains, i.e. only for isolated pods' traffic.
-import { parseIPv4 } from '../netpol/cidr.js';
+import { parseIPv4 } from '../net/address.js';
 import { parseCidrBlock } from '../netpol/ip-blocks.js';
 import {
   objectKey,

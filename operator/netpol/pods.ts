@@ -2,7 +2,7 @@
 // its named container ports.
 import type { Pod, Protocol } from '../api/networkpolicy.js';
 import { portProtocol } from '../api/networkpolicy-defaults.js';
-import { ipFamily } from './cidr.js';
+import { ipFamily } from '../net/address.js';
 
 /**
  * IPs of the pod, in status order: status.podIPs if present, else status.podIP. Anything that is
