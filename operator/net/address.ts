@@ -44,6 +44,8 @@ export interface Cidr {
   written: string;
   /** The address as written has bits set beyond the prefix length. */
   hostBits: boolean;
+  /** The address as written (host bits included), as CEL's cidr(x).ip() gives it. */
+  address: IPAddress;
   /** Network address bytes (host bits cleared), 4 or 16. */
   bytes: readonly number[];
   /** IPv4 only: the network address as an unsigned 32-bit number (0 for IPv6). */
@@ -210,6 +212,7 @@ export function parseCidr(text: string, syntax: Syntax = 'strict'): Cidr {
     text: `${formatIP(bytes)}/${prefix}`,
     written: `${formatIP(address.bytes)}/${prefix}`,
     hostBits: bytes.some((b, i) => b !== address.bytes[i]),
+    address,
     bytes,
     network: address.family === 4 ? bytes.reduce((n, b) => n * 256 + b, 0) : 0,
   };

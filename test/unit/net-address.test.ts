@@ -106,6 +106,7 @@ describe('address module: canonical text and host bits', () => {
     expect(must('::1.2.3.4/128').written).to.equal('::102:304/128');
     expect(must('172.17.0.0/16').written).to.equal('172.17.0.0/16');
     expect(must('10.0.0.1/8').written).to.equal('10.0.0.1/8');
+    expect(must('10.0.0.1/8').address).to.deep.equal({ family: 4, bytes: [10, 0, 0, 1] });
   });
 
   it('gives the network in text (host bits cleared) and, for IPv4, as a number', () => {
