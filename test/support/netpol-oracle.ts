@@ -110,6 +110,9 @@ function ipBlockMatches(block: { cidr: string; except?: string[] }, ip: string):
 export class NetworkPolicyOracle {
   private readonly nsLabels = new Map<string, Labels>();
   private readonly podByIP = new Map<string, Pod>();
+  // Memos only (the answers do not change for one cluster): the random-cluster test asks millions.
+  private readonly applyingMemo = new Map<string, NetworkPolicy[]>();
+  private readonly peerMemo = new WeakMap<NetworkPolicyPeer, Map<string, boolean>>();
 
   /** `node`: judge as that node's agent does, checking only the ends that are its own pods. */
   constructor(
@@ -155,12 +158,17 @@ export class NetworkPolicyOracle {
     conn: OracleConnection,
     dst: Pod | undefined,
   ): boolean {
-    const applying = this.cluster.policies.filter(
-      (p) =>
-        namespaceOf(p) === namespaceOf(pod) &&
-        selectorMatches(p.spec.podSelector, pod.metadata.labels ?? {}) &&
-        NetworkPolicyOracle.policyTypes(p).includes(type),
-    );
+    const memoKey = `${type} ${namespaceOf(pod)}/${pod.metadata.name}`;
+    let applying = this.applyingMemo.get(memoKey);
+    if (!applying) {
+      applying = this.cluster.policies.filter(
+        (p) =>
+          namespaceOf(p) === namespaceOf(pod) &&
+          selectorMatches(p.spec.podSelector, pod.metadata.labels ?? {}) &&
+          NetworkPolicyOracle.policyTypes(p).includes(type),
+      );
+      this.applyingMemo.set(memoKey, applying);
+    }
     // Semantics 1-2: not isolated without an applying policy; otherwise the union of the rules.
     if (applying.length === 0) return true;
     const peerIP = type === 'Ingress' ? conn.src : conn.dst;
@@ -174,8 +182,16 @@ export class NetworkPolicyOracle {
     });
   }
 
-  /** Semantics 7-8, 10. */
   private peerMatches(policy: NetworkPolicy, peer: NetworkPolicyPeer, ip: string): boolean {
+    let byIP = this.peerMemo.get(peer);
+    if (!byIP) this.peerMemo.set(peer, (byIP = new Map<string, boolean>()));
+    let hit = byIP.get(ip);
+    if (hit === undefined) byIP.set(ip, (hit = this.peerMatchesUncached(policy, peer, ip)));
+    return hit;
+  }
+
+  /** Semantics 7-8, 10. */
+  private peerMatchesUncached(policy: NetworkPolicy, peer: NetworkPolicyPeer, ip: string): boolean {
     const selectors = peer.podSelector !== undefined || peer.namespaceSelector !== undefined;
     if (peer.ipBlock !== undefined) return !selectors && ipBlockMatches(peer.ipBlock, ip);
     if (!selectors) return false;
