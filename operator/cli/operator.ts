@@ -33,7 +33,7 @@ import { expandTenants } from '../tenant/expand.js';
 import { parseDuration } from '../util/duration.js';
 import { logger } from '../util/logger.js';
 import { withTimeout } from '../util/timeout.js';
-import { parseArgs, UsageError } from './args.js';
+import { parseCommandLine, UsageError } from './args.js';
 import {
   ENDPOINT_FLAGS,
   ENDPOINT_FLAGS_HELP,
@@ -84,7 +84,7 @@ interface OperatorFlags {
 }
 
 function parseFlags(args: string[]): OperatorFlags | 'help' {
-  const parsed = parseArgs(args, {
+  const parsed = parseCommandLine(args, {
     values: [
       'kubeconfig',
       'resync-period',
