@@ -5,8 +5,9 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import { requestJson } from '../kube/raw-request.js';
 import type { Logger } from '../util/logger.js';
+import type { ClusterObjects } from '../netpol/types.js';
 import { trimPod } from './pod-trim.js';
-import type { ClusterSnapshot, ClusterSource } from './ports.js';
+import type { ClusterSource } from './ports.js';
 import { WatchCache, type PlainList } from './watch-cache.js';
 
 export class WatchedCluster implements ClusterSource {
@@ -44,7 +45,7 @@ export class WatchedCluster implements ClusterSource {
     await Promise.all([this.pods.synced, this.namespaces.synced, this.policies.synced]);
   }
 
-  snapshot(): ClusterSnapshot {
+  snapshot(): ClusterObjects {
     return { namespaces: this.namespaces.items(), pods: this.pods.items(), policies: this.policies.items() };
   }
 

@@ -3,19 +3,13 @@
 // is enforced. A periodic full sync re-reads the real iptables/ipset state and repairs drift.
 // Everything it talks to is a port (ports.ts), and time comes from a Clock.
 import type { EnforcedPolicy, PolicyError } from '../api/nodeenforcement.js';
-import type { Pod } from '../api/networkpolicy.js';
 import type { Condition } from '../api/conditions.js';
 import { Backoff } from '../util/backoff.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import type {
-  ClusterSnapshot,
-  ClusterSource,
-  DataplaneApplier,
-  RenderNode,
-  ReportContent,
-  ReportSink,
-} from './ports.js';
+import { countEnforceablePodsOn } from '../netpol/pods.js';
+import type { ClusterObjects } from '../netpol/types.js';
+import type { ClusterSource, DataplaneApplier, RenderNode, ReportContent, ReportSink } from './ports.js';
 import type { SyncObserver } from '../metrics/agent-metrics.js';
 import { SyncTrigger } from './sync-trigger.js';
 
@@ -96,7 +90,7 @@ export class NodeAgent {
     return this.trigger.idle();
   }
 
-  snapshot(): ClusterSnapshot {
+  snapshot(): ClusterObjects {
     return this.cluster.snapshot();
   }
 
@@ -132,7 +126,7 @@ export class NodeAgent {
         chains: out.summary.chains,
         rules: out.summary.rules,
         ipsetEntries: out.summary.ipsetEntries,
-        localPods: countLocalPods(snapshot.pods, node),
+        localPods: countEnforceablePodsOn(snapshot.pods, node),
         policies,
         errors: sortErrors(problems),
         conditions: [
@@ -192,10 +186,6 @@ export class NodeAgent {
       this.retryTimer = this.clock.setTimeout(() => this.trigger.request(full), delay);
     }
   }
-}
-
-function countLocalPods(pods: readonly Pod[], node: string): number {
-  return pods.filter((p) => p.spec.nodeName === node && !p.spec.hostNetwork && p.status?.podIP).length;
 }
 
 function sortErrors(errors: PolicyError[]): PolicyError[] {

@@ -1,21 +1,15 @@
 // What the agent loop needs from the cluster, the pure render, the dataplane edge and the report,
 // as small interfaces: the loop runs against the real API server and iptables in production and
 // is tested directly through these ports (with a hand-moved clock).
-import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import type { NodeEnforcementStatus } from '../api/nodeenforcement.js';
 import type { NodeRender } from '../dataplane/render-node.js';
+import type { ClusterObjects } from '../netpol/types.js';
 
 /** A node report without the heartbeat fields, which the writer fills in. */
 export type ReportContent = Omit<NodeEnforcementStatus, 'heartbeatTime' | 'heartbeatSeconds'>;
 
-export interface ClusterSnapshot {
-  namespaces: readonly Namespace[];
-  pods: readonly Pod[];
-  policies: readonly NetworkPolicy[];
-}
-
 /** `full`: render from scratch (the periodic resync) rather than from the previous render. */
-export type RenderNode = (snapshot: ClusterSnapshot, node: string, opts?: { full: boolean }) => NodeRender;
+export type RenderNode = (snapshot: ClusterObjects, node: string, opts?: { full: boolean }) => NodeRender;
 
 /** The cluster objects the agent renders from (WatchedCluster: watch caches on the API server). */
 export interface ClusterSource {
@@ -23,7 +17,7 @@ export interface ClusterSource {
   start(changed: () => void): void;
   /** Resolves once every kind has been listed once (the agent never programs a partial view). */
   synced(): Promise<void>;
-  snapshot(): ClusterSnapshot;
+  snapshot(): ClusterObjects;
   stop(): Promise<void>;
 }
 

@@ -6,7 +6,7 @@
 // exception: the renderer then renders in full and logs why. Pure.
 import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import { peersSelectPod, type SelectorPeer } from '../netpol/cluster-index.js';
-import { parseIPv4 } from '../netpol/cidr.js';
+import { parseIPv4 } from '../net/address.js';
 import { blockContainsIPv4Number, parseCidrBlock } from '../netpol/ip-blocks.js';
 import type { NamedPortRef } from '../netpol/ports.js';
 import { lookupNamedPort } from '../netpol/pods.js';

@@ -19,7 +19,7 @@
 // No I/O: the state kept between calls is the previous input and output.
 import type { NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import { namespaceLabelsOf, type SelectorPeer } from '../netpol/cluster-index.js';
-import { parseIPv4 } from '../netpol/cidr.js';
+import { parseIPv4 } from '../net/address.js';
 import { buildNodeModel, effectivePolicyTypes } from '../netpol/model.js';
 import { isEnforceablePod, namedPorts, podIPs } from '../netpol/pods.js';
 import { compileSelector, type CompiledSelector, type Labels } from '../netpol/selector.js';
@@ -38,7 +38,8 @@ import {
   type State,
 } from './pod-delta.js';
 import { renderRuleset } from './render.js';
-import { summarizeRuleset, type ClusterObjects, type NodeRender } from './render-node.js';
+import type { ClusterObjects } from '../netpol/types.js';
+import { summarizeRuleset, type NodeRender } from './render-node.js';
 
 const MAX_POD_CHANGES = 64;
 

@@ -3,9 +3,10 @@
 // exists only so the benchmark and the scaling test can show what matching peers through ipsets
 // saves; the agent never programs it, so it lives here and not in operator/.
 // Simplification: ipBlock excepts are not rendered (the figures are about rule counts).
-import { ipFamily } from '../../operator/netpol/cidr.js';
+import { ipFamily } from '../../operator/net/address.js';
 import {
   objectKey,
+  type Direction,
   type LocalPodModel,
   type NodeModel,
   type PolicyModel,
@@ -14,8 +15,6 @@ import { createHash } from 'node:crypto';
 import { CHAIN_PREFIX, TOP_CHAIN } from '../../operator/dataplane/names.js';
 import { FORWARD_HOOK, portMatch } from '../../operator/dataplane/render.js';
 import type { ChainSpec, Ruleset } from '../../operator/dataplane/types.js';
-
-type Direction = 'ingress' | 'egress';
 
 /** Per-pod chain: STN-NI-<hash> / STN-NE-<hash>. */
 function naivePodChainName(direction: 'ingress' | 'egress', podKey: string): string {

@@ -5,7 +5,6 @@
 import { expect } from 'chai';
 import { NodeAgent } from '../../operator/agent/node-agent.js';
 import type {
-  ClusterSnapshot,
   ClusterSource,
   DataplaneApplier,
   ReportContent,
@@ -13,6 +12,7 @@ import type {
 } from '../../operator/agent/ports.js';
 import { renderNode, type NodeRender } from '../../operator/dataplane/render-node.js';
 import type { SyncObservation } from '../../operator/metrics/agent-metrics.js';
+import type { ClusterObjects } from '../../operator/netpol/types.js';
 import { logger } from '../../operator/util/logger.js';
 import { ManualClock, settle } from '../support/manual-clock.js';
 import { ns, pod, policy } from './netpol-fixtures.js';
@@ -25,14 +25,14 @@ class FixedCluster implements ClusterSource {
   private readonly listed = new Promise<void>((r) => (this.markSynced = r));
   stopped = false;
 
-  constructor(public current: ClusterSnapshot) {}
+  constructor(public current: ClusterObjects) {}
   start(changed: () => void): void {
     this.changed = changed;
   }
   synced(): Promise<void> {
     return this.listed;
   }
-  snapshot(): ClusterSnapshot {
+  snapshot(): ClusterObjects {
     return this.current;
   }
   stop(): Promise<void> {
@@ -43,7 +43,7 @@ class FixedCluster implements ClusterSource {
   list(): void {
     this.markSynced();
   }
-  set(next: ClusterSnapshot): void {
+  set(next: ClusterObjects): void {
     this.current = next;
     this.changed();
   }
@@ -85,7 +85,7 @@ class RecordingReport implements ReportSink {
   }
 }
 
-function cluster(extraPods = 0): ClusterSnapshot {
+function cluster(extraPods = 0): ClusterObjects {
   const pods = [
     pod('shop', 'web', { ip: '10.0.1.1', labels: { app: 'web' } }),
     pod('shop', 'db', { ip: '10.0.1.2', labels: { app: 'db' } }),
