@@ -6,10 +6,10 @@
 // that decision depends on (scopeOf), and which tenants a change concerns (the wake-ups).
 // Updating a tenant costs one pass over the namespaces when its claim changed; updating a
 // namespace one pass over the tenants that have a selector.
-import type { Namespace } from '../api/networkpolicy.js';
+import type { LabelSelector, Namespace } from '../api/networkpolicy.js';
 import { TENANT_LABEL, type SoftTenant } from '../api/softtenant.js';
 import { namespaceLabels } from '../tenant/membership.js';
-import { selectorPredicate, type Labels } from '../tenant/selector.js';
+import { compileSelector, type Labels } from '../netpol/selector.js';
 
 interface TenantClaim {
   /** Identifies the claim, so that a status-only change costs nothing. */
@@ -45,6 +45,12 @@ function remove(map: Map<string, Set<string>>, key: string, value: string): void
   if (set.size === 0) map.delete(key);
 }
 
+/** The same compiled selector membership uses; the CRD has refused any it cannot compile. */
+function selectsOf(tenant: string, selector: LabelSelector): (labels: Labels) => boolean {
+  const compiled = compileSelector(selector, `SoftTenant ${tenant}: spec.namespaces.selector`);
+  return (labels) => compiled.matches(labels);
+}
+
 function claimOf(tenant: SoftTenant): TenantClaim {
   const deleting = Boolean(tenant.metadata.deletionTimestamp);
   const sel = deleting ? undefined : tenant.spec?.namespaces;
@@ -52,7 +58,7 @@ function claimOf(tenant: SoftTenant): TenantClaim {
   return {
     signature: JSON.stringify([deleting, sel ?? null, [...ruleNamespaces].sort()]),
     names: new Set(sel?.names ?? []),
-    ...(sel?.selector ? { selects: selectorPredicate(sel.selector) } : {}),
+    ...(sel?.selector ? { selects: selectsOf(tenant.metadata.name, sel.selector) } : {}),
     ruleNamespaces,
   };
 }
