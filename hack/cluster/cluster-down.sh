@@ -18,6 +18,19 @@ stop_pid() { # pid: SIGTERM, up to 5 s, then SIGKILL
   for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
   kill -9 "$pid" 2>/dev/null || true
 }
+stop_all() { # pids: SIGTERM to all, up to 5 s for all of them, then SIGKILL to the rest
+  [ $# -gt 0 ] || return 0
+  kill "$@" 2>/dev/null
+  local alive pid
+  for _ in $(seq 1 50); do
+    alive=0
+    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && return 0
+    sleep 0.1
+  done
+  kill -9 "$@" 2>/dev/null
+  return 0
+}
 netns_pids() { # netns name -> pids of processes in it
   local ino
   ino="$(stat -L -c %i "/run/netns/$1" 2>/dev/null)" || return 0
@@ -41,9 +54,11 @@ fi
 log "tearing down the cluster in $state"
 
 # The kubelets first, so nothing restarts containers while they are being stopped.
+daemons=()
 for f in "$state"/node*/kubelet.pid "$state"/node*/kube-proxy.pid; do
-  [ -f "$f" ] && stop_pid "$(cat "$f")"
+  [ -f "$f" ] && daemons+=("$(cat "$f")")
 done
+stop_all "${daemons[@]}"
 # Containers: every process in the nodes' cgroups.
 for _ in $(seq 1 20); do
   left=0
@@ -58,11 +73,8 @@ for _ in $(seq 1 20); do
 done
 # Everything else in a node's network namespace: containerd, its shims, the namespace holder.
 for ns in "${node_ns[@]}"; do
-  for pid in $(netns_pids "$ns"); do kill "$pid" 2>/dev/null; done
-done
-sleep 0.5
-for ns in "${node_ns[@]}"; do
-  for pid in $(netns_pids "$ns"); do stop_pid "$pid"; done
+  # shellcheck disable=SC2046
+  stop_all $(netns_pids "$ns")
 done
 for _ in $(seq 1 25); do
   busy=0

@@ -40,8 +40,7 @@ run_start=$(date +%s)
   --focus '\[sig-network\] (Netpol|NetworkPolicy API)' --skip "$skip" \
   --json-report report.json --output-dir "$report" --no-color --succinct \
   "$NODE_BIN_DIR/e2e-netpol.test" -- \
-  --kubeconfig "$kubeconfig" --provider skeleton --report-dir "$report" \
-  --e2e-output-dir "$report" --non-blocking-taints node-role.kubernetes.io/control-plane
+  --kubeconfig "$kubeconfig" --provider skeleton --report-dir "$report"
 rc=$?
 log "e2e finished in $(( $(date +%s) - run_start ))s (ginkgo exit $rc)"
 counts="$(node -e '
