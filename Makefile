@@ -2,6 +2,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 STATE ?= $(CURDIR)/.tmp/controlplane
+IMAGE ?= localhost/softtenant:dev
+IMAGE_ARCHIVE ?= .tmp/image/softtenant.tar
 
 ##@ Main
 demo: deps build controlplane-build ## Run the whole thing: control plane, operator, two node agents, real enforcement
@@ -35,6 +37,10 @@ test-e2e: build controlplane-build ## End-to-end: control plane, operator, agent
 bench: build ## Print render/apply figures for synthetic clusters
 	node dist/hack/bench.js
 
+##@ Image
+image: build ## Build the softtenant image offline (buildah) into $(IMAGE_ARCHIVE) as $(IMAGE)
+	IMAGE=$(IMAGE) IMAGE_ARCHIVE=$(IMAGE_ARCHIVE) bash hack/image/build.sh
+
 ##@ Local control plane
 controlplane-build: ## Build etcd, kube-apiserver and kube-controller-manager into the cache (once)
 	bash hack/build-controlplane.sh
@@ -66,4 +72,4 @@ clean: ## Remove build output
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make <target>\n"} /^[a-zA-Z_-]+:.*?##/ { printf "  %-22s %s\n", $$1, $$2 } /^##@/ { printf "\n%s\n", substr($$0, 5) }' $(MAKEFILE_LIST)
 
-.PHONY: demo test deps build lint test-unit test-integration test-dataplane test-e2e bench controlplane-build controlplane-up controlplane-down cluster-up cluster-down test-nodes test-conformance clean help
+.PHONY: demo test deps build lint image test-unit test-integration test-dataplane test-e2e bench controlplane-build controlplane-up controlplane-down cluster-up cluster-down test-nodes test-conformance clean help
