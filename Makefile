@@ -60,10 +60,10 @@ cluster-up: deps ## Control plane + kube-scheduler + $(NODES) kubelet nodes (net
 cluster-down: ## Stop the nodes and control plane in $(CLUSTER); removes every trace (idempotent)
 	bash hack/cluster/cluster-down.sh $(CLUSTER)
 
-test-nodes: build ## softtenant installed from config/default on real nodes (cluster up and down)
+test-nodes: build image ## softtenant installed from config/default on real nodes (cluster up and down)
 	bash hack/run-tests.sh nodes
 
-test-conformance: build ## Upstream NetworkPolicy e2e against softtenant on real nodes
+test-conformance: build image ## Upstream NetworkPolicy e2e against softtenant on real nodes
 	bash hack/run-tests.sh conformance
 
 clean: ## Remove build output

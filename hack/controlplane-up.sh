@@ -75,6 +75,7 @@ log "starting kube-apiserver $KUBE_VERSION on https://$bind:$api_port"
   --service-account-signing-key-file "$pki/sa.key" --authorization-mode Node,RBAC \
   --enable-admission-plugins NodeRestriction \
   --kubelet-client-certificate "$pki/kubelet-client.crt" --kubelet-client-key "$pki/kubelet-client.key" \
+  --kubelet-preferred-address-types InternalIP,Hostname \
   --service-cluster-ip-range 10.96.0.0/16 --allow-privileged=true --cert-dir "$state/apiserver-certs" \
   --storage-media-type application/json --v 1 \
   >"$state/kube-apiserver.log" 2>&1 &

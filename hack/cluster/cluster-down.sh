@@ -54,6 +54,7 @@ fi
 log "tearing down the cluster in $state"
 
 # The kubelets first, so nothing restarts containers while they are being stopped.
+log "stopping kubelets and kube-proxies, then containers, containerd and its shims"
 daemons=()
 for f in "$state"/node*/kubelet.pid "$state"/node*/kube-proxy.pid; do
   [ -f "$f" ] && daemons+=("$(cat "$f")")
@@ -84,9 +85,11 @@ for _ in $(seq 1 25); do
 done
 [ -n "$(cgroup_dirs)" ] && log "warning: cgroups left behind: $(cgroup_dirs | tr '\n' ' ')"
 
+log "stopping kube-scheduler and the control plane"
 [ -f "$state/kube-scheduler.pid" ] && stop_pid "$(cat "$state/kube-scheduler.pid")"
 "$root/hack/controlplane-down.sh" "$state/controlplane"
 
+log "removing network namespaces, restoring sysctls, deleting $state"
 for ns in "${node_ns[@]}"; do ip netns del "$ns" 2>/dev/null || log "warning: could not delete netns $ns"; done
 # The root ends of the node veths go with the namespaces; remove any a crash left behind.
 for l in $(ip -o link show 2>/dev/null | sed -n "s/^[0-9]*: \($prefix-v[0-9]*\)@.*/\1/p"); do ip link del "$l" 2>/dev/null; done

@@ -22,6 +22,7 @@ nodes="${NODES:-2}"
 prefix="${CLUSTER_PREFIX:-stk}"
 api_ip=10.250.0.1
 cluster_cidr=10.244.0.0/16
+service_cidr=10.96.0.0/16 # hack/controlplane-up.sh's --service-cluster-ip-range
 
 [ "$(id -u)" = 0 ] || { log "error: cluster-up needs root (network namespaces, mounts, cgroups)"; exit 1; }
 "$here/cluster-down.sh" "$state" >/dev/null 2>&1 || true
@@ -58,6 +59,9 @@ for i in $(seq 1 "$nodes"); do
   ip -n "$ns" addr add "10.250.0.$((10 + i))/32" dev eth0
   ip -n "$ns" link set eth0 up
   ip -n "$ns" route add "$api_ip/32" dev eth0
+  # Host-network clients (the agent) dial Service ClusterIPs; kube-proxy rewrites them in OUTPUT,
+  # after the route lookup, so the Service range needs a route (there is no default route).
+  ip -n "$ns" route add "$service_cidr" dev eth0
   ip -n "$prefix-fabric" link add "f$i" type veth peer name eth1 netns "$ns"
   ip -n "$prefix-fabric" link set "f$i" master br0 up
   ip -n "$ns" addr add "10.250.1.$i/24" dev eth1

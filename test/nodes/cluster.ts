@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../support/controlplane.js';
 
-export const clusterDir = join(repoRoot, '.tmp/nodes-cluster');
+/** SOFTTENANT_CLUSTER names the state dir of a cluster already up with softtenant installed. */
+export const reuseCluster = process.env.SOFTTENANT_CLUSTER;
+export const clusterDir = reuseCluster ?? join(repoRoot, '.tmp/nodes-cluster');
 export const AGNHOST_IMAGE = 'registry.k8s.io/e2e-test-images/agnhost:2.63.0';
 export const SYSTEM_NS = 'softtenant-system';
 
