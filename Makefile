@@ -9,7 +9,7 @@ IMAGE_ARCHIVE ?= .tmp/image/softtenant.tar
 demo: deps build controlplane-build ## Run the whole thing: control plane, operator, two node agents, real enforcement
 	bash hack/demo.sh $(DEMO_FLAGS)
 
-test: deps build controlplane-build ## Install what is needed, then run lint and every test suite
+test: deps build controlplane-build image ## Install what is needed, then run lint and every test suite
 	bash hack/run-tests.sh
 
 ##@ Development

@@ -8,7 +8,7 @@ cd "$root"
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
 export SOFTTENANT_RESULTS="$results"
-suites=("${@:-lint unit integration dataplane e2e}")
+suites=("${@:-lint unit integration dataplane e2e nodes conformance}")
 # shellcheck disable=SC2068
 for s in ${suites[@]}; do
   if [ "$s" = lint ]; then

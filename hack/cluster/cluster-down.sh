@@ -10,7 +10,7 @@ root="$(cd "$here/../.." && pwd)"
 # shellcheck source=cluster-env.sh
 . "$here/cluster-env.sh"
 state="${1:-$root/.tmp/cluster}"
-prefix="$(cat "$state/prefix" 2>/dev/null || echo "${CLUSTER_PREFIX:-stk}")"
+prefix="$(cat "$state/prefix" 2>/dev/null || true)"
 
 stop_pid() { # pid: SIGTERM, up to 5 s, then SIGKILL
   local pid="$1"
@@ -46,11 +46,11 @@ cgroup_dirs() { # -> every cgroup directory of the nodes, deepest first
   done
 }
 
+# Only what this state directory's cluster made: without it there is nothing of ours to stop
+# (another cluster's namespaces, with another state directory, are left alone).
+[ -f "$state/prefix" ] || { rm -rf "$state"; exit 0; }
 node_ns=()
 while read -r ns _; do [[ "$ns" == "$prefix-"* ]] && node_ns+=("$ns"); done < <(ip netns list 2>/dev/null)
-if [ ! -d "$state" ] && [ ${#node_ns[@]} -eq 0 ] && [ -z "$(cgroup_dirs)" ]; then
-  exit 0
-fi
 log "tearing down the cluster in $state"
 
 # The kubelets first, so nothing restarts containers while they are being stopped.

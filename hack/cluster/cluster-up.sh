@@ -32,16 +32,26 @@ service_cidr=10.96.0.0/16 # hack/controlplane-up.sh's --service-cluster-ip-range
 
 mkdir -p "$state"
 state="$(cd "$state" && pwd)"
-echo "$prefix" >"$state/prefix"
 echo "$nodes" >"$state/nodes"
 trap 'rc=$?; if [ $rc -ne 0 ]; then log "cluster-up failed (exit $rc); tearing down"; "$here/cluster-down.sh" "$state"; fi' EXIT
 
+# One cluster per machine: the addresses above are fixed. Another one (another checkout, or
+# `make cluster-up` left running) is waited for, for as long as a test run takes.
+exec 8>"$SOFTTENANT_CACHE/cluster.lock"
+flock 8
+for t in $(seq 0 180); do
+  other="$(ip -o addr show to "$api_ip/32" 2>/dev/null | awk '{print $2}' | head -n 1)"
+  [ -z "$other" ] && break
+  [ "$t" = 0 ] && log "another local cluster is running (interface $other has $api_ip); waiting up to 15 min for it to stop (make cluster-down stops the one make cluster-up started)"
+  [ "$t" = 180 ] && { log "error: another local cluster is still running; stop it with hack/cluster/cluster-down.sh STATE_DIR"; exit 1; }
+  sleep 5
+done
 # The kubelet sets these kernel-wide sysctls; cluster-down puts the saved values back.
 for k in kernel.panic kernel.panic_on_oops vm.overcommit_memory vm.panic_on_oom kernel.keys.root_maxkeys kernel.keys.root_maxbytes; do
   echo "$k=$(sysctl -n "$k")"
 done >"$state/sysctl.saved"
 iptables-save 2>/dev/null | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//' >"$state/root-iptables.before" || true
-
+echo "$prefix" >"$state/prefix" # from here on, cluster-down removes what carries this prefix
 log "creating $nodes node network namespaces and the fabric between them"
 ip netns add "$prefix-fabric"
 ip -n "$prefix-fabric" link set lo up
@@ -70,6 +80,7 @@ for i in $(seq 1 "$nodes"); do
   ip netns exec "$ns" sysctl -q -w net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 done
 
+exec 8>&- # the addresses are ours now
 CP_BIND_ADDRESS="$api_ip" CP_CLUSTER_CIDR="$cluster_cidr" "$root/hack/controlplane-up.sh" "$state/controlplane" >/dev/null
 kubeconfig="$state/controlplane/kubeconfig"
 pki="$state/controlplane/pki"

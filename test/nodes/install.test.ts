@@ -64,6 +64,10 @@ function agnhostPod(ns: string, name: string, app: string, node: string): object
   };
 }
 
+function namespace(name: string, labels: Record<string, string>): object {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } };
+}
+
 function podIP(ns: string, name: string): string {
   const ip = getJson<Pod>(['-n', ns, 'get', 'pod', name]).status.podIP;
   if (!ip) throw new Error(`${ns}/${name} has no IP`);
@@ -111,8 +115,8 @@ function expectMatrix(cells: Cell[]): void {
   expect(wrong, wrong.join('\n')).to.deep.equal([]);
 }
 
-// Pods: a-web-1 (node1), a-web-2 (node2), a-db-1 (node1) in team-a; b-api-2 (node2) in team-b;
-// out-1 (node1), out-2 (node2) in a namespace no tenant owns.
+// Pods: a-web-1 (node1), a-web-2 (node2), a-db-1 (node1) in team-a; b-api-2 (node2) and
+// b-jobs-1 (node1) in team-b; out-1 (node1), out-2 (node2) in a namespace no tenant owns.
 const MATRIX: Cell[] = [
   { from: 'team-a-web/a-web-1', to: 'team-a-db/a-db-1', allowed: true, why: 'same tenant, same node' },
   { from: 'team-a-web/a-web-2', to: 'team-a-db/a-db-1', allowed: true, why: 'same tenant, across nodes' },
@@ -198,17 +202,18 @@ describe('nodes: softtenant installed from config/default on real kubelet nodes'
 
   it('enforces a sample tenant on 2/2 nodes: isolation holds between pods on the same and on different nodes', async () => {
     kubectl(['apply', '--server-side', '-k', join(repoRoot, 'config/samples')]);
-    kubectl(['create', 'namespace', OUTSIDER_NS]);
+    kubectl(['apply', '-f', '-'], JSON.stringify(namespace(OUTSIDER_NS, {})));
     const specs = [
       agnhostPod('team-a-web', 'a-web-1', 'web', 'node1'),
       agnhostPod('team-a-web', 'a-web-2', 'web', 'node2'),
       agnhostPod('team-a-db', 'a-db-1', 'db', 'node1'),
       agnhostPod('team-b-api', 'b-api-2', 'api', 'node2'),
+      agnhostPod('team-b-jobs', 'b-jobs-1', 'jobs', 'node1'),
       agnhostPod(OUTSIDER_NS, 'out-1', 'outsider', 'node1'),
       agnhostPod(OUTSIDER_NS, 'out-2', 'outsider', 'node2'),
     ];
     kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: specs }));
-    for (const ns of ['team-a-web', 'team-a-db', 'team-b-api', OUTSIDER_NS])
+    for (const ns of ['team-a-web', 'team-a-db', 'team-b-api', 'team-b-jobs', OUTSIDER_NS])
       kubectl(['-n', ns, 'wait', '--for=condition=Ready', 'pod', '--all', '--timeout=120s']);
     await eventually(
       () => {
@@ -305,8 +310,7 @@ describe('nodes: softtenant installed from config/default on real kubelet nodes'
     });
     // The new leader reconciles: a namespace joining team-b by its label is counted and isolated.
     const before = getJson<Tenant>(['get', 'softtenant', 'team-b']).status?.namespaceCount ?? 0;
-    kubectl(['create', 'namespace', 'team-b-late']);
-    kubectl(['label', 'namespace', 'team-b-late', 'team=b']);
+    kubectl(['apply', '-f', '-'], JSON.stringify(namespace('team-b-late', { team: 'b' })));
     await eventually(
       () => {
         expect(getJson<Tenant>(['get', 'softtenant', 'team-b']).status?.namespaceCount).to.equal(before + 1);
