@@ -38,7 +38,7 @@ run_start=$(date +%s)
 # ginkgo's own flags before the binary, the e2e framework's after "--".
 "$NODE_BIN_DIR/ginkgo" run --procs "$procs" --timeout 50m \
   --focus '\[sig-network\] (Netpol|NetworkPolicy API)' --skip "$skip" \
-  --json-report report.json --output-dir "$report" --no-color --succinct \
+  --json-report report.json --output-dir "$report" --no-color \
   "$NODE_BIN_DIR/e2e-netpol.test" -- \
   --kubeconfig "$kubeconfig" --provider skeleton --report-dir "$report"
 rc=$?
