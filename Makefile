@@ -4,6 +4,8 @@ SHELL := /bin/bash
 STATE ?= $(CURDIR)/.tmp/controlplane
 IMAGE ?= localhost/softtenant:dev
 IMAGE_ARCHIVE ?= .tmp/image/softtenant.tar
+# The image tests (and the real-node scripts) read the same names.
+export IMAGE IMAGE_ARCHIVE
 
 ##@ Main
 demo: deps build controlplane-build ## Run the whole thing: control plane, operator, two node agents, real enforcement
@@ -31,6 +33,9 @@ test-integration: build controlplane-build ## Integration tests against a real k
 test-dataplane: build ## Dataplane tests: real iptables in network namespaces (root)
 	bash hack/run-tests.sh dataplane
 
+test-image: image ## Image tests: import into a scratch containerd, run as the pods do (root)
+	bash hack/run-tests.sh image
+
 test-e2e: build controlplane-build ## End-to-end: control plane, operator, agents, packets
 	bash hack/run-tests.sh e2e
 
@@ -39,7 +44,7 @@ bench: build ## Print render/apply figures for synthetic clusters
 
 ##@ Image
 image: build ## Build the softtenant image offline (buildah) into $(IMAGE_ARCHIVE) as $(IMAGE)
-	IMAGE=$(IMAGE) IMAGE_ARCHIVE=$(IMAGE_ARCHIVE) bash hack/image/build.sh
+	bash hack/image/build.sh
 
 ##@ Local control plane
 controlplane-build: ## Build etcd, kube-apiserver and kube-controller-manager into the cache (once)
@@ -72,4 +77,4 @@ clean: ## Remove build output
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make <target>\n"} /^[a-zA-Z_-]+:.*?##/ { printf "  %-22s %s\n", $$1, $$2 } /^##@/ { printf "\n%s\n", substr($$0, 5) }' $(MAKEFILE_LIST)
 
-.PHONY: demo test deps build lint image test-unit test-integration test-dataplane test-e2e bench controlplane-build controlplane-up controlplane-down cluster-up cluster-down test-nodes test-conformance clean help
+.PHONY: demo test deps build lint image test-image test-unit test-integration test-dataplane test-e2e bench controlplane-build controlplane-up controlplane-down cluster-up cluster-down test-nodes test-conformance clean help

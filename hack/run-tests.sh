@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test suite (unit, integration, dataplane, e2e, nodes, conformance), keeps going past a failing suite,
-# and ends with one line "N passed, N failed".
+# Runs every test suite (unit, integration, dataplane, image, e2e, nodes, conformance), keeps
+# going past a failing suite, and ends with one line "N passed, N failed".
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -8,7 +8,7 @@ cd "$root"
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
 export SOFTTENANT_RESULTS="$results"
-suites=("${@:-lint unit integration dataplane e2e nodes conformance}")
+suites=("${@:-lint unit integration dataplane image e2e nodes conformance}")
 # shellcheck disable=SC2068
 for s in ${suites[@]}; do
   if [ "$s" = lint ]; then

@@ -20,7 +20,10 @@ out="$IMAGE_CACHE/base-$DEBIAN_SUITE-node$NODE_VERSION-$key.tar"
 mkdir -p "$IMAGE_CACHE"
 exec 9>"$IMAGE_CACHE/.lock"
 flock 9
+# Bases no checkout has used for two weeks go; the one in use is touched each time.
+find "$IMAGE_CACHE" -maxdepth 1 -name 'base-*.tar' -mtime +14 -delete
 if [ -f "$out" ]; then
+  touch "$out"
   log "image base: cached $(basename "$out")"
   echo "$out"
   exit 0
@@ -68,7 +71,5 @@ install -D -m 0644 "$work/package/LICENSE" "$rootfs/usr/local/share/doc/node/LIC
 rm -rf "${rootfs:?}"/dev/* "$rootfs"/var/log/* "$rootfs"/var/cache/debconf/*-old "$rootfs"/var/lib/dpkg/*-old
 tar --numeric-owner --xattrs -C "$rootfs" -cf "$out.part" .
 mv "$out.part" "$out"
-# Older bases are of no further use.
-find "$IMAGE_CACHE" -maxdepth 1 -name 'base-*.tar' ! -path "$out" -delete
 log "image base: built $(basename "$out") ($(du -m "$out" | cut -f1) MB)"
 echo "$out"

@@ -30,6 +30,21 @@ log "image: staging dist/ and production node_modules in .tmp/image/app"
 [ -f dist/operator/cli/main.js ] || { echo "dist/ is not built: run make build" >&2; exit 1; }
 bash "$here/stage-app.sh" "$root" "$root/.tmp/image/app"
 
+# Nothing to do when the archive was built from exactly these inputs.
+inputs="$(
+  {
+    cat Containerfile .dockerignore
+    echo "$IMAGE $base_key"
+    tar -C .tmp/image/app --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - .
+  } | sha256sum | cut -d' ' -f1
+)"
+stamp="$IMAGE_ARCHIVE.inputs"
+if [ -f "$IMAGE_ARCHIVE" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ]; then
+  log "image: $IMAGE_ARCHIVE is up to date ($IMAGE)"
+  exit 0
+fi
+rm -f "$stamp"
+
 log "image: buildah build $IMAGE (BASE=$base_image, APP=staged)"
 bah build --quiet --layers=false --isolation chroot --pull=never \
   --build-arg BASE="$base_image" --build-arg APP=staged \
@@ -38,6 +53,7 @@ bah build --quiet --layers=false --isolation chroot --pull=never \
 mkdir -p "$(dirname "$IMAGE_ARCHIVE")"
 rm -f "$IMAGE_ARCHIVE"
 bah push --quiet "$IMAGE" "docker-archive:$IMAGE_ARCHIVE:$IMAGE"
+echo "$inputs" >"$stamp"
 # Intermediate images of earlier builds: the layer cache keeps what this build used.
 bah rmi --prune >/dev/null 2>&1 || true
 size_mb="$(bah images --format '{{.Size}}' "$IMAGE")"
