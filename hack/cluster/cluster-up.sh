@@ -113,7 +113,9 @@ KC
 client_cert kube-proxy "/CN=system:kube-proxy"
 
 import_images=("$NODE_IMAGE_DIR/pause.tar" "$NODE_IMAGE_DIR/agnhost.tar")
-softtenant_archive="${IMAGE_ARCHIVE:-$root/.tmp/image/softtenant.tar}"
+# make passes IMAGE_ARCHIVE relative to the repository root; ctr runs in the node's namespaces.
+softtenant_archive="${IMAGE_ARCHIVE:-.tmp/image/softtenant.tar}"
+[[ "$softtenant_archive" = /* ]] || softtenant_archive="$root/$softtenant_archive"
 [ -f "$softtenant_archive" ] && import_images+=("$softtenant_archive")
 
 for i in $(seq 1 "$nodes"); do
