@@ -42,6 +42,9 @@ test-e2e: build controlplane-build ## End-to-end: control plane, operator, agent
 bench: build ## Print render/apply figures for synthetic clusters
 	node dist/hack/bench.js
 
+bench-operator: build controlplane-build ## Operator at 100/1,000/5,000 tenants on the local control plane: time to Ready, API requests, CPU, RSS
+	node dist/hack/bench-operator.js $(BENCH_SIZES)
+
 ##@ Image
 image: build ## Build the softtenant image offline (buildah) into $(IMAGE_ARCHIVE) as $(IMAGE)
 	bash hack/image/build.sh
@@ -77,4 +80,4 @@ clean: ## Remove build output
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make <target>\n"} /^[a-zA-Z_-]+:.*?##/ { printf "  %-22s %s\n", $$1, $$2 } /^##@/ { printf "\n%s\n", substr($$0, 5) }' $(MAKEFILE_LIST)
 
-.PHONY: demo test deps build lint image test-image test-unit test-integration test-dataplane test-e2e bench controlplane-build controlplane-up controlplane-down cluster-up cluster-down test-nodes test-conformance clean help
+.PHONY: demo test deps build lint image test-image test-unit test-integration test-dataplane test-e2e bench bench-operator controlplane-build controlplane-up controlplane-down cluster-up cluster-down test-nodes test-conformance clean help

@@ -1,5 +1,5 @@
 // `make bench`: render and apply figures for synthetic clusters, ipset-based render side by side
-// with the naive one-rule-per-pod-pair render the seed sketches. Prints tables; asserts nothing.
+// with the naive one-rule-per-pod-pair render (test/support/render-naive.ts). Prints tables; asserts nothing.
 //
 //   node dist/hack/bench.js [--no-apply] [--quick]
 //
@@ -9,14 +9,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RulesetApplier } from '../operator/dataplane/apply.js';
 import { toolsFor, type IptablesBackend } from '../operator/dataplane/backend.js';
-import { renderNaiveRuleset } from '../operator/dataplane/render-naive.js';
+import { renderNaiveRuleset } from '../test/support/render-naive.js';
 import { IncrementalNodeRenderer } from '../operator/dataplane/render-incremental.js';
-import { renderNode, type NodeRenderResult } from '../operator/dataplane/render-node.js';
+import { renderNode, type NodeRender } from '../operator/dataplane/render-node.js';
 import { countIpsetEntries, countRules } from '../operator/dataplane/render.js';
 import { renderIpsetRestore, renderIptablesRestore } from '../operator/dataplane/render-text.js';
 import { hostRunner, netnsRunner, runChecked } from '../operator/dataplane/runner.js';
 import { rootLogger } from '../operator/util/logger.js';
-import { apiServedPod } from './bench-api-pod.js';
+import { apiServedPod } from '../test/support/api-served-pod.js';
 import { benchPod, syntheticCluster, type BenchSize, type SyntheticCluster } from './bench-cluster.js';
 import { trimPod } from '../operator/agent/pod-trim.js';
 import type { Pod } from '../operator/api/networkpolicy.js';
@@ -44,7 +44,7 @@ function timeIt<T>(fn: () => T): [T, number] {
 }
 
 interface Rendered {
-  result: NodeRenderResult;
+  result: NodeRender;
   ipsetText: string;
   iptablesText: string;
 }

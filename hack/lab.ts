@@ -7,19 +7,18 @@
 //   lab cleanup-stale [--all]     (or --cleanup-stale)
 //   lab list
 import { readFileSync } from 'node:fs';
-import { parseArgs, UsageError } from '../operator/cli/args.js';
-import { NodeDataplane } from '../operator/dataplane/apply-dataplane.js';
-import { flowJudgeFromModel } from '../operator/dataplane/conntrack-judge.js';
+import { parseCommandLine, UsageError } from '../operator/cli/args.js';
+import { NodeDataplane } from '../operator/dataplane/node-dataplane.js';
 import { renderNode } from '../operator/dataplane/render-node.js';
 import type { SnapshotObjects } from '../operator/netpol/snapshot.js';
 import { snapshotFromObjects } from '../operator/netpol/snapshot.js';
 import { parseManifests } from '../operator/util/manifests.js';
-import { cleanupStaleLabs, listLabNetns } from './lab/build.js';
-import { Lab } from './lab/lab.js';
-import type { ProbeCell } from './lab/probe.js';
-import { allCells, formatMatrix } from './lab/probe.js';
-import { labSpecFromSnapshot, parseExternal, parsePort } from './lab/snapshot.js';
-import type { LabPort } from './lab/spec.js';
+import { cleanupStaleLabs, listLabNetns } from '../test/lab/build.js';
+import { Lab } from '../test/lab/lab.js';
+import type { ProbeCell } from '../test/lab/probe.js';
+import { allCells, formatMatrix } from '../test/lab/probe.js';
+import { labSpecFromSnapshot, parseExternal, parsePort } from '../test/lab/snapshot.js';
+import type { LabPort } from '../test/lab/spec.js';
 
 const usage = `usage: hack/lab.sh <command> [flags]
 
@@ -45,10 +44,7 @@ async function applyAll(lab: Lab, snap: SnapshotObjects, backend: string | undef
   for (const node of lab.plan.nodes) {
     const rendered = renderNode(snap, node.name);
     const dp = await NodeDataplane.open(lab.nodeRunner(node.name), backend);
-    const r = await dp.applyDetailed(rendered.ruleset, {
-      full: true,
-      judge: flowJudgeFromModel(rendered.model),
-    });
+    const r = await dp.apply(rendered, { full: true });
     process.stdout.write(
       `applied on ${node.name} (${dp.backend}): ${rendered.summary.chains} chains, ${rendered.summary.rules} rules, ` +
         `${rendered.summary.ipsetEntries} set entries; ${r.apply.chainsCreated.length + r.apply.chainsRewritten.length} chains written, ` +
@@ -73,7 +69,7 @@ async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   // `--cleanup-stale` reads naturally as a flag too.
   const command = first === '--cleanup-stale' ? 'cleanup-stale' : first;
-  const a = parseArgs(rest, {
+  const a = parseCommandLine(rest, {
     values: ['snapshot', 'external', 'serve', 'backend', 'id', 'from', 'to', 'port'],
     bools: ['apply', 'json', 'all', 'help'],
     aliases: { f: 'snapshot', h: 'help' },

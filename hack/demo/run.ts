@@ -6,10 +6,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadKubeConfig } from '../../operator/kube/config.js';
-import { cleanupStaleLabs } from '../lab/build.js';
-import { repoRoot } from './processes.js';
-import { EXPECTATIONS } from './scenario.js';
-import { formatVerdicts, kubectl, World } from './world.js';
+import { cleanupStaleLabs } from '../../test/lab/build.js';
+import { repoRoot } from '../../test/lab/demo/processes.js';
+import { EXPECTATIONS } from '../../test/lab/demo/scenario.js';
+import { formatVerdicts, kubectl, World } from '../../test/lab/demo/world.js';
 
 const started = Date.now();
 const say = (msg: string): void => {

@@ -1,29 +1,27 @@
-// The node agent's loop: watch caches feed a one-slot trigger; each sync builds the whole
-// desired ruleset for this node from the caches, applies it, and reports what is enforced.
-// A periodic full sync re-reads the real iptables/ipset state and repairs drift.
-import type { KubeConfig } from '@kubernetes/client-node';
+// The node agent's loop: the cluster source (watch caches) feeds a one-slot trigger; each sync
+// builds the whole desired ruleset for this node from the caches, applies it, and reports what
+// is enforced. A periodic full sync re-reads the real iptables/ipset state and repairs drift.
+// Everything it talks to is a port (ports.ts), and time comes from a Clock.
 import type { EnforcedPolicy, PolicyError } from '../api/nodeenforcement.js';
-import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import type { Condition } from '../api/conditions.js';
-import { requestJson } from '../kube/raw-request.js';
-import { effectivePolicyTypes } from '../netpol/model.js';
 import { Backoff } from '../util/backoff.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import type { ClusterSnapshot, DataplaneApplier, RenderNode } from './ports.js';
-import type { ReportContent, ReportWriter } from './report-writer.js';
-import type { SyncObserver } from './sync-observer.js';
+import { countEnforceablePodsOn } from '../netpol/pods.js';
+import type { ClusterObjects } from '../netpol/types.js';
+import type { ClusterSource, DataplaneApplier, RenderNode, ReportContent, ReportSink } from './ports.js';
+import type { SyncObserver } from '../metrics/agent-metrics.js';
 import { SyncTrigger } from './sync-trigger.js';
-import { trimPod } from './pod-trim.js';
-import { WatchCache, type PlainList } from './watch-cache.js';
 
 export interface NodeAgentOptions {
   node: string;
   resyncMs: number;
-  /** Policies ("namespace/name") to treat as unprogrammable: fault injection for tests. */
-  failPolicies?: ReadonlySet<string>;
   agentVersion?: string;
   /** Told the outcome of every sync (the agent's metrics). */
   observer?: SyncObserver;
+  clock?: Clock;
+  /** Random source of the retry jitter (tests make it fixed). */
+  random?: () => number;
 }
 
 export interface SyncRecord {
@@ -34,72 +32,55 @@ export interface SyncRecord {
 }
 
 export class NodeAgent {
-  private readonly pods: WatchCache<Pod>;
-  private readonly namespaces: WatchCache<Namespace>;
-  private readonly policies: WatchCache<NetworkPolicy>;
   private readonly trigger: SyncTrigger;
-  private readonly retry = new Backoff(500, 30_000);
-  private resyncTimer: NodeJS.Timeout | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly retry: Backoff;
+  private readonly clock: Clock;
+  private resyncTimer: unknown;
+  private retryTimer: unknown;
   private lastGood: { at: string; durationMs: number; content: ReportContent } | undefined;
   private started = false;
   lastSync: SyncRecord | undefined;
   syncs = 0;
 
   constructor(
-    kc: KubeConfig,
+    private readonly cluster: ClusterSource,
     private readonly render: RenderNode,
     private readonly dataplane: DataplaneApplier,
-    private readonly report: ReportWriter | undefined,
+    private readonly report: ReportSink | undefined,
     private readonly opts: NodeAgentOptions,
     private readonly log: Logger,
   ) {
-    this.trigger = new SyncTrigger((full) => this.sync(full));
-    const poke = (): void => {
-      if (this.started) this.trigger.request();
-    };
-    this.pods = new WatchCache(
-      kc,
-      '/api/v1/pods',
-      () => requestJson<PlainList<Pod>>(kc, 'GET', '/api/v1/pods'),
-      poke,
-      log,
-      trimPod,
-    );
-    this.namespaces = new WatchCache(
-      kc,
-      '/api/v1/namespaces',
-      () => requestJson<PlainList<Namespace>>(kc, 'GET', '/api/v1/namespaces'),
-      poke,
-      log,
-    );
-    this.policies = new WatchCache(
-      kc,
-      '/apis/networking.k8s.io/v1/networkpolicies',
-      () => requestJson<PlainList<NetworkPolicy>>(kc, 'GET', '/apis/networking.k8s.io/v1/networkpolicies'),
-      poke,
-      log,
-    );
+    this.clock = opts.clock ?? systemClock;
+    this.retry = new Backoff(500, 30_000, opts.random);
+    this.trigger = new SyncTrigger((full) => this.sync(full), 50, this.clock);
   }
 
   /** Starts the watches, waits for them to list once (never program from a partial view), syncs. */
   async start(): Promise<void> {
-    this.pods.start();
-    this.namespaces.start();
-    this.policies.start();
-    await Promise.all([this.pods.synced, this.namespaces.synced, this.policies.synced]);
+    this.cluster.start(() => {
+      if (this.started) this.trigger.request();
+    });
+    await this.cluster.synced();
     this.log.info('caches synced', { node: this.opts.node });
     this.started = true;
     this.trigger.request(true);
-    this.resyncTimer = setInterval(() => this.trigger.request(true), this.opts.resyncMs);
+    this.scheduleResync();
+  }
+
+  private scheduleResync(): void {
+    this.resyncTimer = this.clock.setTimeout(() => {
+      if (!this.started) return;
+      this.trigger.request(true);
+      this.scheduleResync();
+    }, this.opts.resyncMs);
   }
 
   async stop(): Promise<void> {
     this.started = false;
-    if (this.resyncTimer) clearInterval(this.resyncTimer);
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.clock.clearTimeout(this.resyncTimer);
+    this.clock.clearTimeout(this.retryTimer);
     await this.trigger.stop();
-    await Promise.all([this.pods.stop(), this.namespaces.stop(), this.policies.stop()]);
+    await this.cluster.stop();
     await this.report?.flush();
     this.report?.stop();
   }
@@ -109,24 +90,24 @@ export class NodeAgent {
     return this.trigger.idle();
   }
 
-  snapshot(): ClusterSnapshot {
-    return { namespaces: this.namespaces.items(), pods: this.pods.items(), policies: this.policies.items() };
+  snapshot(): ClusterObjects {
+    return this.cluster.snapshot();
   }
 
   private async sync(full: boolean): Promise<void> {
-    const started = Date.now();
+    const started = this.clock.now();
     const node = this.opts.node;
-    const snapshot = this.withoutFailedPolicies(this.snapshot());
-    let problems: PolicyError[] = snapshot.injected;
+    const snapshot = this.snapshot();
+    let problems: PolicyError[] = [];
     let stage: 'render' | 'apply' = 'render';
     try {
       const out = this.render(snapshot, node, { full });
       problems = [...problems, ...out.problems];
       stage = 'apply';
       await this.dataplane.apply(out, { full });
-      const durationMs = Date.now() - started;
+      const durationMs = this.clock.now() - started;
       this.syncs++;
-      this.lastSync = { at: new Date(), durationMs, ok: true, full };
+      this.lastSync = { at: new Date(this.clock.now()), durationMs, ok: true, full };
       this.retry.reset();
       const failed = new Set(problems.map((p) => `${p.namespace}/${p.name}`));
       const policies: EnforcedPolicy[] = out.summary.policies
@@ -140,12 +121,12 @@ export class NodeAgent {
       const content: ReportContent = {
         backend: this.dataplane.backend,
         ...(this.opts.agentVersion ? { agentVersion: this.opts.agentVersion } : {}),
-        lastSyncTime: isoSeconds(new Date()),
+        lastSyncTime: isoSeconds(new Date(this.clock.now())),
         lastSyncDurationMs: durationMs,
         chains: out.summary.chains,
         rules: out.summary.rules,
         ipsetEntries: out.summary.ipsetEntries,
-        localPods: countLocalPods(snapshot.pods, node),
+        localPods: countEnforceablePodsOn(snapshot.pods, node),
         policies,
         errors: sortErrors(problems),
         conditions: [
@@ -184,8 +165,8 @@ export class NodeAgent {
         policies: policies.length,
       });
     } catch (err) {
-      const durationMs = Date.now() - started;
-      this.lastSync = { at: new Date(), durationMs, ok: false, full };
+      const durationMs = this.clock.now() - started;
+      this.lastSync = { at: new Date(this.clock.now()), durationMs, ok: false, full };
       this.opts.observer?.synced({ full, durationMs, ok: false, failedStage: stage });
       const message = err instanceof Error ? err.message : String(err);
       const delay = this.retry.next();
@@ -201,41 +182,10 @@ export class NodeAgent {
         errors: sortErrors([...problems, { namespace: '', name: '', reason: 'ApplyFailed', message }]),
         conditions: [readyCondition(false, 'ApplyFailed', message)],
       });
-      if (this.retryTimer) clearTimeout(this.retryTimer);
-      this.retryTimer = setTimeout(() => this.trigger.request(full), delay);
+      this.clock.clearTimeout(this.retryTimer);
+      this.retryTimer = this.clock.setTimeout(() => this.trigger.request(full), delay);
     }
   }
-
-  /**
-   * Fault injection: a listed policy keeps selecting its pods but allows nothing — the same
-   * fail-closed treatment the model gives a policy it cannot program — and is reported as an error.
-   */
-  private withoutFailedPolicies(s: ClusterSnapshot): ClusterSnapshot & { injected: PolicyError[] } {
-    const fail = this.opts.failPolicies;
-    if (!fail || fail.size === 0) return { ...s, injected: [] };
-    const injected: PolicyError[] = [];
-    const policies = s.policies.map((p) => {
-      const key = `${p.metadata.namespace ?? ''}/${p.metadata.name}`;
-      if (!fail.has(key)) return p;
-      injected.push({
-        namespace: p.metadata.namespace ?? '',
-        name: p.metadata.name,
-        reason: 'InjectedFailure',
-        message: 'programming this policy was made to fail (--fail-policy)',
-      });
-      const types = effectivePolicyTypes(p);
-      const policyTypes = [
-        ...(types.ingress ? ['Ingress' as const] : []),
-        ...(types.egress ? ['Egress' as const] : []),
-      ];
-      return { ...p, spec: { podSelector: p.spec.podSelector, policyTypes } };
-    });
-    return { ...s, policies, injected };
-  }
-}
-
-function countLocalPods(pods: readonly Pod[], node: string): number {
-  return pods.filter((p) => p.spec.nodeName === node && !p.spec.hostNetwork && p.status?.podIP).length;
 }
 
 function sortErrors(errors: PolicyError[]): PolicyError[] {

@@ -8,10 +8,11 @@
 // V8 turns an object that loses properties into a dictionary that keeps most of its size.
 import type { ContainerPort, Pod } from '../api/networkpolicy.js';
 
-type Loose = Record<string, unknown>;
+/** A JSON object whose fields are read by name (the parts of a Pod being trimmed). */
+type JsonFields = Record<string, unknown>;
 
-function pick(from: Loose | undefined, keys: readonly string[]): Loose {
-  const out: Loose = {};
+function pick(from: JsonFields | undefined, keys: readonly string[]): JsonFields {
+  const out: JsonFields = {};
   if (!from) return out;
   for (const k of keys) if (from[k] !== undefined) out[k] = from[k];
   return out;
@@ -19,14 +20,14 @@ function pick(from: Loose | undefined, keys: readonly string[]): Loose {
 
 function ports(list: unknown): ContainerPort[] | undefined {
   if (!Array.isArray(list)) return undefined;
-  return (list as Loose[]).map(
+  return (list as JsonFields[]).map(
     (p) => pick(p, ['name', 'containerPort', 'protocol']) as unknown as ContainerPort,
   );
 }
 
-function containers(list: unknown, withRestartPolicy: boolean): Loose[] | undefined {
+function containers(list: unknown, withRestartPolicy: boolean): JsonFields[] | undefined {
   if (!Array.isArray(list)) return undefined;
-  return (list as Loose[]).map((c) => {
+  return (list as JsonFields[]).map((c) => {
     const out = pick(c, withRestartPolicy ? ['name', 'restartPolicy'] : ['name']);
     const p = ports(c.ports);
     if (p) out.ports = p;
@@ -36,8 +37,8 @@ function containers(list: unknown, withRestartPolicy: boolean): Loose[] | undefi
 
 /** Keeps, in place, only the fields of a pod that the model reads; returns the same object. */
 export function trimPod(pod: Pod): Pod {
-  const obj = pod as unknown as Loose;
-  obj.metadata = pick(obj.metadata as Loose | undefined, [
+  const obj = pod as unknown as JsonFields;
+  obj.metadata = pick(obj.metadata as JsonFields | undefined, [
     'name',
     'namespace',
     'uid',
@@ -45,12 +46,12 @@ export function trimPod(pod: Pod): Pod {
     'labels',
     'deletionTimestamp',
   ]);
-  const spec = obj.spec as Loose | undefined;
+  const spec = obj.spec as JsonFields | undefined;
   const trimmedSpec = pick(spec, ['nodeName', 'hostNetwork']);
   trimmedSpec.containers = containers(spec?.containers, false) ?? [];
   const init = containers(spec?.initContainers, true);
   if (init) trimmedSpec.initContainers = init;
   obj.spec = trimmedSpec;
-  if (obj.status !== undefined) obj.status = pick(obj.status as Loose, ['phase', 'podIP', 'podIPs']);
+  if (obj.status !== undefined) obj.status = pick(obj.status as JsonFields, ['phase', 'podIP', 'podIPs']);
   return pod;
 }

@@ -1,39 +1,42 @@
-// What the agent needs from the pure render and from the dataplane edge, as small interfaces so
-// the agent loop can be driven against the real API server with any dataplane.
-import type { PolicyError } from '../api/nodeenforcement.js';
-import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
-import type { Ruleset, RulesetSummary } from '../dataplane/types.js';
-import type { NodeModel } from '../netpol/types.js';
+// What the agent loop needs from the cluster, the pure render, the dataplane edge and the report,
+// as small interfaces: the loop runs against the real API server and iptables in production and
+// is tested directly through these ports (with a hand-moved clock).
+import type { NodeEnforcementStatus } from '../api/nodeenforcement.js';
+import type { NodeRender } from '../dataplane/render-node.js';
+import type { ClusterObjects } from '../netpol/types.js';
 
-export interface ClusterSnapshot {
-  namespaces: readonly Namespace[];
-  pods: readonly Pod[];
-  policies: readonly NetworkPolicy[];
-}
-
-export interface NodeRender {
-  model: NodeModel;
-  ruleset: Ruleset;
-  summary: RulesetSummary;
-  /** Policies the render could not program on this node (they are left out). */
-  problems: PolicyError[];
-  /** 'pods': computed from the previous render (pod churn only); 'full': from scratch. */
-  mode?: 'full' | 'pods';
-  /** Why a render was full (first render, resync, or what the pod-only path could not do). */
-  fullReason?: string;
-}
+/** A node report without the heartbeat fields, which the writer fills in. */
+export type ReportContent = Omit<NodeEnforcementStatus, 'heartbeatTime' | 'heartbeatSeconds'>;
 
 /** `full`: render from scratch (the periodic resync) rather than from the previous render. */
-export type RenderNode = (snapshot: ClusterSnapshot, node: string, opts?: { full: boolean }) => NodeRender;
+export type RenderNode = (snapshot: ClusterObjects, node: string, opts?: { full: boolean }) => NodeRender;
+
+/** The cluster objects the agent renders from (WatchedCluster: watch caches on the API server). */
+export interface ClusterSource {
+  /** Starts watching; `changed` is called on every change. */
+  start(changed: () => void): void;
+  /** Resolves once every kind has been listed once (the agent never programs a partial view). */
+  synced(): Promise<void>;
+  snapshot(): ClusterObjects;
+  stop(): Promise<void>;
+}
+
+/** Where the agent reports what it enforces (ReportWriter: the node's NodeEnforcement object). */
+export interface ReportSink {
+  update(content: ReportContent): void;
+  /** Writes what is pending (on shutdown). */
+  flush(): Promise<void>;
+  stop(): void;
+}
 
 export interface DataplaneApplier {
   /** "nft" or "legacy". */
   readonly backend: string;
   /**
    * Programs the ruleset (and cuts flows it now denies); `full` re-reads the real state to
-   * repair drift. Throws on failure, leaving the last good rules in place.
+   * repair drift. Throws on failure, leaving the last good rules in place. (NodeDataplane.)
    */
-  apply(render: NodeRender, opts: { full: boolean }): Promise<void>;
+  apply(render: NodeRender, opts: { full: boolean }): Promise<unknown>;
   /** Removes everything the agent ever installed. */
-  cleanup(): Promise<void>;
+  cleanup(): Promise<unknown>;
 }

@@ -1,5 +1,7 @@
 // One-slot trigger: any number of requests while a sync runs collapse into one more sync, and
 // only one sync runs at a time. A "full" request (periodic resync) is sticky until served.
+import { systemClock, type Clock } from '../util/clock.js';
+
 export type SyncRunner = (full: boolean) => Promise<void>;
 
 export class SyncTrigger {
@@ -7,12 +9,13 @@ export class SyncTrigger {
   private pendingFull = false;
   private running: Promise<void> | undefined;
   private stopped = false;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
 
   /** @param minIntervalMs merges bursts: a sync starts at most this often. */
   constructor(
     private readonly run: SyncRunner,
     private readonly minIntervalMs = 50,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   request(full = false): void {
@@ -26,20 +29,20 @@ export class SyncTrigger {
   async idle(): Promise<void> {
     while (this.running || this.timer) {
       if (this.running) await this.running;
-      else await new Promise((r) => setTimeout(r, this.minIntervalMs));
+      else await new Promise<void>((r) => this.clock.setTimeout(r, this.minIntervalMs));
     }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;
   }
 
   private schedule(): void {
     if (this.running || this.timer) return;
-    this.timer = setTimeout(() => {
+    this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
       if (!this.pending || this.stopped) return;
       const full = this.pendingFull;

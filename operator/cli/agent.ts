@@ -1,9 +1,10 @@
 // `softtenant agent`: the node agent. Watches Pods, Namespaces and NetworkPolicies, programs this
 // node's iptables/ipsets, and reports what it enforces in the node's NodeEnforcement object.
-import { IptablesDataplane } from '../agent/iptables-dataplane.js';
 import { NodeAgent } from '../agent/node-agent.js';
 import type { RenderNode } from '../agent/ports.js';
-import { ReportWriter } from '../agent/report-writer.js';
+import { kubeNodeReports, ReportWriter } from '../agent/report-writer.js';
+import { WatchedCluster } from '../agent/cluster-watch.js';
+import { NodeDataplane } from '../dataplane/node-dataplane.js';
 import { IncrementalNodeRenderer } from '../dataplane/render-incremental.js';
 import { renderNode } from '../dataplane/render-node.js';
 import { Probes } from '../health/probes.js';
@@ -12,7 +13,7 @@ import { AgentMetrics } from '../metrics/agent-metrics.js';
 import { processRegistry } from '../metrics/registry.js';
 import { parseDuration } from '../util/duration.js';
 import { logger } from '../util/logger.js';
-import { parseArgs, UsageError } from './args.js';
+import { parseCommandLine, UsageError } from './args.js';
 import {
   ENDPOINT_FLAGS,
   ENDPOINT_FLAGS_HELP,
@@ -35,16 +36,20 @@ flags:
   --heartbeat DURATION      report heartbeat period (default 10s)
   --report-min-interval D   minimum time between report writes (default 1s)
   --no-report               do not write a NodeEnforcement report
-  --fail-policy NS/NAME     fault injection for tests: treat this policy as unprogrammable (repeatable)
   --cleanup                 remove everything the agent installed (chains, hooks, sets) and exit
 ${ENDPOINT_FLAGS_HELP}
 /readyz answers 200 once the first sync has programmed the node; /healthz while the process runs.
 `;
 
-export async function run(args: string[]): Promise<number> {
+/** Where a caller may wrap the agent's parts (test/support/agent-with-failures.ts injects faults). */
+export interface AgentSeams {
+  wrapRender?: (render: RenderNode) => RenderNode;
+}
+
+export async function run(args: string[], seams: AgentSeams = {}): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs(args, {
+    parsed = parseCommandLine(args, {
       values: [
         'node',
         'kubeconfig',
@@ -53,7 +58,6 @@ export async function run(args: string[]): Promise<number> {
         'resync-period',
         'heartbeat',
         'report-min-interval',
-        'fail-policy',
         ...ENDPOINT_FLAGS,
       ],
       bools: ['cleanup', 'no-report', 'help'],
@@ -80,7 +84,7 @@ export async function run(args: string[]): Promise<number> {
 
   if (parsed.bools.has('cleanup')) {
     const log = logger('agent', { node: flag('node') ?? process.env.NODE_NAME ?? '' });
-    const dp = await IptablesDataplane.create({ ...(netns ? { netns } : {}), backend });
+    const dp = await NodeDataplane.forNode({ ...(netns ? { netns } : {}), backend });
     await dp.cleanup();
     log.info('removed everything the agent installed', { backend: dp.backend });
     return 0;
@@ -103,28 +107,28 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const kc = loadKubeConfig(flag('kubeconfig'));
-  const dataplane = await IptablesDataplane.create({ ...(netns ? { netns } : {}), backend });
+  const dataplane = await NodeDataplane.forNode({ ...(netns ? { netns } : {}), backend });
   const report = parsed.bools.has('no-report')
     ? undefined
-    : new ReportWriter(kc, node, { heartbeatMs, minIntervalMs }, log);
+    : new ReportWriter(kubeNodeReports(kc), node, { heartbeatMs, minIntervalMs }, log);
   // Pod churn re-renders from the previous result; anything else, and every resync, in full.
   const renderer = new IncrementalNodeRenderer(node);
-  const render: RenderNode = (snapshot, n, opts) =>
+  const nodeRender: RenderNode = (snapshot, n, opts) =>
     n === node ? renderer.render(snapshot, { full: opts?.full ?? false }) : renderNode(snapshot, n);
+  const render = seams.wrapRender ? seams.wrapRender(nodeRender) : nodeRender;
   const registry = processRegistry();
   const metrics = new AgentMetrics(registry, {
     reportWrites: () => report?.writes ?? 0,
     flowsCut: () => dataplane.flowsCut,
   });
   const agent = new NodeAgent(
-    kc,
+    new WatchedCluster(kc, log),
     render,
     dataplane,
     report,
     {
       node,
       resyncMs,
-      failPolicies: new Set(parsed.flags.get('fail-policy') ?? []),
       agentVersion: '0.1.0',
       observer: metrics,
     },

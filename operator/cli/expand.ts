@@ -13,7 +13,7 @@ import {
   renderYaml,
 } from '../tenant/output.js';
 import { ManifestError, parseManifests } from '../util/manifests.js';
-import { UsageError, parseArgs } from './args.js';
+import { parseCommandLine, UsageError } from './args.js';
 
 const HELP = `usage: softtenant expand -f FILE [-f FILE...] [-o yaml|json]
 
@@ -63,7 +63,7 @@ export async function run(args: string[]): Promise<number> {
   let files: string[];
   let format: string;
   try {
-    const parsed = parseArgs(args, {
+    const parsed = parseCommandLine(args, {
       values: ['filename', 'output'],
       bools: ['help'],
       aliases: { f: 'filename', o: 'output', h: 'help' },

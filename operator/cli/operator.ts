@@ -5,14 +5,13 @@
 // --graceful-shutdown-timeout), the Lease is released, exit code 0. A leader that loses its
 // Lease exits 1 at once, so that it never reconciles next to a new leader.
 import { TenantController } from '../controller/controller.js';
+import { OwnershipIndex } from '../controller/ownership-index.js';
 import { Reconciler } from '../controller/reconciler.js';
 import { EventRecorder } from '../controller/recorder.js';
-import { WatchRuntime, type WakeHandler } from '../controller/runtime.js';
 import { Probes } from '../health/probes.js';
 import { NODE_ENFORCEMENT_PLURAL } from '../api/nodeenforcement.js';
 import { GROUP, VERSION } from '../api/softtenant.js';
 import { loadKubeConfig } from '../kube/config.js';
-import { waitUntilWatchable } from '../kube/watch-ready.js';
 import { resourceServed } from '../kube/discovery.js';
 import {
   DEFAULT_LEASE_NAME,
@@ -24,6 +23,7 @@ import {
   type LeaderElectionTimings,
 } from '../kube/leader-election.js';
 import { KubeLeaseClient } from '../kube/leases.js';
+import { OperatorCaches } from '../kube/operator-caches.js';
 import { KubeTenantClient } from '../kube/tenant-client.js';
 import { MeteredReconciler } from '../metrics/metered-reconciler.js';
 import { OperatorMetrics } from '../metrics/operator-metrics.js';
@@ -33,7 +33,7 @@ import { expandTenants } from '../tenant/expand.js';
 import { parseDuration } from '../util/duration.js';
 import { logger } from '../util/logger.js';
 import { withTimeout } from '../util/timeout.js';
-import { parseArgs, UsageError } from './args.js';
+import { parseCommandLine, UsageError } from './args.js';
 import {
   ENDPOINT_FLAGS,
   ENDPOINT_FLAGS_HELP,
@@ -84,7 +84,7 @@ interface OperatorFlags {
 }
 
 function parseFlags(args: string[]): OperatorFlags | 'help' {
-  const parsed = parseArgs(args, {
+  const parsed = parseCommandLine(args, {
     values: [
       'kubeconfig',
       'resync-period',
@@ -147,29 +147,38 @@ export async function run(args: string[]): Promise<number> {
 
   const log = logger('operator');
   const kubeConfig = loadKubeConfig(flags.kubeconfig);
-  const client = new KubeTenantClient(kubeConfig);
   const registry = processRegistry();
   const metrics = new OperatorMetrics(registry);
+  const reportsServed = await resourceServed(kubeConfig, GROUP, VERSION, NODE_ENFORCEMENT_PLURAL);
+  if (!reportsServed) {
+    log.warn(
+      `${NODE_ENFORCEMENT_PLURAL}.${GROUP} is not installed: no node can report enforcement, so tenants with pods show Enforced=False until the CRDs in crds/ are applied and the operator restarted`,
+    );
+  }
+  // The read path: informers. The write path: the client, which puts what it wrote into them.
+  const caches = new OperatorCaches(kubeConfig, { reportsServed });
+  const client = new KubeTenantClient(kubeConfig, caches);
   client.writes.onWrite((write) => metrics.countWrite(write));
+  const ownership = new OwnershipIndex();
   const reconciler = new MeteredReconciler(
-    new Reconciler({ client, expand: expandTenants, recorder: new EventRecorder(client) }),
+    new Reconciler({
+      reads: caches,
+      client,
+      scopeOf: (tenant) => ownership.scopeOf(tenant),
+      expand: expandTenants,
+      recorder: new EventRecorder(client),
+    }),
     metrics,
   );
-  const controller = new TenantController(reconciler, client, {
+  const controller = new TenantController(reconciler, caches, {
     resyncPeriodMs: flags.resyncPeriodMs,
-    stats: () => ({ writesTotal: client.writes.count }),
+    ownership,
+    stats: () => ({ writesTotal: client.writes.count, cached: caches.sizes() }),
   });
   metrics.readQueueFrom(() => controller.queueStats());
-  const onWake: WakeHandler = (kind, object, type) => {
+  caches.onEvent((kind, type, object) => {
     if (kind === 'SoftTenant') metrics.observeTenantEvent(type, object as TenantLike);
-    controller.wake(kind, object, type);
-  };
-  const runtime = new WatchRuntime(onWake, flags.kubeconfig, {
-    reportsServed: () => resourceServed(kubeConfig, GROUP, VERSION, NODE_ENFORCEMENT_PLURAL),
-    watchable: (path) =>
-      waitUntilWatchable(kubeConfig, path, (statusCode, waitMs) =>
-        log.warn('API server cannot serve the watch yet; waiting', { path, statusCode, waitMs }),
-      ),
+    controller.observe(kind, type, object);
   });
 
   const election = flags.leaderElection;
@@ -189,7 +198,7 @@ export async function run(args: string[]): Promise<number> {
       if (elector && !elector.isLeader) {
         return elector.hasReachedApiServer ? undefined : 'standby has not reached the API server yet';
       }
-      return 'starting the watches';
+      return 'the caches have not listed yet';
     });
   const served = await startEndpoints(flags.endpoints, registry, probes, log);
 
@@ -215,8 +224,8 @@ export async function run(args: string[]): Promise<number> {
     }
   }
 
+  await caches.start();
   controller.start();
-  await runtime.start();
   watching = true;
   log.info('operator started', {
     resyncPeriodMs: flags.resyncPeriodMs,
@@ -240,8 +249,7 @@ export async function run(args: string[]): Promise<number> {
     if (released === 'timeout')
       log.warn('releasing the Lease timed out; a standby takes over when it expires');
   }
+  await caches.stop();
   log.info('stopped', { writesTotal: client.writes.count });
-  // Exiting closes the watches. The framework's own stop() is not used: it aborts the watch
-  // requests, and its error handler answers the abort with process.exit(1).
   process.exit(0);
 }

@@ -6,7 +6,7 @@ import { renderNode } from '../dataplane/render-node.js';
 import { renderIpsetRestore, renderIptablesRestore } from '../dataplane/render-text.js';
 import { snapshotFromObjects, SnapshotError } from '../netpol/snapshot.js';
 import { ManifestError, parseManifests } from '../util/manifests.js';
-import { parseArgs, UsageError } from './args.js';
+import { parseCommandLine, UsageError } from './args.js';
 
 const usage = `usage: softtenant render --snapshot FILE --node NAME --out DIR
 
@@ -45,7 +45,7 @@ export async function run(args: string[]): Promise<number> {
   let node: string | undefined;
   let outDir: string | undefined;
   try {
-    const parsed = parseArgs(args, {
+    const parsed = parseCommandLine(args, {
       values: ['snapshot', 'node', 'out'],
       bools: ['help'],
       aliases: { f: 'snapshot', n: 'node', o: 'out', h: 'help' },

@@ -1,7 +1,9 @@
-// The controller's view of Kubernetes: the few reads and writes reconciliation needs. The real
-// implementation (operator/kube/tenant-client.ts) talks to the API server through
-// @kubernetes/client-node 1.x; keeping the port this small lets the same controller code run
-// in the integration tests against a real kube-apiserver.
+// The controller's view of Kubernetes, as two ports. Reads come from watch caches and are
+// synchronous: a reconcile makes no request to read (operator/kube/operator-caches.ts holds
+// the informers behind TenantReads). Writes go to the API server (operator/kube/tenant-client.ts)
+// and report a lost race as a WriteConflict, so nothing here knows the HTTP client's errors.
+// Keeping both this small lets the same controller run against a real kube-apiserver in the
+// integration tests and against an in-memory cache in the unit tests.
 import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import type { NodeEnforcement } from '../api/nodeenforcement.js';
 import type { SoftTenant, SoftTenantStatus } from '../api/softtenant.js';
@@ -20,17 +22,39 @@ export interface TenantEvent {
   note: string;
 }
 
-export interface TenantClient {
-  listSoftTenants(): Promise<SoftTenant[]>;
-  listNamespaces(): Promise<Namespace[]>;
-  /** NetworkPolicies in all namespaces labelled app.kubernetes.io/managed-by=softtenant. */
-  listManagedPolicies(): Promise<NetworkPolicy[]>;
-  /** Pods of these namespaces (to know which nodes must enforce a tenant). */
-  listPods(namespaces: readonly string[]): Promise<Pod[]>;
+/**
+ * A write refused because the object changed since it was read (a resourceVersion or UID
+ * precondition, a JSON patch `test`): retried quietly with fresh reads.
+ */
+export class WriteConflict extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'WriteConflict';
+  }
+}
+
+/** The read path: watch caches, which include the operator's own writes as soon as they return. */
+export interface TenantReads {
+  tenant(name: string): SoftTenant | undefined;
+  tenantNames(): string[];
+  namespace(name: string): Namespace | undefined;
+  /** A generated (managed-by=softtenant) NetworkPolicy by name. */
+  managedPolicy(namespace: string, name: string): NetworkPolicy | undefined;
+  /** Generated NetworkPolicies whose tenant label names this tenant. */
+  policiesLabelled(tenant: string): NetworkPolicy[];
+  /** Pods of one namespace (trimmed to what enforcement status reads). */
+  pods(namespace: string): Pod[];
   /** The node agents' reports; none when the NodeEnforcement CRD is not installed. */
-  listNodeEnforcements(): Promise<NodeEnforcement[]>;
-  /** Any NetworkPolicy by name (also unmanaged ones); undefined when there is none. */
-  getPolicy(namespace: string, name: string): Promise<NetworkPolicy | undefined>;
+  reports(): NodeEnforcement[];
+}
+
+/** The write path (and the one read a write needs: see lookUpPolicy). */
+export interface TenantClient {
+  /**
+   * A NetworkPolicy the managed cache does not hold (not generated, or its labels stripped by
+   * hand), read before a policy of that name is created so that none is taken over.
+   */
+  lookUpPolicy(namespace: string, name: string): Promise<NetworkPolicy | undefined>;
   /** Server-side apply (field manager softtenant-operator, force). */
   applyPolicy(policy: NetworkPolicy): Promise<void>;
   /** Deletes exactly this object (UID precondition); gone already counts as done. */

@@ -1,25 +1,32 @@
-// Runs reconciles: watch wake-ups and a periodic resync feed tenant names into the work queue;
-// workers take one name at a time, reconcile it, and return failures to the queue for backoff.
-import { TENANT_LABEL } from '../api/softtenant.js';
+// Runs reconciles: cache events (through the wake table, wakeups.ts) and a periodic resync feed
+// tenant names into the work queue; workers take one name at a time, reconcile it, and return
+// failures to the queue for backoff. Workers start once every cache has listed, so that no
+// reconcile decides on half a cluster. The resync re-reads the caches, not the API server: a
+// watch gap is healed by the informers themselves (they resume, or list again after 410 Gone).
 import { logger } from '../util/logger.js';
-import type { TenantClient } from './client.js';
+import type { TenantReads } from './client.js';
 import { ReconcileError, StaleReadError } from './errors.js';
-import { DEFAULT_BACKOFF, WorkQueue, type BackoffOptions } from './queue.js';
+import { OwnershipIndex } from './ownership-index.js';
+import { DEFAULT_BACKOFF, SYSTEM_CLOCK, WorkQueue, type BackoffOptions, type Clock } from './queue.js';
 import type { ReconcileResult } from './reconciler.js';
-import { ReportChanges, type ReportObject } from './report-changes.js';
-import { tenantsToWake, type WatchedKind, type WatchedObject } from './wakeups.js';
-
-/**
- * Pod events come in floods (a rollout, a scale-up); they only move enforcement figures, so
- * they wake their tenant after this window, in which further pod events add nothing.
- */
-const POD_WAKE_DELAY_MS = 2_000;
+import { ReportEventFilter } from './report-event-filter.js';
+import {
+  NodePods,
+  WATCHES,
+  type WakeIndexes,
+  type Watched,
+  type WatchedKind,
+  type WatchEventType,
+} from './wakeups.js';
 
 export interface ControllerOptions {
   resyncPeriodMs: number;
   /** Parallel reconciles of different tenants (one per tenant at a time in any case). */
   workers?: number;
   backoff?: BackoffOptions;
+  clock?: Clock;
+  /** The ownership index the reconciler reads (the controller keeps it up to date). */
+  ownership?: OwnershipIndex;
   /** Extra fields for the resync log line (e.g. the write count). */
   stats?: () => Record<string, unknown>;
 }
@@ -31,78 +38,62 @@ export interface TenantReconciler {
 const log = logger('controller');
 
 export class TenantController {
+  /** Kept by the cache events; the reconciler reads ownership from it. */
+  readonly indexes: WakeIndexes;
   private readonly queue: WorkQueue;
-  private readonly knownTenants = new Set<string>();
-  /** Namespace name to the tenant its label names, from namespace events and resyncs. */
-  private readonly namespaceTenants = new Map<string, string>();
-  private readonly reportChanges = new ReportChanges();
+  private readonly clock: Clock;
   private readonly workers: Promise<void>[] = [];
-  private resyncTimer: NodeJS.Timeout | undefined;
+  private resyncTimer: unknown;
   private stopping = false;
 
   constructor(
     private readonly reconciler: TenantReconciler,
-    private readonly client: Pick<TenantClient, 'listSoftTenants' | 'listNamespaces'>,
+    private readonly reads: Pick<TenantReads, 'tenantNames'>,
     private readonly options: ControllerOptions,
   ) {
-    this.queue = new WorkQueue(options.backoff ?? DEFAULT_BACKOFF);
+    this.indexes = {
+      ownership: options.ownership ?? new OwnershipIndex(),
+      nodePods: new NodePods(),
+      reports: new ReportEventFilter(),
+    };
+    this.clock = options.clock ?? SYSTEM_CLOCK;
+    this.queue = new WorkQueue(options.backoff ?? DEFAULT_BACKOFF, this.clock);
   }
 
+  /** Starts the workers and the resync; call once the caches have listed. */
   start(): void {
     const count = Math.max(1, this.options.workers ?? 1);
     for (let i = 0; i < count; i++) this.workers.push(this.work());
-    this.resyncTimer = setInterval(() => void this.resync(), this.options.resyncPeriodMs);
-    void this.resync();
+    this.scheduleResync();
+    this.resync();
   }
 
-  /** A watch event: wake the tenants it concerns. */
-  wake(kind: WatchedKind, object: WatchedObject, type?: string): void {
-    if (kind === 'SoftTenant' && object.metadata?.name) this.knownTenants.add(object.metadata.name);
-    if (kind === 'Namespace' && object.metadata?.name) {
-      const label = type === 'DELETED' ? undefined : object.metadata.labels?.[TENANT_LABEL];
-      if (label) this.namespaceTenants.set(object.metadata.name, label);
-      else this.namespaceTenants.delete(object.metadata.name);
-    }
-    if (kind === 'NodeEnforcement' && !this.reportChanges.matters(object as ReportObject, type)) return;
-    for (const key of tenantsToWake(kind, object, this.knownTenants, this.namespaceTenants)) {
-      if (kind === 'Pod') this.queue.addAfter(key, POD_WAKE_DELAY_MS);
-      else this.queue.add(key);
+  /** A cache event: update the indexes and wake the tenants the table names. */
+  observe<K extends WatchedKind>(kind: K, type: WatchEventType, object: Watched[K]): void {
+    const row = WATCHES[kind];
+    const delayMs = row.delayMs;
+    for (const tenant of row.wake(type, object, this.indexes)) {
+      if (delayMs) this.queue.addAfter(tenant, delayMs);
+      else this.queue.add(tenant);
     }
   }
 
   /**
-   * Enqueues every tenant and every tenant named by a namespace label, from fresh lists: this is
-   * what repairs anything a watch gap hid (a deleted policy, a relabelled namespace).
+   * Enqueues every tenant in the cache and every tenant a namespace label still names (a tenant
+   * that is gone has its labels cleaned up under its name).
    */
-  async resync(): Promise<void> {
+  resync(): void {
     if (this.stopping) return;
-    try {
-      const [tenants, namespaces] = await Promise.all([
-        this.client.listSoftTenants(),
-        this.client.listNamespaces(),
-      ]);
-      const keys = new Set(tenants.map((t) => t.metadata.name));
-      this.namespaceTenants.clear();
-      for (const ns of namespaces) {
-        const label = ns.metadata.labels?.[TENANT_LABEL];
-        if (!label) continue;
-        keys.add(label);
-        this.namespaceTenants.set(ns.metadata.name, label);
-      }
-      this.replaceKnown(tenants.map((t) => t.metadata.name));
-      for (const key of keys) this.queue.add(key);
-      log.info('resync', { tenants: tenants.length, queued: keys.size, ...(this.options.stats?.() ?? {}) });
-    } catch (err) {
-      log.error('resync failed; next attempt at the next period', {
-        error: err instanceof Error ? err.message : String(err),
-      });
-    }
+    const tenants = this.reads.tenantNames();
+    const keys = new Set([...tenants, ...this.indexes.ownership.labelValues()]);
+    for (const key of keys) this.queue.add(key);
+    log.info('resync', { tenants: tenants.length, queued: keys.size, ...(this.options.stats?.() ?? {}) });
   }
 
   /** Stops taking work, lets the reconciles in flight finish, and resolves when they have. */
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    if (this.resyncTimer !== undefined) this.clock.clearTimeout(this.resyncTimer);
     this.queue.shutDown();
     await Promise.all(this.workers);
   }
@@ -112,22 +103,24 @@ export class TenantController {
     return { waiting: this.queue.length, inFlight: this.queue.busy };
   }
 
-  private replaceKnown(names: string[]): void {
-    this.knownTenants.clear();
-    for (const name of names) this.knownTenants.add(name);
+  private scheduleResync(): void {
+    this.resyncTimer = this.clock.setTimeout(() => {
+      if (this.stopping) return;
+      this.resync();
+      this.scheduleResync();
+    }, this.options.resyncPeriodMs);
   }
 
   private async work(): Promise<void> {
     for (;;) {
       const key = await this.queue.get();
       if (key === undefined) return;
-      const started = Date.now();
+      const started = this.clock.now();
       try {
         const result = await this.reconciler.reconcile(key);
-        this.replaceKnown(result.tenants);
         this.queue.forget(key);
         if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
-        log.debug('reconciled', { tenant: key, ms: Date.now() - started });
+        log.debug('reconciled', { tenant: key, ms: this.clock.now() - started });
       } catch (err) {
         const delay = this.queue.addRateLimited(key);
         const meta = { tenant: key, retryInMs: delay, failures: this.queue.failuresOf(key) };

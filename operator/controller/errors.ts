@@ -1,6 +1,6 @@
 // Errors a reconcile returns to the queue: the queue retries both with backoff; they differ in
 // how loudly they are reported.
-import { isConflict } from '../kube/errors.js';
+import { WriteConflict } from './client.js';
 
 /** Some writes failed; the status and an Event already say which. */
 export class ReconcileError extends Error {
@@ -34,7 +34,7 @@ export async function staleReadAware<T>(tenant: string, what: string, write: () 
   try {
     return await write();
   } catch (err) {
-    if (isConflict(err)) throw new StaleReadError(tenant, what, { cause: err });
+    if (err instanceof WriteConflict) throw new StaleReadError(tenant, what, { cause: err });
     throw err;
   }
 }

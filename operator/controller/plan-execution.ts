@@ -4,9 +4,8 @@
 // reported in one Event per reconcile.
 import type { NetworkPolicy } from '../api/networkpolicy.js';
 import { TENANT_LABEL, type SoftTenant } from '../api/softtenant.js';
-import { isConflict } from '../kube/errors.js';
 import type { Logger } from '../util/logger.js';
-import type { TenantClient } from './client.js';
+import { WriteConflict, type TenantClient } from './client.js';
 import { errorMessage } from './errors.js';
 import { policyKey } from './ownership.js';
 import { tenantLabel, type LabelMove, type TenantPlan } from './plan.js';
@@ -43,7 +42,7 @@ export class PlanExecution {
       await write();
       return true;
     } catch (err) {
-      if (isConflict(err)) this.outcome.staleRead ??= err;
+      if (err instanceof WriteConflict) this.outcome.staleRead ??= err;
       else this.outcome.failures.push(errorMessage(err));
       this.log.warn('write failed', { what, error: errorMessage(err) });
       return false;

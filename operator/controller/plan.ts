@@ -71,10 +71,10 @@ export interface PlanInput {
   expansion: TenantExpansion;
   result: ExpansionResult;
   namespaces: readonly Namespace[];
-  /** Generated policies in all namespaces (managed-by=softtenant). */
-  managed: readonly NetworkPolicy[];
-  /** Live policies looked up by name for desired ones not in `managed` (unmanaged or hand-stripped). */
-  others: ReadonlyMap<string, NetworkPolicy>;
+  /** Generated policies labelled for this tenant (the candidates for pruning). */
+  owned: readonly NetworkPolicy[];
+  /** The live object of each desired policy that exists, by policyKey (managed or not). */
+  live: ReadonlyMap<string, NetworkPolicy>;
 }
 
 export function planTenant(input: PlanInput): TenantPlan {
@@ -83,7 +83,6 @@ export function planTenant(input: PlanInput): TenantPlan {
   const terminating = new Set(
     input.namespaces.filter((ns) => ns.metadata.deletionTimestamp).map((ns) => ns.metadata.name),
   );
-  const live = new Map(input.managed.map((p) => [policyKey(p), p]));
   const desired = expansion.policies.map((p) => withOwnership(p, tenant));
   const desiredKeys = new Set(desired.map(policyKey));
 
@@ -91,7 +90,7 @@ export function planTenant(input: PlanInput): TenantPlan {
   const collisions: string[] = [];
   for (const policy of desired) {
     const key = policyKey(policy);
-    const existing = live.get(key) ?? input.others.get(key);
+    const existing = input.live.get(key);
     if (existing && !mayTakeOver(existing, tenant)) {
       collisions.push(
         `NetworkPolicy ${key} already exists and was not generated for this tenant; rename or delete it, or change the tenant's rules`,
@@ -103,7 +102,7 @@ export function planTenant(input: PlanInput): TenantPlan {
   }
 
   // Namespaces being deleted take their policies with them; deleting them here only races.
-  const prune = input.managed.filter(
+  const prune = input.owned.filter(
     (p) =>
       isGeneratedFor(p, name, tenant.metadata.uid) &&
       !desiredKeys.has(policyKey(p)) &&

@@ -17,17 +17,33 @@ export interface BackoffOptions {
 
 export const DEFAULT_BACKOFF: BackoffOptions = { baseDelayMs: 250, maxDelayMs: 120_000 };
 
+/** Time as the queue and the controller see it; tests drive a manual one. */
+export interface Clock {
+  now(): number;
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const SYSTEM_CLOCK: Clock = {
+  now: () => Date.now(),
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 export class WorkQueue {
   private readonly waiting: string[] = [];
   private readonly queued = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly backoffs = new Map<string, Backoff>();
-  private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
+  private readonly timers = new Map<string, { timer: unknown; due: number }>();
   private readonly getters: ((key: string | undefined) => void)[] = [];
   private shuttingDown = false;
 
-  constructor(private readonly backoff: BackoffOptions = DEFAULT_BACKOFF) {}
+  constructor(
+    private readonly backoff: BackoffOptions = DEFAULT_BACKOFF,
+    private readonly clock: Clock = SYSTEM_CLOCK,
+  ) {}
 
   /** Queues a key now (a no-op if it already waits; deferred if it is being processed). */
   add(key: string): void {
@@ -50,13 +66,13 @@ export class WorkQueue {
   /** Queues a key after a delay; of two pending delays for the same key, the earlier wins. */
   addAfter(key: string, delayMs: number): void {
     if (this.shuttingDown) return;
-    const due = Date.now() + delayMs;
+    const due = this.clock.now() + delayMs;
     const pending = this.timers.get(key);
     if (pending) {
       if (pending.due <= due) return;
-      clearTimeout(pending.timer);
+      this.clock.clearTimeout(pending.timer);
     }
-    const timer = setTimeout(() => {
+    const timer = this.clock.setTimeout(() => {
       this.timers.delete(key);
       this.add(key);
     }, delayMs);
@@ -105,7 +121,7 @@ export class WorkQueue {
   /** Stops accepting keys, cancels pending delays and releases idle getters. */
   shutDown(): void {
     this.shuttingDown = true;
-    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    for (const { timer } of this.timers.values()) this.clock.clearTimeout(timer);
     this.timers.clear();
     this.waiting.length = 0;
     this.queued.clear();

@@ -1,43 +1,50 @@
-// Reconcile(tenant name), level-triggered: read every SoftTenant and Namespace (ownership of a
-// namespace depends on all tenants) and the generated policies, expand, then converge this
-// tenant (finalizer, namespace labels, policies, status) or, for a tenant being deleted or
-// gone, release what it held. Writes happen only where the live state differs.
+// Reconcile(tenant name), level-triggered, from the caches: the ownership index names the
+// namespaces this tenant's reconcile depends on and the tenants competing for them; only those
+// are expanded (who holds a namespace depends on its claimants alone, so the answer is the one
+// a whole-cluster expansion would give). Then converge this tenant (finalizer, namespace labels,
+// policies, status) or, for a tenant being deleted or gone, release what it held. Writes happen
+// only where the cached state differs; the caches include the operator's own writes as soon as
+// they return, so the next reconcile neither repeats nor undoes them.
 import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import { FINALIZER, type SoftTenant } from '../api/softtenant.js';
 import { aggregateEnforcement, type EnforcementResult } from '../enforcement/aggregate.js';
 import { compileSelector, type CompiledSelector } from '../netpol/selector.js';
 import type { ExpansionInput, ExpansionResult, TenantExpansion } from '../tenant/types.js';
 import { logger, type Logger } from '../util/logger.js';
-import type { TenantClient } from './client.js';
+import type { TenantClient, TenantReads } from './client.js';
 import { errorMessage, ReconcileError, StaleReadError, staleReadAware } from './errors.js';
 import { withEnforcement } from './enforcement-status.js';
+import type { TenantScope } from './ownership-index.js';
 import { isGeneratedFor, policyKey } from './ownership.js';
 import { PlanExecution } from './plan-execution.js';
 import { describePlan, planIsEmpty, planTenant } from './plan.js';
 import type { EventRecorder } from './recorder.js';
-import { Release } from './release.js';
+import { TenantRelease } from './release.js';
 import { finalStatus, progressingStatus } from './status.js';
 import { StatusWriter } from './status-writer.js';
 
 export type ExpandFn = (input: ExpansionInput) => ExpansionResult;
 
 export interface ReconcilerDeps {
+  reads: TenantReads;
   client: TenantClient;
+  /** The namespaces and competing tenants one tenant's reconcile must see. */
+  scopeOf: (tenant: string) => TenantScope;
   expand: ExpandFn;
   recorder: EventRecorder;
   now?: () => Date;
 }
 
+/** The part of the cluster one reconcile reads. */
 interface Snapshot {
   tenants: SoftTenant[];
   namespaces: Namespace[];
-  managed: NetworkPolicy[];
+  /** Generated policies labelled for the tenant being reconciled. */
+  owned: NetworkPolicy[];
 }
 
-/** What a reconcile learnt that the controller keeps. */
+/** What a reconcile asks of the controller. */
 export interface ReconcileResult {
-  /** The tenants that exist. */
-  tenants: string[];
   /**
    * Reconcile this tenant again after this long even without an event: when a node's report,
    * fresh now, would turn stale (a dead agent announces nothing).
@@ -48,27 +55,35 @@ export interface ReconcileResult {
 /** Margin past a report's staleness deadline, so the next look sees it stale. */
 const RECHECK_MARGIN_MS = 1_000;
 
+function defined<T>(value: T | undefined): value is T {
+  return value !== undefined;
+}
+
 export class Reconciler {
+  private readonly reads: TenantReads;
   private readonly client: TenantClient;
+  private readonly scopeOf: (tenant: string) => TenantScope;
   private readonly expand: ExpandFn;
   private readonly recorder: EventRecorder;
   private readonly status: StatusWriter;
-  private readonly release: Release;
+  private readonly release: TenantRelease;
   private readonly now: () => Date;
 
   constructor(deps: ReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.reads = deps.reads;
     this.client = deps.client;
+    this.scopeOf = deps.scopeOf;
     this.expand = deps.expand;
     this.recorder = deps.recorder;
     this.status = new StatusWriter(deps.client, deps.recorder, this.now);
-    this.release = new Release(deps.client, deps.recorder);
+    this.release = new TenantRelease(deps.client, deps.recorder);
   }
 
   async reconcile(name: string): Promise<ReconcileResult> {
     const log = logger('controller', { tenant: name });
-    const snapshot = await this.readSnapshot();
-    const tenant = snapshot.tenants.find((t) => t.metadata.name === name);
+    const snapshot = this.readSnapshot(name);
+    const tenant = this.reads.tenant(name);
     const result = this.expandSnapshot(snapshot, name);
     const changes = result instanceof Error ? [] : result.labelChanges;
     let recheckAt: Date | undefined;
@@ -76,29 +91,27 @@ export class Reconciler {
     if (!tenant) {
       await this.release.releaseNamespaces(name, changes, snapshot.namespaces, undefined, log);
     } else if (tenant.metadata.deletionTimestamp) {
-      await this.release.finalize(tenant, changes, snapshot.namespaces, snapshot.managed, log);
+      await this.release.finalize(tenant, changes, snapshot.namespaces, snapshot.owned, log);
     } else {
       recheckAt = await this.converge(tenant, result, snapshot, log);
     }
-    const tenants = snapshot.tenants.map((t) => t.metadata.name);
-    if (!recheckAt) return { tenants };
+    if (!recheckAt) return {};
     return {
-      tenants,
       requeueAfterMs: Math.max(0, recheckAt.getTime() - this.now().getTime()) + RECHECK_MARGIN_MS,
     };
   }
 
-  private async readSnapshot(): Promise<Snapshot> {
-    const [tenants, namespaces, managed] = await Promise.all([
-      this.client.listSoftTenants(),
-      this.client.listNamespaces(),
-      this.client.listManagedPolicies(),
-    ]);
-    return { tenants, namespaces, managed };
+  private readSnapshot(name: string): Snapshot {
+    const scope = this.scopeOf(name);
+    return {
+      tenants: scope.tenants.map((t) => this.reads.tenant(t)).filter(defined),
+      namespaces: scope.namespaces.map((ns) => this.reads.namespace(ns)).filter(defined),
+      owned: this.reads.policiesLabelled(name),
+    };
   }
 
   /**
-   * Expands the tenants that are not being deleted over the namespaces that are not being
+   * Expands the tenants of the snapshot that are not being deleted over the namespaces that are not being
    * deleted: a tenant on its way out releases its namespaces to the others, and a terminating
    * namespace leaves its tenant at once. A failure is returned, not thrown, so that it can end
    * up in the tenant's status.
@@ -142,8 +155,8 @@ export class Reconciler {
       expansion,
       result,
       namespaces: snapshot.namespaces,
-      managed: snapshot.managed,
-      others: await this.lookUpUnmanaged(expansion, snapshot.managed),
+      owned: snapshot.owned,
+      live: await this.livePolicies(expansion),
     });
     if (!planIsEmpty(plan)) {
       const progressing = progressingStatus(
@@ -172,9 +185,8 @@ export class Reconciler {
       },
       this.status.stamp(),
     );
-    // Applied policies have new generations the snapshot does not know: read them again.
-    const managed = planIsEmpty(plan) ? snapshot.managed : await this.client.listManagedPolicies();
-    const enforcement = await this.measureEnforcement(tenant, expansion, managed);
+    // Applied policies have new generations: the cache holds them as the applies returned them.
+    const enforcement = this.measureEnforcement(tenant, expansion);
     const next = withEnforcement(tenant.status, applied, enforcement, {
       generation: tenant.metadata.generation,
       now: this.status.stamp(),
@@ -190,31 +202,32 @@ export class Reconciler {
   }
 
   /** Folds the node agents' reports over the nodes that run pods the tenant's policies select. */
-  private async measureEnforcement(
-    tenant: SoftTenant,
-    expansion: TenantExpansion,
-    managed: readonly NetworkPolicy[],
-  ): Promise<EnforcementResult> {
-    const policies = managed.filter((p) => isGeneratedFor(p, tenant.metadata.name, tenant.metadata.uid));
-    const [pods, reports] = await Promise.all([
-      this.client.listPods(expansion.namespaces),
-      this.client.listNodeEnforcements(),
-    ]);
+  private measureEnforcement(tenant: SoftTenant, expansion: TenantExpansion): EnforcementResult {
+    const name = tenant.metadata.name;
+    const byKey = new Map(this.reads.policiesLabelled(name).map((p) => [policyKey(p), p]));
+    for (const desired of expansion.policies) {
+      const live = this.reads.managedPolicy(desired.metadata.namespace ?? '', desired.metadata.name);
+      if (live) byKey.set(policyKey(live), live);
+    }
+    const policies = [...byKey.values()].filter((p) => isGeneratedFor(p, name, tenant.metadata.uid));
+    const pods = expansion.namespaces.flatMap((ns) => this.reads.pods(ns));
+    const reports = this.reads.reports();
     return aggregateEnforcement({ policies, pods, reports, now: this.now(), selects: podSelection() });
   }
 
-  /** Desired policies missing from the managed list may still exist (unmanaged, or hand-stripped). */
-  private async lookUpUnmanaged(
-    expansion: TenantExpansion,
-    managed: readonly NetworkPolicy[],
-  ): Promise<Map<string, NetworkPolicy>> {
-    const known = new Set(managed.map(policyKey));
+  /**
+   * The live object of each desired policy: from the managed cache, else (a policy about to be
+   * created, or one whose labels were stripped by hand) looked up, so that a policy the operator
+   * did not generate is never taken over.
+   */
+  private async livePolicies(expansion: TenantExpansion): Promise<Map<string, NetworkPolicy>> {
     const found = new Map<string, NetworkPolicy>();
     for (const policy of expansion.policies) {
-      const key = policyKey(policy);
-      if (known.has(key)) continue;
-      const live = await this.client.getPolicy(policy.metadata.namespace ?? '', policy.metadata.name);
-      if (live) found.set(key, live);
+      const namespace = policy.metadata.namespace ?? '';
+      const live =
+        this.reads.managedPolicy(namespace, policy.metadata.name) ??
+        (await this.client.lookUpPolicy(namespace, policy.metadata.name));
+      if (live) found.set(policyKey(policy), live);
     }
     return found;
   }

@@ -11,7 +11,7 @@ import { isGeneratedFor, policyKey } from './ownership.js';
 import { tenantLabel } from './plan.js';
 import { noteList, type EventRecorder } from './recorder.js';
 
-export class Release {
+export class TenantRelease {
   constructor(
     private readonly client: TenantClient,
     private readonly recorder: EventRecorder,

@@ -1,51 +1,141 @@
-// Which tenants a watch event should wake. Events carry no work themselves; they only name the
-// tenants whose whole state is recomputed. Ownership of a namespace depends on every tenant (a
-// conflict is decided between them), hence the broad fan-out for tenants and namespaces.
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, TENANT_LABEL } from '../api/softtenant.js';
+// Every watch the operator runs, which tenants each event wakes, and which events are filtered
+// out, in one table (WATCHES). Events carry no work: they update the indexes below and name the
+// tenants whose state is recomputed, and only those. The informers that deliver the events are
+// built from the same table (operator/kube/operator-caches.ts).
+import type { NetworkPolicy, Pod } from '../api/networkpolicy.js';
+import { NODE_ENFORCEMENT_PLURAL, type NodeEnforcement } from '../api/nodeenforcement.js';
+import {
+  GROUP,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  PLURAL,
+  TENANT_LABEL,
+  VERSION,
+  type SoftTenant,
+} from '../api/softtenant.js';
+import type { Namespace } from '../api/networkpolicy.js';
+import type { OwnershipIndex } from './ownership-index.js';
+import type { ReportEventFilter } from './report-event-filter.js';
 
-export type WatchedKind = 'SoftTenant' | 'Namespace' | 'NetworkPolicy' | 'NodeEnforcement' | 'Pod';
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
-export interface WatchedObject {
-  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
+export interface Watched {
+  SoftTenant: SoftTenant;
+  Namespace: Namespace;
+  NetworkPolicy: NetworkPolicy;
+  Pod: Pod;
+  NodeEnforcement: NodeEnforcement;
 }
+export type WatchedKind = keyof Watched;
 
-/**
- * Tenant names to reconcile for an event on `object` of `kind`, given the tenants known so far
- * and the tenant each namespace is labelled for.
- */
-export function tenantsToWake(
-  kind: WatchedKind,
-  object: WatchedObject,
-  knownTenants: Iterable<string>,
-  namespaceTenants: ReadonlyMap<string, string> = new Map(),
-): string[] {
-  const keys = new Set<string>();
-  const labels = object.metadata?.labels ?? {};
-  switch (kind) {
-    case 'SoftTenant':
-      if (object.metadata?.name) keys.add(object.metadata.name);
-      for (const t of knownTenants) keys.add(t);
-      break;
-    case 'Namespace':
-      for (const t of knownTenants) keys.add(t);
-      // A label naming a tenant that no longer exists is cleaned up under that name.
-      if (labels[TENANT_LABEL]) keys.add(labels[TENANT_LABEL]);
-      break;
-    case 'NetworkPolicy':
-      // Only generated policies matter; users' own policies are never the operator's business.
-      if (labels[MANAGED_BY_LABEL] === MANAGED_BY_VALUE && labels[TENANT_LABEL])
-        keys.add(labels[TENANT_LABEL]);
-      break;
-    case 'NodeEnforcement':
-      // A node's report can change the enforcement of any tenant with pods there.
-      for (const t of knownTenants) keys.add(t);
-      break;
-    case 'Pod': {
-      // A pod landing on or leaving a node changes which nodes must enforce its tenant.
-      const tenant = object.metadata?.namespace ? namespaceTenants.get(object.metadata.namespace) : undefined;
-      if (tenant) keys.add(tenant);
-      break;
-    }
+/** Which namespaces have pods on which node (for report events). */
+export class NodePods {
+  private readonly byPod = new Map<string, { node: string; namespace: string }>();
+  private readonly byNode = new Map<string, Map<string, number>>();
+
+  set(pod: Pod): void {
+    this.remove(pod);
+    const node = pod.spec?.nodeName;
+    const namespace = pod.metadata.namespace ?? '';
+    if (!node) return;
+    this.byPod.set(`${namespace}/${pod.metadata.name}`, { node, namespace });
+    const counts = this.byNode.get(node) ?? new Map<string, number>();
+    counts.set(namespace, (counts.get(namespace) ?? 0) + 1);
+    this.byNode.set(node, counts);
   }
-  return [...keys].sort();
+
+  remove(pod: Pod): void {
+    const key = `${pod.metadata.namespace ?? ''}/${pod.metadata.name}`;
+    const was = this.byPod.get(key);
+    if (!was) return;
+    this.byPod.delete(key);
+    const counts = this.byNode.get(was.node);
+    const left = (counts?.get(was.namespace) ?? 1) - 1;
+    if (left > 0) counts?.set(was.namespace, left);
+    else counts?.delete(was.namespace);
+    if (counts?.size === 0) this.byNode.delete(was.node);
+  }
+
+  namespacesOn(node: string): string[] {
+    return [...(this.byNode.get(node)?.keys() ?? [])].sort();
+  }
 }
+
+/** What the wake-ups read and keep up to date. */
+export interface WakeIndexes {
+  ownership: OwnershipIndex;
+  nodePods: NodePods;
+  reports: ReportEventFilter;
+}
+
+export interface WatchRow<T> {
+  /** The collection watched, and the label selector the API server filters it with. */
+  watch: { path: string; labelSelector?: string };
+  /** Watched only when the resource is served (an optional CRD). */
+  optional?: boolean;
+  /** Wake-ups wait this long, merging the events that follow (floods that change little). */
+  delayMs?: number;
+  /** Updates the indexes with the event and returns the tenants to reconcile, sorted. */
+  wake(type: WatchEventType, object: T, indexes: WakeIndexes): string[];
+}
+
+const MANAGED = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+
+function tenantsOfNamespaces(namespaces: readonly string[], ownership: OwnershipIndex): string[] {
+  const out = new Set<string>();
+  for (const ns of namespaces) {
+    const tenant = ownership.labelOf(ns);
+    if (tenant) out.add(tenant);
+  }
+  return [...out].sort();
+}
+
+export const WATCHES: { readonly [K in WatchedKind]: WatchRow<Watched[K]> } = {
+  // A tenant's own change, and the tenants competing for the namespaces it claimed before or
+  // claims now (a claim decides their holdings and conflicts).
+  SoftTenant: {
+    watch: { path: `/apis/${GROUP}/${VERSION}/${PLURAL}` },
+    wake: (type, tenant, { ownership }) =>
+      type === 'DELETED' ? ownership.removeTenant(tenant.metadata.name) : ownership.setTenant(tenant),
+  },
+  // Its holder, every tenant claiming it before or after (names or selector), the tenant its
+  // label names before or after (a label naming a gone tenant is cleaned up under that name),
+  // and tenants whose rules name it.
+  Namespace: {
+    watch: { path: '/api/v1/namespaces' },
+    wake: (type, namespace, { ownership }) =>
+      type === 'DELETED'
+        ? ownership.removeNamespace(namespace.metadata.name)
+        : ownership.setNamespace(namespace),
+  },
+  // Only generated policies are watched (the label selector); each wakes the tenant it names.
+  // Users' own policies are never the operator's business.
+  NetworkPolicy: {
+    watch: { path: '/apis/networking.k8s.io/v1/networkpolicies', labelSelector: MANAGED },
+    wake: (_type, policy) => {
+      const tenant = policy.metadata.labels?.[TENANT_LABEL];
+      return tenant ? [tenant] : [];
+    },
+  },
+  // A pod landing on or leaving a node changes which nodes must enforce the tenant holding its
+  // namespace. Rollouts come in floods: merged over two seconds.
+  Pod: {
+    watch: { path: '/api/v1/pods' },
+    delayMs: 2_000,
+    wake: (type, pod, { ownership, nodePods }) => {
+      if (type === 'DELETED') nodePods.remove(pod);
+      else nodePods.set(pod);
+      return tenantsOfNamespaces([pod.metadata.namespace ?? ''], ownership);
+    },
+  },
+  // A node's report concerns only the tenants with pods on that node, and only when it changes
+  // what their status reads (not its heartbeat: see report-event-filter.ts).
+  NodeEnforcement: {
+    watch: { path: `/apis/${GROUP}/${VERSION}/${NODE_ENFORCEMENT_PLURAL}` },
+    optional: true,
+    wake: (type, report, { ownership, nodePods, reports }) => {
+      if (!reports.changesEnforcement(report, type)) return [];
+      return tenantsOfNamespaces(nodePods.namespacesOn(report.metadata.name), ownership);
+    },
+  },
+};

@@ -135,7 +135,7 @@ export class RulesetApplier {
     const incremental = !options.resync && this.applied !== undefined;
     if (incremental) {
       try {
-        return await this.once(
+        return await this.applyAgainst(
           desired,
           this.currentFromApplied(this.applied as Ruleset),
           'incremental',
@@ -152,7 +152,7 @@ export class RulesetApplier {
       }
     }
     const observed = await this.observeOrThrow();
-    return this.once(desired, this.currentFromObserved(observed), 'resync', incremental, started);
+    return this.applyAgainst(desired, this.currentFromObserved(observed), 'resync', incremental, started);
   }
 
   private chainsChangedSinceApplied(desired: Ruleset): Set<string> {
@@ -217,7 +217,8 @@ export class RulesetApplier {
     };
   }
 
-  private async once(
+  /** Plans the change from `current` to `desired`, runs it, and trusts `desired` from then on. */
+  private async applyAgainst(
     desired: Ruleset,
     current: CurrentState,
     mode: 'incremental' | 'resync',

@@ -67,11 +67,6 @@ export function peerSetName(kind: 'p' | 'n' | 'd', identity: string): string {
   return `${IPSET_PREFIX}${kind}-${digest(`set|${kind}|${identity}`)}`;
 }
 
-/** Per-pod chain of the naive (benchmark-only) render: STN-NI-<hash> / STN-NE-<hash>. */
-export function naivePodChainName(direction: 'ingress' | 'egress', podKey: string): string {
-  return `${CHAIN_PREFIX}N${direction === 'ingress' ? 'I' : 'E'}-${digest(`naive|${direction}|${podKey}`)}`;
-}
-
 /** Text safe inside a double-quoted iptables comment (at most 256 bytes). */
 export function commentText(text: string): string {
   return text.replace(/[^A-Za-z0-9 ._/:,=-]/g, '_').slice(0, 250);

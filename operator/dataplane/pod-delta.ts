@@ -1,9 +1,16 @@
 // One pod-only render: each changed pod joins or leaves peer sets, named-port groups, pod groups
-// and its policies' local pods, on copies of the previous model and ruleset. Pure.
+// and its policies' local pods, on copies of the previous model and ruleset. Also the state the
+// incremental renderer keeps between renders, which a delta reads and, on commit, patches.
+//
+// A change the pod-only path cannot make is a returned Refusal (with the reason), never an
+// exception: the renderer then renders in full and logs why. Pure.
+import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import { peersSelectPod, type SelectorPeer } from '../netpol/cluster-index.js';
+import { parseIPv4 } from '../net/address.js';
 import { blockContainsIPv4Number, parseCidrBlock } from '../netpol/ip-blocks.js';
+import type { NamedPortRef } from '../netpol/ports.js';
 import { lookupNamedPort } from '../netpol/pods.js';
-import type { Labels } from '../netpol/selector.js';
+import type { CompiledSelector, Labels } from '../netpol/selector.js';
 import {
   objectKey,
   type Direction,
@@ -12,21 +19,135 @@ import {
   type NodeModel,
   type RuleModel,
 } from '../netpol/types.js';
-import {
-  byKey,
-  groupId,
-  NotIncremental,
-  ruleId,
-  type LocalPolicy,
-  type PodFacts,
-  type ResultIndex,
-  type State,
-} from './incremental-state.js';
 import { peerSetName, podGroupNames } from './names.js';
 import { ipv4Only, namedGroupIdentity } from './render.js';
-import type { NodeRenderResult } from './render-node.js';
-import { insertByAddress, insertSorted, remove } from './sorted-lists.js';
+import type { NodeRender } from './render-node.js';
 import type { Ruleset } from './types.js';
+
+/** Why the pod-only path cannot make a change; the full render takes over. */
+export interface Refusal {
+  refused: string;
+}
+
+export function isRefusal(x: unknown): x is Refusal {
+  return typeof x === 'object' && x !== null && 'refused' in x;
+}
+
+function refuse(reason: string): Refusal {
+  return { refused: reason };
+}
+
+/** The first refusal of a sequence of steps; later steps do not run. */
+function firstRefusal(...steps: (() => Refusal | undefined)[]): Refusal | undefined {
+  for (const step of steps) {
+    const r = step();
+    if (r) return r;
+  }
+  return undefined;
+}
+
+export interface LocalPolicy {
+  key: string;
+  selector: CompiledSelector;
+  ingress: boolean;
+  egress: boolean;
+}
+
+/** What the incremental renderer keeps between renders: the previous input, result and indexes. */
+export interface State {
+  namespaces: ReadonlySet<Namespace>;
+  policies: ReadonlySet<NetworkPolicy>;
+  nsLabels: ReadonlyMap<string, Labels>;
+  /** The pods as last rendered, in the caller's order (a watch cache keeps it stable). */
+  pods: readonly Pod[];
+  /** How many enforceable pods hold each IP (kept current by each render). */
+  ipHolders: Map<string, number>;
+  /** Indexes of the last result, kept current by each render. */
+  index: ResultIndex;
+  peerSelectors: ReadonlyMap<string, { namespace: string; peers: readonly SelectorPeer[] }>;
+  /** Rules of local policies that name ports, by ruleId(). */
+  namedRules: ReadonlyMap<string, NamedPortRule>;
+  /** Policies whose podSelector compiles, per namespace, in model (key) order. */
+  policiesByNs: ReadonlyMap<string, readonly LocalPolicy[]>;
+  result: NodeRender;
+}
+
+/** A rule of a local policy that refers to ports by name. */
+export interface NamedPortRule {
+  policyKey: string;
+  direction: Direction;
+  index: number;
+  refs: readonly NamedPortRef[];
+}
+
+/** What a pod contributes to the model, when it is enforceable: one IPv4 address. */
+export interface PodFacts {
+  key: string;
+  namespace: string;
+  name: string;
+  labels: Labels;
+  ip: string;
+  ipv4: number;
+  nodeName: string | undefined;
+  ports: ReadonlyMap<string, number>;
+}
+
+/** Lookups into the last result that a delta needs; built once per full render, then patched. */
+export interface ResultIndex {
+  /** "namespace/name" -> position in model.policies (fixed while policies are unchanged). */
+  policyAt: Map<string, number>;
+  /** Peer key -> its current IP list. */
+  peerIPs: Map<string, readonly string[]>;
+  /** "namespace/name" -> the local pod's model. */
+  localPods: Map<string, LocalPodModel>;
+  /** groupId() -> how many local pods are in the group. */
+  groupSize: Map<string, number>;
+  /** Set name -> position in ruleset.ipsets (fixed while no set is created or deleted). */
+  setAt: Map<string, number>;
+}
+
+export function groupId(direction: Direction, policies: readonly string[]): string {
+  return `${direction}\n${policies.join('\n')}`;
+}
+
+export function ruleId(policyKey: string, direction: Direction, index: number): string {
+  return `${policyKey}|${direction}|${index}`;
+}
+
+export function byKey(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// Small edits of sorted string lists, for patching set members and pod lists in place.
+
+/** Inserts an IPv4 address into a list sorted by address (all IPv4, all distinct). */
+function insertByAddress(list: string[], ip: string): void {
+  const n = parseIPv4(ip) as number;
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((parseIPv4(list[mid]) as number) < n) lo = mid + 1;
+    else hi = mid;
+  }
+  list.splice(lo, 0, ip);
+}
+
+function insertSorted(list: string[], key: string): void {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid] < key) lo = mid + 1;
+    else hi = mid;
+  }
+  list.splice(lo, 0, key);
+}
+
+function remove(list: string[], item: string): void {
+  const i = list.indexOf(item);
+  if (i >= 0) list.splice(i, 1);
+}
 
 function sameLabels(a: Labels, b: Labels): boolean {
   const ka = Object.keys(a);
@@ -63,8 +184,9 @@ export class PodDelta {
     this.ix = st.index;
   }
 
-  apply(old: PodFacts | undefined, now: PodFacts | undefined): void {
-    if (!old && !now) return;
+  /** Records one pod's change (old and new facts; undefined: not enforceable or absent). */
+  apply(old: PodFacts | undefined, now: PodFacts | undefined): Refusal | undefined {
+    if (!old && !now) return undefined;
     if (
       old &&
       now &&
@@ -73,26 +195,34 @@ export class PodDelta {
       old.namespace === now.namespace &&
       sameLabels(old.labels, now.labels)
     )
-      return; // a status or annotation change: nothing policies look at
-    if (old) this.release(old);
-    if (now) this.hold(now);
+      return undefined; // a status or annotation change: nothing policies look at
+    return firstRefusal(
+      () => (old ? this.release(old) : undefined),
+      () => (now ? this.hold(now) : undefined),
+      () => this.updatePeers(old, now),
+      () => (old && old.nodeName === this.node ? this.leaveNode(old) : undefined),
+      () => (now && now.nodeName === this.node ? this.joinNode(now) : undefined),
+      () => (old ? this.updateNamedGroups(old, remove) : undefined),
+      () => (now ? this.updateNamedGroups(now, insertByAddress) : undefined),
+    );
+  }
+
+  private updatePeers(old: PodFacts | undefined, now: PodFacts | undefined): Refusal | undefined {
     for (const [key, sel] of this.st.peerSelectors) {
       const was = old !== undefined && this.matches(old, sel.namespace, sel.peers);
       const is = now !== undefined && this.matches(now, sel.namespace, sel.peers);
       if (!was && !is) continue;
       const ips = this.peerList(key);
+      if (isRefusal(ips)) return ips;
       if (was) remove(ips, old.ip);
       if (is) insertByAddress(ips, now.ip);
     }
-    if (old && old.nodeName === this.node) this.leaveNode(old);
-    if (now && now.nodeName === this.node) this.joinNode(now);
-    if (old) this.updateNamedGroups(old, remove);
-    if (now) this.updateNamedGroups(now, insertByAddress);
+    return undefined;
   }
 
   /** Adds or removes the pod in every named-port group it belongs to; a missing group is a new rule. */
-  private updateNamedGroups(pod: PodFacts, edit: (ips: string[], ip: string) => void): void {
-    if (pod.ports.size === 0) return;
+  private updateNamedGroups(pod: PodFacts, edit: (ips: string[], ip: string) => void): Refusal | undefined {
+    if (pod.ports.size === 0) return undefined;
     for (const [id, named] of this.st.namedRules) {
       const policy = this.model.policies[this.ix.policyAt.get(named.policyKey) as number];
       const rule = policy[named.direction].find((r) => r.index === named.index) as RuleModel;
@@ -106,14 +236,13 @@ export class PodDelta {
           (g) => g.protocol === ref.protocol && g.name === ref.name && g.port === port,
         );
         if (i < 0)
-          throw new NotIncremental(
-            `named port ${ref.name} of pod ${pod.key} resolves to a port no rule has yet`,
-          );
+          return refuse(`named port ${ref.name} of pod ${pod.key} resolves to a port no rule has yet`);
         const ips = [...groups[i].podIPs];
         edit(ips, pod.ip);
         groups[i] = { ...groups[i], podIPs: ips };
       }
     }
+    return undefined;
   }
 
   /**
@@ -139,40 +268,38 @@ export class PodDelta {
     return this.holders.get(ip) ?? this.st.ipHolders.get(ip) ?? 0;
   }
 
-  private release(pod: PodFacts): void {
-    if (this.holderCount(pod.ip) !== 1)
-      throw new NotIncremental(`address ${pod.ip} is held by more than one pod`);
+  private release(pod: PodFacts): Refusal | undefined {
+    if (this.holderCount(pod.ip) !== 1) return refuse(`address ${pod.ip} is held by more than one pod`);
     this.holders.set(pod.ip, 0);
+    return undefined;
   }
 
-  private hold(pod: PodFacts): void {
-    if (this.holderCount(pod.ip) !== 0)
-      throw new NotIncremental(`address ${pod.ip} is held by more than one pod`);
+  private hold(pod: PodFacts): Refusal | undefined {
+    if (this.holderCount(pod.ip) !== 0) return refuse(`address ${pod.ip} is held by more than one pod`);
     this.holders.set(pod.ip, 1);
+    return undefined;
   }
 
   private matches(pod: PodFacts, policyNamespace: string, peers: readonly SelectorPeer[]): boolean {
     return peersSelectPod(policyNamespace, peers, pod, this.st.nsLabels.get(pod.namespace));
   }
 
-  private peerList(key: string): string[] {
+  private peerList(key: string): string[] | Refusal {
     let list = this.changedPeers.get(key);
     if (!list) {
       const current = this.ix.peerIPs.get(key) ?? [];
-      if (current.some((ip) => ip.includes(':'))) throw new NotIncremental('a peer set holds IPv6 addresses');
+      if (current.some((ip) => ip.includes(':'))) return refuse('a peer set holds IPv6 addresses');
       this.changedPeers.set(key, (list = [...current]));
     }
     return list;
   }
 
-  private selecting(pod: PodFacts): LocalPolicy[] {
+  private selecting(pod: PodFacts): LocalPolicy[] | Refusal {
     const found = (this.st.policiesByNs.get(pod.namespace) ?? []).filter((p) =>
       p.selector.matches(pod.labels),
     );
-    for (const p of found) {
-      if (!this.ix.policyAt.has(p.key))
-        throw new NotIncremental(`policy ${p.key} would start selecting a pod on this node`);
-    }
+    const starting = found.find((p) => !this.ix.policyAt.has(p.key));
+    if (starting) return refuse(`policy ${starting.key} would start selecting a pod on this node`);
     return found;
   }
 
@@ -190,40 +317,44 @@ export class PodDelta {
   }
 
   /** Moves the pod's address out of (or into) the set of its pod group; the group must exist. */
-  private regroup(pod: LocalPodModel, ip: string, joining: boolean): void {
+  private regroup(pod: LocalPodModel, ip: string, joining: boolean): Refusal | undefined {
     for (const direction of ['ingress', 'egress'] as const) {
       const policies = direction === 'ingress' ? pod.ingressPolicies : pod.egressPolicies;
       if (policies.length === 0) continue;
       const id = groupId(direction, policies);
       const size = (this.groupSize.get(id) ?? this.ix.groupSize.get(id) ?? 0) + (joining ? 1 : -1);
-      if (size <= 0 || (joining && size === 1))
-        throw new NotIncremental(`the ${direction} pod groups would change`);
+      if (size <= 0 || (joining && size === 1)) return refuse(`the ${direction} pod groups would change`);
       this.groupSize.set(id, size);
       const name = podGroupNames(direction, policies).ipset;
       let entries = this.groupEntries.get(name);
       if (!entries) {
         const at = this.ix.setAt.get(name);
-        if (at === undefined) throw new NotIncremental(`set ${name} is not programmed`);
+        if (at === undefined) return refuse(`set ${name} is not programmed`);
         this.groupEntries.set(name, (entries = [...this.st.result.ruleset.ipsets[at].entries]));
       }
       if (joining) insertByAddress(entries, ip);
       else remove(entries, ip);
     }
+    return undefined;
   }
 
-  private leaveNode(pod: PodFacts): void {
-    for (const p of this.selecting(pod)) {
+  private leaveNode(pod: PodFacts): Refusal | undefined {
+    const selecting = this.selecting(pod);
+    if (isRefusal(selecting)) return selecting;
+    for (const p of selecting) {
       const list = this.localPodList(p.key);
       remove(list, pod.key);
-      if (list.length === 0) throw new NotIncremental(`policy ${p.key} would select no pod on this node`);
+      if (list.length === 0) return refuse(`policy ${p.key} would select no pod on this node`);
     }
     const model = this.localPod(pod.key);
-    if (model) this.regroup(model, pod.ip, false);
+    const refused = model ? this.regroup(model, pod.ip, false) : undefined;
     this.podModels.set(pod.key, undefined);
+    return refused;
   }
 
-  private joinNode(pod: PodFacts): void {
+  private joinNode(pod: PodFacts): Refusal | undefined {
     const selecting = this.selecting(pod);
+    if (isRefusal(selecting)) return selecting;
     for (const p of selecting) insertSorted(this.localPodList(p.key), pod.key);
     const model: LocalPodModel = {
       namespace: pod.namespace,
@@ -232,15 +363,15 @@ export class PodDelta {
       ingressPolicies: selecting.filter((p) => p.ingress).map((p) => p.key),
       egressPolicies: selecting.filter((p) => p.egress).map((p) => p.key),
     };
-    this.regroup(model, pod.ip, true);
+    const refused = this.regroup(model, pod.ip, true);
     this.podModels.set(pod.key, model);
+    return refused;
   }
 
   /** The new result; then, and only then, the renderer's indexes follow it. */
-  commit(): NodeRenderResult {
+  commit(): NodeRender | Refusal {
     for (const groups of this.changedNamed.values()) {
-      if (groups.some((g) => g.podIPs.length === 0))
-        throw new NotIncremental('a named-port group would empty');
+      if (groups.some((g) => g.podIPs.length === 0)) return refuse('a named-port group would empty');
     }
     const model = this.nextModel();
     const { ruleset, entriesDelta } = this.nextRuleset(model);
@@ -261,6 +392,7 @@ export class PodDelta {
       // Chains, rules and policies are the same; only set entries moved.
       summary: { ...prev.summary, ipsetEntries: prev.summary.ipsetEntries + entriesDelta },
       problems: prev.problems,
+      mode: 'pods',
     };
   }
 

@@ -1,24 +1,23 @@
 // The whole pure pipeline for one node: cluster objects -> allow model -> Ruleset + summary.
 // The agent calls it on every sync (it matches operator/agent/ports.ts RenderNode) and
 // `softtenant render` calls it on a snapshot file, so both program exactly the same thing.
-import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import { buildNodeModel } from '../netpol/model.js';
-import type { ModelProblem, NodeModel } from '../netpol/types.js';
+import type { PolicyError } from '../api/nodeenforcement.js';
+import type { ClusterObjects, NodeModel } from '../netpol/types.js';
 import { countIpsetEntries, countRules, renderRuleset } from './render.js';
 import type { Ruleset, RulesetSummary } from './types.js';
 
-export interface ClusterObjects {
-  namespaces: readonly Namespace[];
-  pods: readonly Pod[];
-  policies: readonly NetworkPolicy[];
-}
-
-export interface NodeRenderResult {
+/** What a node must program, and how it was computed: the one result of every render. */
+export interface NodeRender {
   model: NodeModel;
   ruleset: Ruleset;
   summary: RulesetSummary;
   /** Policy parts that could not be programmed (they allow nothing); see buildNodeModel. */
-  problems: ModelProblem[];
+  problems: PolicyError[];
+  /** 'full': from scratch; 'pods': from the previous render, by pod changes only. */
+  mode: 'full' | 'pods';
+  /** Why a render of the agent's renderer was full (first render, asked for, what 'pods' cannot do). */
+  fullReason?: string;
 }
 
 export function summarizeRuleset(ruleset: Ruleset, model: NodeModel): RulesetSummary {
@@ -36,7 +35,7 @@ export function summarizeRuleset(ruleset: Ruleset, model: NodeModel): RulesetSum
 }
 
 /** Renders what `node` must program for the given cluster state. Pure. */
-export function renderNode(objects: ClusterObjects, node: string): NodeRenderResult {
+export function renderNode(objects: ClusterObjects, node: string): NodeRender {
   const model = buildNodeModel({
     node,
     namespaces: objects.namespaces,
@@ -44,5 +43,11 @@ export function renderNode(objects: ClusterObjects, node: string): NodeRenderRes
     policies: objects.policies,
   });
   const ruleset = renderRuleset(model);
-  return { model, ruleset, summary: summarizeRuleset(ruleset, model), problems: model.problems };
+  return {
+    model,
+    ruleset,
+    summary: summarizeRuleset(ruleset, model),
+    problems: model.problems,
+    mode: 'full',
+  };
 }

@@ -1,97 +1,94 @@
-// The controller's TenantClient on @kubernetes/client-node 1.x. Every write goes through the
-// WriteMeter, so each one is logged with the object it touches and counted.
-import { CoreV1Api, CustomObjectsApi, NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node';
-import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
-import type { NodeEnforcement } from '../api/nodeenforcement.js';
-import { listNodeEnforcements, listPodsIn } from './enforcement-reads.js';
+// The controller's write port (TenantClient) on the raw request path (raw-request.ts): every
+// write is logged and counted by the WriteMeter, a lost race comes back as the port's
+// WriteConflict, and each write's response goes into the cache (OperatorCaches) at once, so the
+// next reconcile reads what was written even before the watch delivers it.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Namespace, NetworkPolicy } from '../api/networkpolicy.js';
 import { KIND, type SoftTenant, type SoftTenantStatus } from '../api/softtenant.js';
-import type { TenantClient, TenantEvent } from '../controller/client.js';
+import { WriteConflict, type TenantClient, type TenantEvent } from '../controller/client.js';
+import { isConflict } from './errors.js';
 import { createEvent } from './events.js';
-import { listNamespaces, setTenantLabel } from './namespaces.js';
-import { applyPolicy, deletePolicy, getPolicy, listManagedPolicies } from './networkpolicies.js';
-import { addFinalizer, listSoftTenants, patchStatus, removeFinalizer } from './softtenants.js';
+import { setTenantLabel } from './namespaces.js';
+import { applyPolicy, deletePolicy, getPolicy } from './networkpolicies.js';
+import type { OperatorCaches } from './operator-caches.js';
+import { addFinalizer, patchStatus, removeFinalizer } from './softtenants.js';
 import { WriteMeter } from './write-meter.js';
 
+/** Runs a write; a conflict becomes the port's WriteConflict. */
+async function conflictAware<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (isConflict(err))
+      throw new WriteConflict(err instanceof Error ? err.message : String(err), { cause: err });
+    throw err;
+  }
+}
+
 export class KubeTenantClient implements TenantClient {
-  private readonly core: CoreV1Api;
-  private readonly custom: CustomObjectsApi;
-  private readonly networking: NetworkingV1Api;
   readonly writes = new WriteMeter();
 
   constructor(
     private readonly kubeConfig: KubeConfig,
+    private readonly caches: OperatorCaches,
     private readonly clock: () => Date = () => new Date(),
-  ) {
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
-    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
-    this.networking = kubeConfig.makeApiClient(NetworkingV1Api);
+  ) {}
+
+  lookUpPolicy(namespace: string, name: string): Promise<NetworkPolicy | undefined> {
+    return getPolicy(this.kubeConfig, namespace, name);
   }
 
-  listSoftTenants(): Promise<SoftTenant[]> {
-    return listSoftTenants(this.custom);
-  }
-
-  listNamespaces(): Promise<Namespace[]> {
-    return listNamespaces(this.core);
-  }
-
-  listManagedPolicies(): Promise<NetworkPolicy[]> {
-    return listManagedPolicies(this.custom);
-  }
-
-  listPods(namespaces: readonly string[]): Promise<Pod[]> {
-    return listPodsIn(this.kubeConfig, namespaces);
-  }
-
-  listNodeEnforcements(): Promise<NodeEnforcement[]> {
-    return listNodeEnforcements(this.custom);
-  }
-
-  getPolicy(namespace: string, name: string): Promise<NetworkPolicy | undefined> {
-    return getPolicy(this.custom, namespace, name);
-  }
-
-  applyPolicy(policy: NetworkPolicy): Promise<void> {
+  async applyPolicy(policy: NetworkPolicy): Promise<void> {
     const { namespace, name } = policy.metadata;
-    return this.writes.record({ verb: 'apply', kind: 'NetworkPolicy', namespace, name }, () =>
-      applyPolicy(this.networking, policy),
+    const stored = await this.writes.record({ verb: 'apply', kind: 'NetworkPolicy', namespace, name }, () =>
+      conflictAware(() => applyPolicy(this.kubeConfig, policy)),
     );
+    this.caches.informers.policies.noteWritten(stored);
   }
 
-  deletePolicy(policy: NetworkPolicy): Promise<void> {
+  async deletePolicy(policy: NetworkPolicy): Promise<void> {
     const { namespace, name } = policy.metadata;
-    return this.writes.record({ verb: 'delete', kind: 'NetworkPolicy', namespace, name }, () =>
-      deletePolicy(this.networking, policy),
+    await this.writes.record({ verb: 'delete', kind: 'NetworkPolicy', namespace, name }, () =>
+      conflictAware(() => deletePolicy(this.kubeConfig, policy)),
     );
+    this.caches.informers.policies.noteDeleted(policy);
   }
 
-  setNamespaceTenantLabel(namespace: Namespace, tenant: string | null): Promise<void> {
-    return this.writes.record({ verb: 'patch', kind: 'Namespace', name: namespace.metadata.name }, () =>
-      setTenantLabel(this.core, namespace, tenant),
+  async setNamespaceTenantLabel(namespace: Namespace, tenant: string | null): Promise<void> {
+    const stored = await this.writes.record(
+      { verb: 'patch', kind: 'Namespace', name: namespace.metadata.name },
+      () => conflictAware(() => setTenantLabel(this.kubeConfig, namespace, tenant)),
     );
+    if (stored) this.caches.informers.namespaces.noteWritten(stored);
   }
 
-  addFinalizer(tenant: SoftTenant): Promise<SoftTenant> {
-    return this.writes.record({ verb: 'patch', kind: KIND, name: tenant.metadata.name }, () =>
-      addFinalizer(this.custom, tenant),
+  async addFinalizer(tenant: SoftTenant): Promise<SoftTenant> {
+    const stored = await this.writes.record({ verb: 'patch', kind: KIND, name: tenant.metadata.name }, () =>
+      conflictAware(() => addFinalizer(this.kubeConfig, tenant)),
     );
+    this.caches.informers.tenants.noteWritten(stored);
+    return stored;
   }
 
-  removeFinalizer(tenant: SoftTenant): Promise<void> {
-    return this.writes.record({ verb: 'patch', kind: KIND, name: tenant.metadata.name }, () =>
-      removeFinalizer(this.custom, tenant),
+  async removeFinalizer(tenant: SoftTenant): Promise<void> {
+    const stored = await this.writes.record({ verb: 'patch', kind: KIND, name: tenant.metadata.name }, () =>
+      conflictAware(() => removeFinalizer(this.kubeConfig, tenant)),
     );
+    if (stored) this.caches.informers.tenants.noteWritten(stored);
   }
 
-  patchStatus(tenant: SoftTenant, status: SoftTenantStatus): Promise<SoftTenant> {
-    return this.writes.record({ verb: 'patch-status', kind: KIND, name: tenant.metadata.name }, () =>
-      patchStatus(this.custom, tenant, status),
+  async patchStatus(tenant: SoftTenant, status: SoftTenantStatus): Promise<SoftTenant> {
+    const stored = await this.writes.record(
+      { verb: 'patch-status', kind: KIND, name: tenant.metadata.name },
+      () => conflictAware(() => patchStatus(this.kubeConfig, tenant, status)),
     );
+    this.caches.informers.tenants.noteWritten(stored);
+    return stored;
   }
 
   createEvent(event: TenantEvent): Promise<void> {
     return this.writes.record({ verb: 'create', kind: 'Event', name: event.tenant.metadata.name }, () =>
-      createEvent(this.custom, event, this.clock()),
+      createEvent(this.kubeConfig, event, this.clock()),
     );
   }
 }

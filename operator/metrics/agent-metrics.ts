@@ -1,7 +1,36 @@
 // The node agent's Prometheus metrics: sync counts and durations, apply failures, the size of
 // what is programmed, report writes, and connections cut because a change revoked them.
+//
+// The agent hands its numbers in (SyncObserver, AgentCounts); nothing here reads the agent, so
+// the agent loop knows nothing about Prometheus and metrics nothing about the agent.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { SyncObservation, SyncObserver } from '../agent/sync-observer.js';
+
+/** The ruleset a successful sync programmed. */
+export interface ProgrammedSummary {
+  chains: number;
+  rules: number;
+  ipsetEntries: number;
+  localPods: number;
+  /** Policies programmed for local pods. */
+  policies: number;
+  /** Policies that select local pods but could not be programmed. */
+  policyErrors: number;
+}
+
+export interface SyncObservation {
+  /** A full sync re-reads the real state to repair drift. */
+  full: boolean;
+  durationMs: number;
+  ok: boolean;
+  /** For a failed sync: whether the render or the apply failed. */
+  failedStage?: 'render' | 'apply';
+  /** For a successful sync. */
+  programmed?: ProgrammedSummary;
+}
+
+export interface SyncObserver {
+  synced(observation: SyncObservation): void;
+}
 
 /** Counts kept by other parts of the agent, read at scrape time. */
 export interface AgentCounts {

@@ -1,6 +1,5 @@
 // Wraps the reconciler so every reconcile is counted and timed, without the controller knowing
-// about metrics. A successful reconcile also tells the tenant view which tenants exist, which
-// drops tenants whose deletion the watch missed.
+// about metrics.
 import type { TenantReconciler } from '../controller/controller.js';
 import { ReconcileError, StaleReadError } from '../controller/errors.js';
 import type { ReconcileResult } from '../controller/reconciler.js';
@@ -23,7 +22,6 @@ export class MeteredReconciler implements TenantReconciler {
     try {
       const result = await this.inner.reconcile(name);
       this.metrics.reconciles.inc({ result: 'success' });
-      this.metrics.tenants.retain(result.tenants);
       return result;
     } catch (err) {
       this.metrics.reconciles.inc({ result: 'error' });

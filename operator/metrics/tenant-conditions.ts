@@ -67,12 +67,6 @@ export class TenantConditionsView {
     return seconds;
   }
 
-  /** Forgets tenants not in `names` (a deletion the watch missed while it was restarting). */
-  retain(names: readonly string[]): void {
-    const keep = new Set(names);
-    for (const name of [...this.tenants.keys()]) if (!keep.has(name)) this.tenants.delete(name);
-  }
-
   get size(): number {
     return this.tenants.size;
   }

@@ -1,7 +1,8 @@
 // The defaults the CRD schema declares, applied in code too, so that expansion gives the same
 // result for a SoftTenant read from a file as for the same object read back from the API server
 // (which has filled these in). Keep in step with crd.ts; a unit test compares them.
-import type { NetworkPolicyPort, NetworkPolicySpec } from '../api/networkpolicy.js';
+import type { NetworkPolicySpec } from '../api/networkpolicy.js';
+import { DEFAULT_PROTOCOL, portsWithDefaults } from '../api/networkpolicy-defaults.js';
 import type {
   EgressIsolation,
   IngressIsolation,
@@ -13,7 +14,8 @@ import type {
 export const DEFAULT_INGRESS: IngressIsolation = 'Tenant';
 export const DEFAULT_EGRESS: EgressIsolation = 'Open';
 export const DEFAULT_ALLOW_DNS = true;
-export const DEFAULT_PROTOCOL = 'TCP';
+// The CRD declares the NetworkPolicy API's own port default; one constant for both.
+export { DEFAULT_PROTOCOL };
 
 export interface Isolation {
   ingress: IngressIsolation;
@@ -27,10 +29,6 @@ export function isolationOf(spec: SoftTenantSpec): Isolation {
     egress: spec.isolation?.egress ?? DEFAULT_EGRESS,
     allowDNS: spec.isolation?.allowDNS ?? DEFAULT_ALLOW_DNS,
   };
-}
-
-function portsWithDefaults(ports: NetworkPolicyPort[] | undefined): NetworkPolicyPort[] | undefined {
-  return ports?.map((p) => ({ ...p, protocol: p.protocol ?? DEFAULT_PROTOCOL }));
 }
 
 function peerWithDefaults(peer: TenantPeer): TenantPeer {

@@ -1,6 +1,6 @@
 // Offline checks of the NetworkPolicy-shaped parts of a SoftTenant (selectors, ipBlocks, ports,
 // peers, a whole NetworkPolicySpec), mirroring the schema and CEL rules in crd-schema.ts.
-import { containsCidr, formatCidr, hasHostBits, parseCidr, type Cidr } from './cidr.js';
+import { isStrictSubset, tryParseCidr, type Cidr } from '../net/address.js';
 import { Limits } from './crd-schema.js';
 import { Msg } from './messages.js';
 import {
@@ -76,13 +76,13 @@ function checkRequirement(c: Checker, value: unknown, field: string): void {
 function checkCidrText(c: Checker, value: unknown, field: string): Cidr | undefined {
   const text = c.string(value, field, CIDR_MAX);
   if (text === undefined) return undefined;
-  const parsed = parseCidr(text);
+  const parsed = tryParseCidr(text, 'strict');
   if (!parsed) {
     c.add(field, Msg.cidrInvalid);
     return undefined;
   }
-  if (hasHostBits(parsed)) c.add(field, Msg.cidrHostBits);
-  if (formatCidr(parsed) !== text) c.add(field, Msg.cidrCanonical);
+  if (parsed.hostBits) c.add(field, Msg.cidrHostBits);
+  if (parsed.written !== text) c.add(field, Msg.cidrCanonical);
   return parsed;
 }
 
@@ -93,7 +93,7 @@ export function checkIpBlock(c: Checker, value: unknown, field: string): void {
   if (block.except === undefined) return;
   const excepts = c.array(block.except, `${field}.except`, { max: Limits.except }) ?? [];
   const inner = excepts.map((e, i) => checkCidrText(c, e, `${field}.except[${i}]`));
-  const outside = inner.some((e) => outer && e && !(containsCidr(outer, e) && e.prefix > outer.prefix));
+  const outside = inner.some((e) => outer && e && !isStrictSubset(e, outer));
   if (outside) c.add(field, Msg.exceptOutside);
 }
 

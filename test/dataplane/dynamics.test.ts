@@ -5,11 +5,11 @@
 // nothing of the agent's is left. Both backends.
 import { expect } from 'chai';
 import type { NetworkPolicy } from '../../operator/api/networkpolicy.js';
-import { NodeDataplane } from '../../operator/dataplane/apply-dataplane.js';
+import { NodeDataplane } from '../../operator/dataplane/node-dataplane.js';
 import type { IptablesBackend } from '../../operator/dataplane/backend.js';
 import { toolsFor } from '../../operator/dataplane/backend.js';
 import { renderNode } from '../../operator/dataplane/render-node.js';
-import { cleanupStaleLabs } from '../../hack/lab/build.js';
+import { cleanupStaleLabs } from '../lab/build.js';
 import type { Lab, LabFlow, ProbeCell } from '../support/lab.js';
 import { allCells, expectMatrix, sh, startLab } from '../support/lab.js';
 import type { ClusterState } from '../support/lab-cluster.js';
@@ -261,7 +261,7 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
       const l = lab as Lab;
       for (const node of [N1, N2]) {
         const fresh = await NodeDataplane.open(l.nodeRunner(node), backend);
-        const r = await fresh.applyDetailed(renderNode(state, node).ruleset, { full: true });
+        const r = await fresh.apply(renderNode(state, node), { full: true });
         expect(r.apply, node).to.include({ mode: 'resync', iptablesLines: 0, ipsetLines: 0 });
       }
     });

@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import type { NetworkPolicy } from '../../operator/api/networkpolicy.js';
 import type { IptablesBackend } from '../../operator/dataplane/backend.js';
-import { cleanupStaleLabs } from '../../hack/lab/build.js';
+import { cleanupStaleLabs } from '../lab/build.js';
 import type { Lab, LabPort, ProbeCell } from '../support/lab.js';
 import { allCells, expectMatrix, pathsCovered, startLab } from '../support/lab.js';
 import type { ClusterState } from '../support/lab-cluster.js';

@@ -8,8 +8,9 @@ import { loadKubeConfig } from '../../operator/kube/config.js';
 import { requestJson } from '../../operator/kube/raw-request.js';
 import type { NodeEnforcement } from '../../operator/api/nodeenforcement.js';
 import type { SoftTenant } from '../../operator/api/softtenant.js';
-import { EXPECTATIONS, type Expectation } from '../../hack/demo/scenario.js';
-import { cond, formatVerdicts, kubectl, World } from '../../hack/demo/world.js';
+import { EXPECTATIONS, type Expectation } from '../lab/demo/scenario.js';
+import { INJECTED_FAILURE_MESSAGE } from '../support/agent-with-failures.js';
+import { cond, formatVerdicts, kubectl, World } from '../lab/demo/world.js';
 
 const logDir = mkdtempSync(join(tmpdir(), 'softtenant-e2e-'));
 const LATE_IP = '172.17.1.5'; // the lab host ext/blocked
@@ -230,7 +231,7 @@ describe('end to end: tenants declared, enforced on two nodes, reported back', f
     const seedPolicy = policies.items[0]?.metadata.name;
     expect(seedPolicy, 'the seed tenant generated a policy in default').to.be.a('string');
     await world.agents.get('node-a')?.stop();
-    world.opts.agentArgs = { 'node-a': ['--fail-policy', `default/${seedPolicy}`] };
+    world.opts.failPolicies = { 'node-a': [`default/${seedPolicy}`] };
     world.startAgent('node-a');
     const failing = await eventually('seed-example shows the injected failure', 30_000, async () => {
       const t = await tenant('seed-example');
@@ -248,10 +249,10 @@ describe('end to end: tenants declared, enforced on two nodes, reported back', f
       namespace: 'default',
       name: seedPolicy,
       reason: 'InjectedFailure',
-      message: 'programming this policy was made to fail (--fail-policy)',
+      message: INJECTED_FAILURE_MESSAGE,
     });
     await world.agents.get('node-a')?.stop();
-    world.opts.agentArgs = {};
+    world.opts.failPolicies = {};
     world.startAgent('node-a');
     await world.waitForEnforced(60_000);
   });

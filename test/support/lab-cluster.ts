@@ -10,15 +10,14 @@ import type {
   NetworkPolicySpec,
   Pod,
 } from '../../operator/api/networkpolicy.js';
-import type { DataplaneApplyReport } from '../../operator/dataplane/apply-dataplane.js';
-import { NodeDataplane } from '../../operator/dataplane/apply-dataplane.js';
+import type { DataplaneApplyReport } from '../../operator/dataplane/node-dataplane.js';
+import { NodeDataplane } from '../../operator/dataplane/node-dataplane.js';
 import type { IptablesBackend } from '../../operator/dataplane/backend.js';
 import { toolsFor } from '../../operator/dataplane/backend.js';
-import { flowJudgeFromModel } from '../../operator/dataplane/conntrack-judge.js';
 import { IncrementalNodeRenderer } from '../../operator/dataplane/render-incremental.js';
-import type { Lab } from '../../hack/lab/lab.js';
-import type { LabExternalSpec, LabPort, LabSpec } from '../../hack/lab/spec.js';
-import { labSpecFromSnapshot } from '../../hack/lab/snapshot.js';
+import type { Lab } from '../lab/lab.js';
+import type { LabExternalSpec, LabPort, LabSpec } from '../lab/spec.js';
+import { labSpecFromSnapshot } from '../lab/snapshot.js';
 import { rootLogger } from '../../operator/util/logger.js';
 
 // The applier logs every apply at info; in a test's output the matrices are what matter.
@@ -155,13 +154,9 @@ export class LabDataplanes {
           `render problems on ${node}: ${rendered.problems.map((p) => `${p.namespace}/${p.name}: ${p.message}`).join('; ')}`,
         );
       }
-      const judge = options.cutFlows === false ? undefined : flowJudgeFromModel(rendered.model);
       out.set(
         node,
-        await plane.applyDetailed(rendered.ruleset, {
-          full: options.full ?? false,
-          ...(judge ? { judge } : {}),
-        }),
+        await plane.apply(rendered, { full: options.full ?? false, cutFlows: options.cutFlows ?? true }),
       );
     }
     return out;

@@ -1,8 +1,8 @@
 // The two-node cluster the dataplane tests probe: four namespaces with pods on both nodes (so
 // every relation is seen on the bridged same-node path and the routed cross-node path) and four
 // non-pod hosts for ipBlock cases. Named ports differ per pod on purpose.
-import type { ProbeCell } from '../../hack/lab/probe.js';
-import type { LabExternalSpec, LabPort } from '../../hack/lab/spec.js';
+import type { ProbeCell } from '../lab/probe.js';
+import type { LabExternalSpec, LabPort } from '../lab/spec.js';
 import { ClusterState, ns, pod } from './lab-cluster.js';
 
 export const N1 = 'n1';

@@ -4,17 +4,17 @@
 import { spawnCollect } from '../../operator/dataplane/runner.js';
 import type { Runner } from '../../operator/dataplane/runner.js';
 import { netnsRunner } from '../../operator/dataplane/runner.js';
-import { newLabId, teardownLab } from '../../hack/lab/build.js';
-import { Lab } from '../../hack/lab/lab.js';
-import type { ProbeCell, ProbeResult } from '../../hack/lab/probe.js';
-import { formatMatrix } from '../../hack/lab/probe.js';
-import type { LabSpec } from '../../hack/lab/spec.js';
+import { newLabId, teardownLab } from '../lab/build.js';
+import { Lab } from '../lab/lab.js';
+import type { ProbeCell, ProbeResult } from '../lab/probe.js';
+import { formatMatrix } from '../lab/probe.js';
+import type { LabSpec } from '../lab/spec.js';
 
-export { Lab } from '../../hack/lab/lab.js';
-export type { LabFlow } from '../../hack/lab/lab.js';
-export { allCells, formatMatrix } from '../../hack/lab/probe.js';
-export type { ProbeCell, ProbeResult } from '../../hack/lab/probe.js';
-export type { LabSpec, LabPort } from '../../hack/lab/spec.js';
+export { Lab } from '../lab/lab.js';
+export type { LabFlow } from '../lab/lab.js';
+export { allCells, formatMatrix } from '../lab/probe.js';
+export type { ProbeCell, ProbeResult } from '../lab/probe.js';
+export type { LabSpec, LabPort } from '../lab/spec.js';
 
 export function startLab(spec: LabSpec): Promise<Lab> {
   return Lab.up(spec);

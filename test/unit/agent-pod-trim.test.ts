@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import type { Pod } from '../../operator/api/networkpolicy.js';
 import { trimPod } from '../../operator/agent/pod-trim.js';
 import { renderNode } from '../../operator/dataplane/render-node.js';
-import { apiServedPod } from '../../hack/bench-api-pod.js';
+import { apiServedPod } from '../support/api-served-pod.js';
 import { ns, policy } from './netpol-fixtures.js';
 
 const NODE = 'node-a';

@@ -1,18 +1,22 @@
-import { expect } from 'chai';
+// docs/reference.md is what the generator (hack/gen-reference.ts, run as a user runs it) makes
+// of the current CRD, and it documents the fields users look for.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderReference } from '../../hack/gen-reference.js';
-import { repoRoot } from '../../hack/demo/processes.js';
+import { expect } from 'chai';
+import { repoRoot } from '../support/controlplane.js';
 
 describe('docs/reference.md', () => {
-  const crd = readFileSync(join(repoRoot, 'crds/tenancy.softtenant.io_softtenants.yaml'), 'utf8');
-
   it('is generated from the current CRD (run node dist/hack/gen-reference.js after a schema change)', () => {
-    expect(readFileSync(join(repoRoot, 'docs/reference.md'), 'utf8')).to.equal(renderReference(crd));
+    const check = spawnSync(process.execPath, [join(repoRoot, 'dist/hack/gen-reference.js'), '--check'], {
+      encoding: 'utf8',
+    });
+    expect(check.stderr).to.equal('');
+    expect(check.status).to.equal(0);
   });
 
   it('documents every spec field the issue names', () => {
-    const doc = renderReference(crd);
+    const doc = readFileSync(join(repoRoot, 'docs/reference.md'), 'utf8');
     for (const f of [
       'spec.namespaces.names',
       'spec.namespaces.selector',

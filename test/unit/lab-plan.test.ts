@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { LabSpecError, planLab } from '../../hack/lab/plan.js';
-import { labPodsFromSnapshot, parseExternal, parsePort } from '../../hack/lab/snapshot.js';
-import type { LabSpec } from '../../hack/lab/spec.js';
+import { LabSpecError, planLab } from '../lab/plan.js';
+import { labPodsFromSnapshot, parseExternal, parsePort } from '../lab/snapshot.js';
+import type { LabSpec } from '../lab/spec.js';
 import { pod } from '../support/lab-cluster.js';
 
 const spec: LabSpec = {

@@ -3,7 +3,7 @@ import type { Namespace, NetworkPolicy } from '../../operator/api/networkpolicy.
 import type { SoftTenant } from '../../operator/api/softtenant.js';
 import { withOwnership } from '../../operator/controller/ownership.js';
 import { labelMovesFor, planIsEmpty, planTenant } from '../../operator/controller/plan.js';
-import { defaultedSpec } from '../../operator/controller/policy-diff.js';
+import { specWithDefaults } from '../../operator/api/networkpolicy-defaults.js';
 import type { ExpansionResult, TenantExpansion } from '../../operator/tenant/types.js';
 
 const LABEL = 'tenancy.softtenant.io/tenant';
@@ -29,7 +29,7 @@ function policy(
 /** As the API server would return the policy after the operator applied it. */
 function live(p: NetworkPolicy, owner: SoftTenant): NetworkPolicy {
   const w = withOwnership(p, owner);
-  return { ...w, metadata: { ...w.metadata, uid: `uid-${p.metadata.name}` }, spec: defaultedSpec(w.spec) };
+  return { ...w, metadata: { ...w.metadata, uid: `uid-${p.metadata.name}` }, spec: specWithDefaults(w.spec) };
 }
 
 const t = tenant('t');
@@ -40,6 +40,11 @@ const exp = (policies: NetworkPolicy[], namespaces = ['a']): TenantExpansion => 
   conflicts: [],
   problems: [],
 });
+
+/** Live objects by policyKey, as the reconciler hands them to the plan. */
+function byKey(policies: NetworkPolicy[]): Map<string, NetworkPolicy> {
+  return new Map(policies.map((p) => [`${p.metadata.namespace ?? ''}/${p.metadata.name}`, p]));
+}
 
 describe('reconcile plan', () => {
   it('moves only labels that concern this tenant', () => {
@@ -70,8 +75,8 @@ describe('reconcile plan', () => {
       expansion: exp([p1, p2]),
       result: { tenants: [], labelChanges: [] },
       namespaces: [ns('a', 't')],
-      managed: [live(p1, t), live(p2, t)],
-      others: new Map(),
+      owned: [live(p1, t), live(p2, t)],
+      live: byKey([live(p1, t), live(p2, t)]),
     });
     expect(planIsEmpty(inPlace)).to.equal(true);
     expect(inPlace.desired).to.have.length(2);
@@ -83,8 +88,8 @@ describe('reconcile plan', () => {
       expansion: exp([p1, p2]),
       result: { tenants: [], labelChanges: [] },
       namespaces: [ns('a', 't')],
-      managed: [edited],
-      others: new Map(),
+      owned: [edited],
+      live: byKey([edited]),
     });
     expect(plan.apply.map((a) => [a.policy.metadata.name, a.differences])).to.deep.equal([
       ['p1', ['spec']],
@@ -103,8 +108,8 @@ describe('reconcile plan', () => {
       expansion: exp([]),
       result: { tenants: [], labelChanges: [] },
       namespaces: [ns('a', 't'), ns('gone', 't', { deletionTimestamp: '2030-01-01T00:00:00Z' })],
-      managed: [stale, oldIncarnation, othersPolicy, dying],
-      others: new Map(),
+      owned: [stale, oldIncarnation, othersPolicy, dying],
+      live: new Map(),
     });
     expect(plan.prune.map((p) => `${p.metadata.namespace}/${p.metadata.name}`)).to.deep.equal(['a/stale']);
   });
@@ -120,8 +125,8 @@ describe('reconcile plan', () => {
       expansion: exp([wanted]),
       result: { tenants: [], labelChanges: [] },
       namespaces: [ns('a', 't')],
-      managed: [],
-      others: new Map([['a/p', users]]),
+      owned: [],
+      live: new Map([['a/p', users]]),
     });
     expect(refused.apply).to.deep.equal([]);
     expect(refused.collisions[0]).to.match(
@@ -135,8 +140,8 @@ describe('reconcile plan', () => {
       expansion: exp([wanted]),
       result: { tenants: [], labelChanges: [] },
       namespaces: [ns('a', 't')],
-      managed: [],
-      others: new Map([['a/p', stripped]]),
+      owned: [],
+      live: new Map([['a/p', stripped]]),
     });
     expect(adopted.collisions).to.deep.equal([]);
     expect(adopted.apply.map((a) => a.differences)).to.deep.equal([['labels']]);

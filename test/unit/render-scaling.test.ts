@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import type { Pod } from '../../operator/api/networkpolicy.js';
 import { countIpsetEntries, countRules, renderRuleset } from '../../operator/dataplane/render.js';
-import { renderNaiveRuleset } from '../../operator/dataplane/render-naive.js';
+import { renderNaiveRuleset } from '../support/render-naive.js';
 import { model, ns, pod, policy } from './netpol-fixtures.js';
 
 const policies = [

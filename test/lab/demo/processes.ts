@@ -5,7 +5,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const cli = join(repoRoot, 'dist/operator/cli/main.js');
 
 export interface Managed {
@@ -15,16 +15,18 @@ export interface Managed {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/** Starts `softtenant ARGS` (or, with `script`, another entry point under dist/). */
 export function startSofttenant(
   name: string,
   args: string[],
   logDir: string,
   env: NodeJS.ProcessEnv = process.env,
+  script: string = cli,
 ): Managed {
   mkdirSync(logDir, { recursive: true });
   const log = join(logDir, `${name}.log`);
   const out = createWriteStream(log, { flags: 'a' });
-  const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));

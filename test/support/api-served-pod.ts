@@ -1,7 +1,7 @@
 // A pod as an API server serves it from a Deployment (managedFields, a full container spec,
 // volumes, conditions, container statuses): what the agent's pod cache receives in a real
 // cluster, for the bench's memory figure. The shape follows the Pod API; values are made up.
-import type { Pod } from '../operator/api/networkpolicy.js';
+import type { Pod } from '../../operator/api/networkpolicy.js';
 
 export function apiServedPod(index: number, namespace: string, nodeName: string, ip: string): Pod {
   const hash = (index * 2654435761).toString(16).slice(-10);

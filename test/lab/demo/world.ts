@@ -4,11 +4,11 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { SoftTenant } from '../../operator/api/softtenant.js';
-import { requestJson } from '../../operator/kube/raw-request.js';
-import { Lab } from '../lab/lab.js';
-import type { ProbeResult } from '../lab/probe.js';
-import type { LabPort } from '../lab/spec.js';
+import type { SoftTenant } from '../../../operator/api/softtenant.js';
+import { requestJson } from '../../../operator/kube/raw-request.js';
+import { Lab } from '../lab.js';
+import type { ProbeResult } from '../probe.js';
+import type { LabPort } from '../spec.js';
 import { createNodes, createPod, ensureNamespace } from './cluster.js';
 import { repoRoot, startSofttenant, type Managed } from './processes.js';
 import { EXPECTATIONS, EXTERNALS, EXTRA_NAMESPACES, NODES, PODS, type Expectation } from './scenario.js';
@@ -22,8 +22,11 @@ export interface WorldOptions {
   say: Say;
   heartbeat?: string;
   resync?: string;
-  /** Extra agent flags per node (fault injection in tests). */
-  agentArgs?: Record<string, string[]>;
+  /**
+   * Policies ("namespace/name") a node's agent treats as unprogrammable: that agent runs through
+   * test/support/agent-with-failures.ts (fault injection in tests).
+   */
+  failPolicies?: Record<string, string[]>;
 }
 
 export function kubectl(kubeconfig: string, args: string[], input?: string): string {
@@ -105,24 +108,29 @@ export class World {
   startAgent(node: string): Managed {
     if (!this.lab) throw new Error('build the lab before starting agents');
     this.opts.say(`starting the agent for ${node} (programs netns ${this.lab.nodeNetns(node)})`);
-    const agent = startSofttenant(
-      `agent-${node}`,
-      [
-        'agent',
-        '--node',
-        node,
-        '--kubeconfig',
-        this.opts.kubeconfigPath,
-        '--netns',
-        this.lab.nodeNetns(node),
-        '--heartbeat',
-        this.opts.heartbeat ?? '2s',
-        '--resync-period',
-        this.opts.resync ?? '30s',
-        ...(this.opts.agentArgs?.[node] ?? []),
-      ],
-      this.opts.logDir,
-    );
+    const fail = this.opts.failPolicies?.[node] ?? [];
+    const agentFlags = [
+      '--node',
+      node,
+      '--kubeconfig',
+      this.opts.kubeconfigPath,
+      '--netns',
+      this.lab.nodeNetns(node),
+      '--heartbeat',
+      this.opts.heartbeat ?? '2s',
+      '--resync-period',
+      this.opts.resync ?? '30s',
+    ];
+    const agent =
+      fail.length === 0
+        ? startSofttenant(`agent-${node}`, ['agent', ...agentFlags], this.opts.logDir)
+        : startSofttenant(
+            `agent-${node}`,
+            [...fail.flatMap((p) => ['--fail-policy', p]), ...agentFlags],
+            this.opts.logDir,
+            process.env,
+            join(repoRoot, 'dist/test/support/agent-with-failures.js'),
+          );
     this.agents.set(node, agent);
     return agent;
   }

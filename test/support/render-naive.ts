@@ -1,14 +1,26 @@
-// The naive render the seed sketches: one chain per local pod and direction, and one rule per
-// peer address x port in it (`-s 10.1.2.3/32 -p tcp --dport 80 -j RETURN`). It exists only so
-// the benchmark can show what matching peers through ipsets saves; the agent never programs it.
+// The naive render (the first sketch of the agent): one chain per local pod and direction, and
+// one rule per peer address x port in it (`-s 10.1.2.3/32 -p tcp --dport 80 -j RETURN`). It
+// exists only so the benchmark and the scaling test can show what matching peers through ipsets
+// saves; the agent never programs it, so it lives here and not in operator/.
 // Simplification: ipBlock excepts are not rendered (the figures are about rule counts).
-import { ipFamily } from '../netpol/cidr.js';
-import { objectKey, type LocalPodModel, type NodeModel, type PolicyModel } from '../netpol/types.js';
-import { naivePodChainName, TOP_CHAIN } from './names.js';
-import { FORWARD_HOOK, portMatch } from './render.js';
-import type { ChainSpec, Ruleset } from './types.js';
+import { ipFamily } from '../../operator/net/address.js';
+import {
+  objectKey,
+  type Direction,
+  type LocalPodModel,
+  type NodeModel,
+  type PolicyModel,
+} from '../../operator/netpol/types.js';
+import { createHash } from 'node:crypto';
+import { CHAIN_PREFIX, TOP_CHAIN } from '../../operator/dataplane/names.js';
+import { FORWARD_HOOK, portMatch } from '../../operator/dataplane/render.js';
+import type { ChainSpec, Ruleset } from '../../operator/dataplane/types.js';
 
-type Direction = 'ingress' | 'egress';
+/** Per-pod chain: STN-NI-<hash> / STN-NE-<hash>. */
+function naivePodChainName(direction: 'ingress' | 'egress', podKey: string): string {
+  const h = createHash('sha256').update(`naive|${direction}|${podKey}`).digest('hex').slice(0, 16);
+  return `${CHAIN_PREFIX}N${direction === 'ingress' ? 'I' : 'E'}-${h}`;
+}
 
 function hostMatch(flag: '-s' | '-d', address: string): string {
   return `${flag} ${address.includes('/') ? address : `${address}/32`}`;

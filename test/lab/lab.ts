@@ -1,6 +1,6 @@
 // The lab as an object: build it from a spec, probe it, hold flows open, run commands in a
 // node's netns, tear it down. Used by the dataplane tests (through test/support/lab.ts) and by
-// the lab CLI (hack/lab-cli.ts).
+// the lab CLI (hack/lab.ts).
 import { readFileSync } from 'node:fs';
 import type { Runner } from '../../operator/dataplane/runner.js';
 import { netnsRunner } from '../../operator/dataplane/runner.js';

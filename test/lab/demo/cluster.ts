@@ -2,7 +2,7 @@
 // pods alone), namespaces, and pods bound to their nodes with their IPs set through the status
 // subresource, as a kubelet and a CNI would. No kubelet runs; pods are plain API objects.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { ApiError, requestJson } from '../../operator/kube/raw-request.js';
+import { ApiError, requestJson } from '../../../operator/kube/raw-request.js';
 import type { ScenarioPod } from './scenario.js';
 
 async function createOrKeep(kc: KubeConfig, path: string, body: unknown): Promise<void> {

@@ -18,11 +18,11 @@ interface Seen {
   heartbeatMs: number;
 }
 
-export class ReportChanges {
+export class ReportEventFilter {
   private readonly seen = new Map<string, Seen>();
 
   /** Whether this event can change some tenant's enforcement (and remembers it). */
-  matters(report: ReportObject, type: string | undefined): boolean {
+  changesEnforcement(report: ReportObject, type: string | undefined): boolean {
     const name = report.metadata.name;
     if (type === 'DELETED') {
       this.seen.delete(name);

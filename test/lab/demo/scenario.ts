@@ -2,7 +2,7 @@
 // their IPs and ports, a few hosts outside the cluster for the ipBlock cases, and the verdict
 // the samples in config/samples/ declare for each probe. The expectations are written by hand
 // from the samples' text, not computed by the code under test.
-import type { LabProtocol } from '../lab/protocol.js';
+import type { LabProtocol } from '../protocol.js';
 
 export interface ScenarioPod {
   namespace: string;

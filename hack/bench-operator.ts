@@ -1,0 +1,181 @@
+// `make bench-operator`: the operator at scale on the local control plane. Starts a control
+// plane and the operator, then for each size applies that many tenants (2 namespaces each,
+// isolation both ways, one allowFrom another tenant) and prints: seconds until all are Ready,
+// the API server's requests during convergence by verb (apiserver_request_total deltas; the
+// bench's own polling, one LIST of SoftTenants every 2 s, is subtracted), then over 60 s at
+// rest: reads/s and writes/s (Leases aside), operator CPU share and RSS.
+// Usage: node dist/hack/bench-operator.js [sizes, default 100,1000,5000]
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const POLL_MS = 2_000;
+const REST_S = 60;
+const sizes = (process.argv[2] ?? '100,1000,5000').split(',').map(Number);
+
+const say = (line: string): void => void process.stdout.write(`${line}\n`);
+
+function kubectl(kubeconfig: string, args: string[], input?: string): string {
+  const res = spawnSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {
+    input,
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
+  if (res.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${res.stderr}`);
+  return res.stdout;
+}
+
+/** apiserver_request_total summed by verb (Leases and the bench's own requests not told apart). */
+function requestsByVerb(kubeconfig: string, skipLeases = true): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of kubectl(kubeconfig, ['get', '--raw', '/metrics']).split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    if (skipLeases && line.includes('resource="leases"')) continue;
+    const verb = /verb="([A-Z]+)"/.exec(line)?.[1] ?? '?';
+    out.set(verb, (out.get(verb) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return out;
+}
+
+function delta(after: Map<string, number>, before: Map<string, number>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [verb, n] of after) {
+    const d = n - (before.get(verb) ?? 0);
+    if (d > 0) out.set(verb, d);
+  }
+  return out;
+}
+
+const READ_VERBS = new Set(['GET', 'LIST', 'WATCH']);
+
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
+}
+
+function memory(pid: number): { rssMb: number; hwmMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+}
+
+function objects(size: number, prefix: string): string {
+  const items: unknown[] = [];
+  for (let i = 0; i < size; i++) {
+    const name = `${prefix}-${i}`;
+    for (const suffix of ['a', 'b']) {
+      items.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `${name}-${suffix}` } });
+    }
+    items.push({
+      apiVersion: 'tenancy.softtenant.io/v1alpha1',
+      kind: 'SoftTenant',
+      metadata: { name },
+      spec: {
+        namespaces: { names: [`${name}-a`, `${name}-b`] },
+        isolation: { ingress: 'Tenant', egress: 'Tenant' },
+        allowFrom: [{ tenants: [`${prefix}-${(i + 1) % size}`] }],
+      },
+    });
+  }
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
+}
+
+function readyCount(kubeconfig: string, prefix: string): number {
+  const list = JSON.parse(kubectl(kubeconfig, ['get', 'softtenants', '-o', 'json'])) as {
+    items: {
+      metadata: { name: string; generation?: number };
+      status?: { observedGeneration?: number; conditions?: { type: string; status: string }[] };
+    }[];
+  };
+  return list.items.filter(
+    (t) =>
+      t.metadata.name.startsWith(`${prefix}-`) &&
+      t.status?.observedGeneration === t.metadata.generation &&
+      t.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+  ).length;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  const state = mkdtempSync(join(tmpdir(), 'softtenant-bench-operator-'));
+  say(`starting the local control plane in ${state}`);
+  const up = spawnSync('bash', [join(root, 'hack/controlplane-up.sh'), state], { stdio: 'inherit' });
+  if (up.status !== 0) throw new Error('control plane failed to start');
+  const kubeconfig = join(state, 'kubeconfig');
+  let operator: ReturnType<typeof spawn> | undefined;
+  try {
+    kubectl(kubeconfig, ['apply', '--server-side', '-f', join(root, 'crds')]);
+    kubectl(kubeconfig, ['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+    const logPath = join(state, 'operator.log');
+    writeFileSync(logPath, '');
+    operator = spawn(
+      process.execPath,
+      [join(root, 'dist/operator/cli/main.js'), 'operator', '--kubeconfig', kubeconfig],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    operator.stderr?.on('data', (c: Buffer) => writeFileSync(logPath, c, { flag: 'a' }));
+    const pid = operator.pid as number;
+    say(`operator started (pid ${pid}, log ${logPath})`);
+    await sleep(3_000);
+
+    for (const size of sizes) {
+      const prefix = `b${size}`;
+      say(`\n== ${size} tenants (${2 * size} namespaces): applying`);
+      const before = requestsByVerb(kubeconfig);
+      const started = Date.now();
+      kubectl(kubeconfig, ['apply', '--server-side', '-f', '-'], objects(size, prefix));
+      let polls = 0;
+      let ready = 0;
+      for (;;) {
+        ready = readyCount(kubeconfig, prefix);
+        polls++;
+        if (ready === size) break;
+        if (Date.now() - started > 30 * 60_000) break;
+        await sleep(POLL_MS);
+      }
+      const seconds = (Date.now() - started) / 1000;
+      const converge = delta(requestsByVerb(kubeconfig), before);
+      // The bench's own requests: one server-side apply per object of the List, the polls.
+      converge.set('APPLY', (converge.get('APPLY') ?? 0) - 3 * size);
+      converge.set('LIST', (converge.get('LIST') ?? 0) - polls);
+      const verbs = [...converge].filter(([, n]) => n > 0).map(([v, n]) => `${v} ${n}`);
+      say(`${ready}/${size} Ready after ${seconds.toFixed(1)} s`);
+      say(`API requests during convergence (operator's, by verb): ${verbs.join(', ')}`);
+
+      say(`at rest: measuring ${REST_S} s`);
+      await sleep(5_000);
+      const restBefore = requestsByVerb(kubeconfig);
+      const cpuBefore = cpuSeconds(pid);
+      await sleep(REST_S * 1000);
+      const rest = delta(requestsByVerb(kubeconfig), restBefore);
+      const cpu = (cpuSeconds(pid) - cpuBefore) / REST_S;
+      // The two metrics scrapes of this bench are GETs.
+      let reads = -2;
+      let writes = 0;
+      for (const [verb, n] of rest) {
+        if (READ_VERBS.has(verb)) reads += n;
+        else writes += n;
+      }
+      const mem = memory(pid);
+      say(
+        `at rest: ${(Math.max(0, reads) / REST_S).toFixed(2)} reads/s, ${(writes / REST_S).toFixed(2)} writes/s, ` +
+          `operator CPU ${(cpu * 100).toFixed(1)} % of a core, RSS ${mem.rssMb.toFixed(0)} MB (high-water ${mem.hwmMb.toFixed(0)} MB)`,
+      );
+    }
+  } finally {
+    operator?.stderr?.removeAllListeners('data');
+    operator?.stderr?.resume();
+    operator?.kill('SIGTERM');
+    spawnSync('bash', [join(root, 'hack/controlplane-down.sh'), state], { stdio: 'inherit' });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench-operator: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,179 @@
+// The operator's read path: one informer per row of the wake table (controller/wakeups.ts),
+// each trimmed to what reconciliation reads, behind the controller's TenantReads port. Objects
+// lose their managedFields and the client-side last-applied annotation (most of a small
+// object's size); pods keep what enforcement status reads, as the agent trims them.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
+import type { NodeEnforcement } from '../api/nodeenforcement.js';
+import { TENANT_LABEL, type SoftTenant } from '../api/softtenant.js';
+import { trimPod } from '../agent/pod-trim.js';
+import type { TenantReads } from '../controller/client.js';
+import { WATCHES, type Watched, type WatchedKind, type WatchEventType } from '../controller/wakeups.js';
+import { logger } from '../util/logger.js';
+import { cacheKey, Informer, type Cached } from './informer.js';
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+type Meta = Record<string, unknown> & { annotations?: Record<string, string> };
+
+/** A new metadata object without managedFields and last-applied (never keys deleted in place). */
+function slimMeta(meta: Meta | undefined): Meta {
+  const out: Meta = {};
+  for (const [key, value] of Object.entries(meta ?? {})) {
+    if (key === 'managedFields' || key === 'annotations') continue;
+    out[key] = value;
+  }
+  const annotations = meta?.annotations;
+  if (annotations && Object.keys(annotations).some((k) => k !== LAST_APPLIED)) {
+    const kept: Record<string, string> = {};
+    for (const [k, v] of Object.entries(annotations)) if (k !== LAST_APPLIED) kept[k] = v;
+    out.annotations = kept;
+  }
+  return out;
+}
+
+function slim<T extends { metadata?: unknown }>(obj: T): T {
+  const holder = obj as { metadata?: Meta };
+  if (holder.metadata && 'managedFields' in holder.metadata) holder.metadata = slimMeta(holder.metadata);
+  else if (holder.metadata?.annotations?.[LAST_APPLIED] !== undefined)
+    holder.metadata = slimMeta(holder.metadata);
+  return obj;
+}
+
+function slimNamespace(ns: Namespace): Namespace {
+  slim(ns);
+  const holder = ns as Namespace & { spec?: unknown };
+  // spec.finalizers is all a Namespace's spec holds; nothing here reads it.
+  if (holder.spec !== undefined) delete holder.spec;
+  return ns;
+}
+
+const TRIMS: { readonly [K in WatchedKind]: (obj: Watched[K]) => Watched[K] } = {
+  SoftTenant: slim,
+  Namespace: slimNamespace,
+  NetworkPolicy: slim,
+  Pod: trimPod,
+  NodeEnforcement: slim,
+};
+
+interface Informers {
+  tenants: Informer<SoftTenant>;
+  namespaces: Informer<Namespace>;
+  policies: Informer<NetworkPolicy>;
+  pods: Informer<Pod>;
+  /** Absent when the NodeEnforcement CRD is not installed. */
+  reports: Informer<NodeEnforcement> | undefined;
+}
+
+export class OperatorCaches implements TenantReads {
+  readonly informers: Informers;
+  /** Generated policies by the tenant their label names, and the reverse. */
+  private readonly byTenant = new Map<string, Set<string>>();
+  private readonly tenantOfPolicy = new Map<string, string>();
+
+  constructor(kc: KubeConfig, options: { reportsServed: boolean }) {
+    const log = logger('watch');
+    const make = <K extends WatchedKind>(kind: K): Informer<Watched[K] & Cached> =>
+      new Informer<Watched[K] & Cached>(kc, {
+        ...WATCHES[kind].watch,
+        trim: TRIMS[kind] as (obj: Watched[K] & Cached) => Watched[K] & Cached,
+        log,
+      });
+    this.informers = {
+      tenants: make('SoftTenant'),
+      namespaces: make('Namespace'),
+      policies: make('NetworkPolicy'),
+      pods: make('Pod'),
+      reports: options.reportsServed ? make('NodeEnforcement') : undefined,
+    };
+    this.informers.policies.onEvent((type, policy) => this.indexPolicy(type, policy));
+  }
+
+  /** Delivers every cache event, of every kind, to `listener`. */
+  onEvent(listener: <K extends WatchedKind>(kind: K, type: WatchEventType, obj: Watched[K]) => void): void {
+    const i = this.informers;
+    i.tenants.onEvent((type, obj) => listener('SoftTenant', type, obj));
+    i.namespaces.onEvent((type, obj) => listener('Namespace', type, obj));
+    i.policies.onEvent((type, obj) => listener('NetworkPolicy', type, obj));
+    i.pods.onEvent((type, obj) => listener('Pod', type, obj));
+    i.reports?.onEvent((type, obj) => listener('NodeEnforcement', type, obj));
+  }
+
+  private all(): Pick<Informer<Cached>, 'start' | 'stop' | 'synced'>[] {
+    const i = this.informers;
+    const all = [i.tenants, i.namespaces, i.policies, i.pods, i.reports];
+    return all.filter((x) => x !== undefined);
+  }
+
+  /** Starts every informer and resolves once each has listed. */
+  async start(): Promise<void> {
+    for (const informer of this.all()) informer.start();
+    await Promise.all(this.all().map((i) => i.synced));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.all().map((i) => i.stop()));
+  }
+
+  /** Objects held, by kind (for the metrics and the bench). */
+  sizes(): Record<string, number> {
+    const i = this.informers;
+    return {
+      softtenants: i.tenants.list().length,
+      namespaces: i.namespaces.list().length,
+      networkpolicies: i.policies.list().length,
+      pods: i.pods.list().length,
+      nodeenforcements: i.reports?.list().length ?? 0,
+    };
+  }
+
+  tenant(name: string): SoftTenant | undefined {
+    return this.informers.tenants.get(name);
+  }
+
+  tenantNames(): string[] {
+    return this.informers.tenants.list().map((t) => t.metadata.name);
+  }
+
+  namespace(name: string): Namespace | undefined {
+    return this.informers.namespaces.get(name);
+  }
+
+  managedPolicy(namespace: string, name: string): NetworkPolicy | undefined {
+    return this.informers.policies.get(name, namespace);
+  }
+
+  policiesLabelled(tenant: string): NetworkPolicy[] {
+    const out: NetworkPolicy[] = [];
+    for (const key of this.byTenant.get(tenant) ?? []) {
+      const slash = key.indexOf('/');
+      const policy = this.informers.policies.get(key.slice(slash + 1), key.slice(0, slash));
+      if (policy && policy.metadata.labels?.[TENANT_LABEL] === tenant) out.push(policy);
+    }
+    return out;
+  }
+
+  pods(namespace: string): Pod[] {
+    return this.informers.pods.list(namespace);
+  }
+
+  reports(): NodeEnforcement[] {
+    return this.informers.reports?.list() ?? [];
+  }
+
+  private indexPolicy(type: WatchEventType, policy: NetworkPolicy): void {
+    const key = cacheKey(policy.metadata.namespace, policy.metadata.name);
+    const before = this.tenantOfPolicy.get(key);
+    if (before !== undefined) {
+      const keys = this.byTenant.get(before);
+      if (keys?.delete(key) && keys.size === 0) this.byTenant.delete(before);
+      this.tenantOfPolicy.delete(key);
+    }
+    const tenant = policy.metadata.labels?.[TENANT_LABEL];
+    if (type === 'DELETED' || !tenant) return;
+    this.tenantOfPolicy.set(key, tenant);
+    const keys = this.byTenant.get(tenant) ?? new Set<string>();
+    keys.add(key);
+    this.byTenant.set(tenant, keys);
+  }
+}
