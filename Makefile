@@ -59,10 +59,25 @@ controlplane-up: controlplane-build ## Start a local control plane in $(STATE)
 controlplane-down: ## Stop the local control plane in $(STATE)
 	bash hack/controlplane-down.sh $(STATE)
 
+##@ Real nodes
+CLUSTER ?= $(CURDIR)/.tmp/cluster
+NODES ?= 2
+cluster-up: deps ## Control plane + kube-scheduler + $(NODES) kubelet nodes (netns each) in $(CLUSTER)
+	NODES=$(NODES) bash hack/cluster/cluster-up.sh $(CLUSTER)
+
+cluster-down: ## Stop the nodes and control plane in $(CLUSTER); removes every trace (idempotent)
+	bash hack/cluster/cluster-down.sh $(CLUSTER)
+
+test-nodes: build image ## softtenant installed from config/default on real nodes (cluster up and down)
+	bash hack/run-tests.sh nodes
+
+test-conformance: build image ## Upstream NetworkPolicy e2e against softtenant on real nodes
+	bash hack/run-tests.sh conformance
+
 clean: ## Remove build output
 	rm -rf dist .tmp
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make <target>\n"} /^[a-zA-Z_-]+:.*?##/ { printf "  %-22s %s\n", $$1, $$2 } /^##@/ { printf "\n%s\n", substr($$0, 5) }' $(MAKEFILE_LIST)
 
-.PHONY: demo test deps build lint image test-image test-unit test-integration test-dataplane test-e2e bench bench-operator controlplane-build controlplane-up controlplane-down clean help
+.PHONY: demo test deps build lint image test-image test-unit test-integration test-dataplane test-e2e bench bench-operator controlplane-build controlplane-up controlplane-down cluster-up cluster-down test-nodes test-conformance clean help

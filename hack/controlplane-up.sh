@@ -9,6 +9,11 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 state="${1:?usage: controlplane-up.sh STATE_DIR}"
 mkdir -p "$state"
 state="$(cd "$state" && pwd)"
+# CP_BIND_ADDRESS: where the API server listens and what it advertises (default loopback);
+# hack/cluster/cluster-up.sh sets the address its nodes reach. CP_CLUSTER_CIDR makes the
+# controller manager allocate each node a pod subnet from it.
+bind="${CP_BIND_ADDRESS:-127.0.0.1}"
+cluster_cidr="${CP_CLUSTER_CIDR:-}"
 "$here/build-controlplane.sh"
 
 free_port() { python3 - 2>/dev/null <<'PY' || node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
@@ -22,11 +27,15 @@ log "generating certificates in $pki"
   cd "$pki"
   openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 3650 -subj "/CN=softtenant-local-ca" 2>/dev/null
   openssl req -newkey rsa:2048 -nodes -keyout apiserver.key -out apiserver.csr -subj "/CN=kube-apiserver" 2>/dev/null
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n' >apiserver.ext
+  # 10.96.0.1 is the kubernetes Service's ClusterIP, which in-cluster clients dial.
+  printf 'subjectAltName=IP:127.0.0.1,IP:%s,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\nextendedKeyUsage=serverAuth\n' "$bind" >apiserver.ext
   openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out apiserver.crt -days 3650 -extfile apiserver.ext 2>/dev/null
   openssl req -newkey rsa:2048 -nodes -keyout admin.key -out admin.csr -subj "/O=system:masters/CN=softtenant-admin" 2>/dev/null
   printf 'extendedKeyUsage=clientAuth\n' >client.ext
   openssl x509 -req -in admin.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out admin.crt -days 3650 -extfile client.ext 2>/dev/null
+  # The API server's identity towards kubelets (exec, logs, port-forward).
+  openssl req -newkey rsa:2048 -nodes -keyout kubelet-client.key -out kubelet-client.csr -subj "/O=system:masters/CN=kube-apiserver-kubelet-client" 2>/dev/null
+  openssl x509 -req -in kubelet-client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out kubelet-client.crt -days 3650 -extfile client.ext 2>/dev/null
   openssl genrsa -out sa.key 2048 2>/dev/null
   openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
 )
@@ -37,7 +46,7 @@ kind: Config
 clusters:
 - name: local
   cluster:
-    server: https://127.0.0.1:$api_port
+    server: https://$bind:$api_port
     certificate-authority: $pki/ca.crt
 users:
 - name: admin
@@ -58,12 +67,15 @@ log "starting etcd on 127.0.0.1:$etcd_port"
   >"$state/etcd.log" 2>&1 &
 echo $! >"$state/etcd.pid"
 
-log "starting kube-apiserver $KUBE_VERSION on https://127.0.0.1:$api_port"
+log "starting kube-apiserver $KUBE_VERSION on https://$bind:$api_port"
 "$CP_BIN_DIR/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" \
-  --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
+  --bind-address "$bind" --advertise-address "$bind" --secure-port "$api_port" \
   --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" --client-ca-file "$pki/ca.crt" \
   --service-account-issuer https://kubernetes.default.svc --service-account-key-file "$pki/sa.pub" \
-  --service-account-signing-key-file "$pki/sa.key" --authorization-mode RBAC \
+  --service-account-signing-key-file "$pki/sa.key" --authorization-mode Node,RBAC \
+  --enable-admission-plugins NodeRestriction \
+  --kubelet-client-certificate "$pki/kubelet-client.crt" --kubelet-client-key "$pki/kubelet-client.key" \
+  --kubelet-preferred-address-types InternalIP,Hostname \
   --service-cluster-ip-range 10.96.0.0/16 --allow-privileged=true --cert-dir "$state/apiserver-certs" \
   --storage-media-type application/json --v 1 \
   >"$state/kube-apiserver.log" 2>&1 &
@@ -86,6 +98,8 @@ log "starting kube-controller-manager"
   --bind-address 127.0.0.1 --secure-port "$kcm_port" --leader-elect=false \
   --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" \
   --use-service-account-credentials=false --cert-dir "$state/kcm-certs" --v 1 \
+  --service-cluster-ip-range 10.96.0.0/16 \
+  ${cluster_cidr:+--allocate-node-cidrs --cluster-cidr "$cluster_cidr" --node-cidr-mask-size 24} \
   >"$state/kube-controller-manager.log" 2>&1 &
 echo $! >"$state/kube-controller-manager.pid"
 
