@@ -93,6 +93,11 @@ function masked(bytes: readonly number[], prefix: number): number[] {
   });
 }
 
+/** The network of c: its address with the host bits cleared. */
+export function maskCidr(c: Cidr): Cidr {
+  return { ...c, bytes: masked(c.bytes, c.prefix) };
+}
+
 export function hasHostBits(c: Cidr): boolean {
   return masked(c.bytes, c.prefix).some((b, i) => b !== c.bytes[i]);
 }

@@ -18,6 +18,10 @@ import {
 export interface ValidationRule {
   rule: string;
   message: string;
+  /** CEL giving the message (it may name the offending value); message is the fallback. */
+  messageExpression?: string;
+  /** Where the error is reported, relative to the node that has the rule (e.g. ".rules"). */
+  fieldPath?: string;
   reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
 }
 
@@ -32,6 +36,7 @@ export interface Schema {
   additionalProperties?: Schema;
   enum?: string[];
   default?: unknown;
+  nullable?: boolean;
   minimum?: number;
   maximum?: number;
   minLength?: number;
