@@ -15,6 +15,8 @@ import type { SyncObserver } from './sync-observer.js';
 import { SyncTrigger } from './sync-trigger.js';
 import { trimPod } from './pod-trim.js';
 import { WatchCache, type PlainList } from './watch-cache.js';
+import { errorMessage } from '../util/errors.js';
+import { rfc3339 } from '../util/time.js';
 
 export interface NodeAgentOptions {
   node: string;
@@ -140,7 +142,7 @@ export class NodeAgent {
       const content: ReportContent = {
         backend: this.dataplane.backend,
         ...(this.opts.agentVersion ? { agentVersion: this.opts.agentVersion } : {}),
-        lastSyncTime: isoSeconds(new Date()),
+        lastSyncTime: rfc3339(new Date()),
         lastSyncDurationMs: durationMs,
         chains: out.summary.chains,
         rules: out.summary.rules,
@@ -187,7 +189,7 @@ export class NodeAgent {
       const durationMs = Date.now() - started;
       this.lastSync = { at: new Date(), durationMs, ok: false, full };
       this.opts.observer?.synced({ full, durationMs, ok: false, failedStage: stage });
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorMessage(err);
       const delay = this.retry.next();
       this.log.error('sync failed; last good rules stay in place', {
         node,
@@ -248,8 +250,4 @@ function readyCondition(ok: boolean, reason: string, message: string): Condition
   // lastTransitionTime is filled from the sync that changed the status; it stays fixed while
   // the status does not change so that identical reports compare equal.
   return { type: 'Ready', status: ok ? 'True' : 'False', reason, message, lastTransitionTime: '' };
-}
-
-function isoSeconds(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

@@ -13,6 +13,7 @@ import type { Condition } from '../api/conditions.js';
 import { ApiError, requestJson } from '../kube/raw-request.js';
 import { Backoff } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
+import { rfc3339 } from '../util/time.js';
 
 export type ReportContent = Omit<NodeEnforcementStatus, 'heartbeatTime' | 'heartbeatSeconds'>;
 
@@ -102,7 +103,7 @@ export class ReportWriter {
     const status: NodeEnforcementStatus = {
       ...content,
       ...(content.conditions ? { conditions: this.withTransitionTimes(content.conditions, now) } : {}),
-      heartbeatTime: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      heartbeatTime: rfc3339(now),
       heartbeatSeconds: Math.round(this.opts.heartbeatMs / 1000),
     };
     try {
@@ -127,7 +128,7 @@ export class ReportWriter {
 
   /** Keeps a condition's lastTransitionTime while its status stays the same. */
   private withTransitionTimes(conditions: Condition[], now: Date): Condition[] {
-    const stamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const stamp = rfc3339(now);
     return conditions.map((c) => {
       const prev = this.writtenConditions.find((p) => p.type === c.type);
       return { ...c, lastTransitionTime: prev && prev.status === c.status ? prev.lastTransitionTime : stamp };

@@ -8,6 +8,7 @@ import { DEFAULT_BACKOFF, WorkQueue, type BackoffOptions } from './queue.js';
 import type { ReconcileResult } from './reconciler.js';
 import { ReportChanges, type ReportObject } from './report-changes.js';
 import { tenantsToWake, type WatchedKind, type WatchedObject } from './wakeups.js';
+import { errorMessage } from '../util/errors.js';
 
 /**
  * Pod events come in floods (a rollout, a scale-up); they only move enforcement figures, so
@@ -94,7 +95,7 @@ export class TenantController {
       log.info('resync', { tenants: tenants.length, queued: keys.size, ...(this.options.stats?.() ?? {}) });
     } catch (err) {
       log.error('resync failed; next attempt at the next period', {
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       });
     }
   }
@@ -133,8 +134,7 @@ export class TenantController {
         const meta = { tenant: key, retryInMs: delay, failures: this.queue.failuresOf(key) };
         if (err instanceof StaleReadError) log.info(err.message, meta);
         else if (err instanceof ReconcileError) log.warn('reconcile failed', { ...meta, error: err.message });
-        else
-          log.error('reconcile failed', { ...meta, error: err instanceof Error ? err.message : String(err) });
+        else log.error('reconcile failed', { ...meta, error: errorMessage(err) });
       } finally {
         this.queue.done(key);
       }

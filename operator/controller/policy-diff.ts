@@ -9,6 +9,7 @@ import type {
   NetworkPolicySpec,
   PolicyType,
 } from '../api/networkpolicy.js';
+import { canonicalJson } from '../util/canonical-json.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -51,7 +52,7 @@ function defaultPorts<R extends { ports?: NetworkPolicyPort[] }>(rules: R[] | un
 }
 
 function canonical(value: unknown): string {
-  return JSON.stringify(compact(value) ?? null);
+  return canonicalJson(compact(value));
 }
 
 export function specsEqual(desired: NetworkPolicySpec, actual: NetworkPolicySpec): boolean {

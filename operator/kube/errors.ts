@@ -1,6 +1,7 @@
 // API errors from @kubernetes/client-node 1.x (ApiException) reduced to what callers decide on:
 // the HTTP status and the API server's own message, wrapped with what we were doing.
 import { ApiException } from '@kubernetes/client-node';
+import { errorMessage } from '../util/errors.js';
 
 /** HTTP status of a failed API call, or undefined when the call never got an answer. */
 export function apiStatusCode(err: unknown): number | undefined {
@@ -42,7 +43,7 @@ function statusMessage(body: unknown): string | undefined {
 export function apiMessage(err: unknown): string {
   if (err instanceof KubeApiError) return err.apiMessage;
   if (err instanceof ApiException) return statusMessage(err.body) ?? `HTTP ${err.code}`;
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
 
 /** An API call that failed, naming the call ("applying NetworkPolicy a/b") and the server's reason. */

@@ -7,18 +7,14 @@ import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { API_VERSION, FIELD_MANAGER, KIND } from '../api/softtenant.js';
 import type { TenantEvent } from '../controller/client.js';
 import { kubeCall } from './errors.js';
+import { microTime } from '../util/time.js';
 
 export const EVENT_NAMESPACE = 'default';
 const NOTE_LIMIT = 1024;
 
-/**
- * metav1.MicroTime: RFC 3339 with exactly six fractional digits. (The typed EventsV1Api would
- * send Date.toISOString()'s three digits, which the API server does not accept as MicroTime,
- * hence the raw endpoint below.)
- */
-export function microTime(now: Date): string {
-  return now.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
+// Event times are metav1.MicroTime (util/time.ts). The typed EventsV1Api would send
+// Date.toISOString()'s three digits, which the API server does not accept, hence the raw
+// endpoint below.
 
 /** <object>.<time><random> in hex, like client-go's names for Events; within the 253-character limit. */
 export function eventName(object: string, now: Date): string {

@@ -8,10 +8,11 @@ import { TENANT_LABEL } from '../api/softtenant.js';
 import { guardedPatch, kubeCall } from './errors.js';
 import { pointer, type JsonPatchOp } from './json-patch.js';
 import { listAllPages, PAGE_SIZE } from './list.js';
+import { rfc3339 } from '../util/time.js';
 
 /** RFC 3339 as the API server writes metav1.Time (whole seconds, UTC). */
 function formatTime(time: Date | undefined): string | undefined {
-  return time ? time.toISOString().replace(/\.\d{3}Z$/, 'Z') : undefined;
+  return time ? rfc3339(time) : undefined;
 }
 
 /**

@@ -113,6 +113,4 @@ export interface NodeModel {
   problems: ModelProblem[];
 }
 
-export function objectKey(namespace: string, name: string): string {
-  return `${namespace}/${name}`;
-}
+export { objectKey } from '../util/object-key.js';
