@@ -5,7 +5,7 @@
 // pods; egress to DNS by named port, to the internet minus 10/8 on 443, and within the namespace). The measured node's pods are spread evenly over
 // all namespaces, which is the worst case: nearly every policy selects a local pod.
 import type { Namespace, NetworkPolicy, NetworkPolicySpec, Pod } from '../operator/api/networkpolicy.js';
-import { formatIPv4, parseIPv4 } from '../operator/netpol/cidr.js';
+import { formatIPv4, parseIPv4 } from '../operator/net/address.js';
 
 export interface BenchSize {
   pods: number;

@@ -1,32 +1,35 @@
-// IPv4 arithmetic for lab addressing (subnets of pod IPs, gateway picking).
-import ipaddr from 'ipaddr.js';
+// IPv4 arithmetic for lab addressing (subnets of pod IPs, gateway picking), on the project's one
+// address module.
+import { cidrContains as contains, formatIPv4, parseCidr, parseIP } from '../../operator/net/address.js';
 
 export function ipv4ToInt(ip: string): number {
-  if (!ipaddr.IPv4.isValidFourPartDecimal(ip)) throw new Error(`not an IPv4 address: ${ip}`);
-  return ipaddr.IPv4.parse(ip).octets.reduce((acc, o) => acc * 256 + o, 0);
+  const address = parseIP(ip);
+  if (address?.family !== 4) throw new Error(`not an IPv4 address: ${ip}`);
+  return address.bytes.reduce((n, b) => n * 256 + b, 0);
 }
 
-export function intToIpv4(n: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+export const intToIpv4 = formatIPv4;
+
+function ipv4Cidr(cidr: string): ReturnType<typeof parseCidr> {
+  const c = parseCidr(cidr);
+  if (c.family !== 4) throw new Error(`not an IPv4 subnet: ${cidr}`);
+  return c;
 }
 
 /** "10.244.1.7", 24 -> "10.244.1.0/24" */
 export function subnetOf(ip: string, prefixLength: number): string {
-  const size = 2 ** (32 - prefixLength);
-  return `${intToIpv4(Math.floor(ipv4ToInt(ip) / size) * size)}/${prefixLength}`;
+  return ipv4Cidr(`${intToIpv4(ipv4ToInt(ip))}/${prefixLength}`).text;
 }
 
 export function cidrContains(cidr: string, ip: string): boolean {
-  const [base, len] = cidr.split('/');
-  const size = 2 ** (32 - Number(len));
-  return Math.floor(ipv4ToInt(ip) / size) === Math.floor(ipv4ToInt(base ?? '') / size);
+  return contains(ipv4Cidr(cidr), ipv4ToInt(ip));
 }
 
 /** Host addresses of a subnet in the order a gateway is picked: first, last, then upwards. */
 export function gatewayCandidates(cidr: string): string[] {
-  const [base, len] = cidr.split('/');
-  const start = ipv4ToInt(base ?? '');
-  const size = 2 ** (32 - Number(len));
+  const c = ipv4Cidr(cidr);
+  const start = c.network;
+  const size = 2 ** (32 - c.prefix);
   if (size < 4) throw new Error(`pod subnet ${cidr} is too small for pods and a gateway`);
   const out = [start + 1, start + size - 2];
   for (let i = 2; i < Math.min(size - 2, 64); i++) out.push(start + i);

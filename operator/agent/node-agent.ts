@@ -7,9 +7,11 @@ import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import type { Condition } from '../api/conditions.js';
 import { requestJson } from '../kube/raw-request.js';
 import { effectivePolicyTypes } from '../netpol/model.js';
+import { countEnforceablePodsOn } from '../netpol/pods.js';
 import { Backoff } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
-import type { ClusterSnapshot, DataplaneApplier, RenderNode } from './ports.js';
+import type { ClusterObjects } from '../netpol/types.js';
+import type { DataplaneApplier, RenderNode } from './ports.js';
 import type { ReportContent, ReportWriter } from './report-writer.js';
 import type { SyncObserver } from './sync-observer.js';
 import { SyncTrigger } from './sync-trigger.js';
@@ -111,7 +113,7 @@ export class NodeAgent {
     return this.trigger.idle();
   }
 
-  snapshot(): ClusterSnapshot {
+  snapshot(): ClusterObjects {
     return { namespaces: this.namespaces.items(), pods: this.pods.items(), policies: this.policies.items() };
   }
 
@@ -147,7 +149,7 @@ export class NodeAgent {
         chains: out.summary.chains,
         rules: out.summary.rules,
         ipsetEntries: out.summary.ipsetEntries,
-        localPods: countLocalPods(snapshot.pods, node),
+        localPods: countEnforceablePodsOn(snapshot.pods, node),
         policies,
         errors: sortErrors(problems),
         conditions: [
@@ -212,7 +214,7 @@ export class NodeAgent {
    * Fault injection: a listed policy keeps selecting its pods but allows nothing — the same
    * fail-closed treatment the model gives a policy it cannot program — and is reported as an error.
    */
-  private withoutFailedPolicies(s: ClusterSnapshot): ClusterSnapshot & { injected: PolicyError[] } {
+  private withoutFailedPolicies(s: ClusterObjects): ClusterObjects & { injected: PolicyError[] } {
     const fail = this.opts.failPolicies;
     if (!fail || fail.size === 0) return { ...s, injected: [] };
     const injected: PolicyError[] = [];
@@ -234,10 +236,6 @@ export class NodeAgent {
     });
     return { ...s, policies, injected };
   }
-}
-
-function countLocalPods(pods: readonly Pod[], node: string): number {
-  return pods.filter((p) => p.spec.nodeName === node && !p.spec.hostNetwork && p.status?.podIP).length;
 }
 
 function sortErrors(errors: PolicyError[]): PolicyError[] {

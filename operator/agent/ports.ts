@@ -1,15 +1,8 @@
 // What the agent needs from the pure render and from the dataplane edge, as small interfaces so
 // the agent loop can be driven against the real API server with any dataplane.
 import type { PolicyError } from '../api/nodeenforcement.js';
-import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import type { Ruleset, RulesetSummary } from '../dataplane/types.js';
-import type { NodeModel } from '../netpol/types.js';
-
-export interface ClusterSnapshot {
-  namespaces: readonly Namespace[];
-  pods: readonly Pod[];
-  policies: readonly NetworkPolicy[];
-}
+import type { ClusterObjects, NodeModel } from '../netpol/types.js';
 
 export interface NodeRender {
   model: NodeModel;
@@ -24,7 +17,7 @@ export interface NodeRender {
 }
 
 /** `full`: render from scratch (the periodic resync) rather than from the previous render. */
-export type RenderNode = (snapshot: ClusterSnapshot, node: string, opts?: { full: boolean }) => NodeRender;
+export type RenderNode = (snapshot: ClusterObjects, node: string, opts?: { full: boolean }) => NodeRender;
 
 export interface DataplaneApplier {
   /** "nft" or "legacy". */

@@ -3,12 +3,8 @@
 // that others add are theirs and never cause a write. The API server defaults a few spec fields
 // and drops empty lists and maps, so both sides are normalised the same way first; otherwise a
 // policy would look changed on every resync and be written forever.
-import type {
-  NetworkPolicy,
-  NetworkPolicyPort,
-  NetworkPolicySpec,
-  PolicyType,
-} from '../api/networkpolicy.js';
+import type { NetworkPolicy, NetworkPolicySpec } from '../api/networkpolicy.js';
+import { specWithDefaults } from '../api/networkpolicy-defaults.js';
 import { canonicalJson } from '../util/canonical-json.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -31,32 +27,12 @@ function compact(value: unknown): Json | undefined {
   return value as Json;
 }
 
-/**
- * The spec as the API server stores it: policyTypes defaulted (Ingress always, Egress when there
- * are egress rules) and every port's protocol defaulted to TCP.
- */
-export function defaultedSpec(spec: NetworkPolicySpec): NetworkPolicySpec {
-  const policyTypes: PolicyType[] =
-    spec.policyTypes && spec.policyTypes.length > 0
-      ? spec.policyTypes
-      : spec.egress && spec.egress.length > 0
-        ? ['Ingress', 'Egress']
-        : ['Ingress'];
-  return { ...spec, policyTypes, ingress: defaultPorts(spec.ingress), egress: defaultPorts(spec.egress) };
-}
-
-function defaultPorts<R extends { ports?: NetworkPolicyPort[] }>(rules: R[] | undefined): R[] | undefined {
-  return rules?.map((rule) =>
-    rule.ports ? { ...rule, ports: rule.ports.map((p) => ({ ...p, protocol: p.protocol ?? 'TCP' })) } : rule,
-  );
-}
-
 function canonical(value: unknown): string {
   return canonicalJson(compact(value));
 }
 
 export function specsEqual(desired: NetworkPolicySpec, actual: NetworkPolicySpec): boolean {
-  return canonical(defaultedSpec(desired)) === canonical(defaultedSpec(actual));
+  return canonical(specWithDefaults(desired)) === canonical(specWithDefaults(actual));
 }
 
 function containsAll(

@@ -6,13 +6,13 @@
 // block allows (NetworkPolicy peers are ORed). Such blocks go to separate sets.
 // hash:net cannot hold a /0, so 0.0.0.0/0 is stored as its two /1 halves; an except equal to a
 // half removes that half, any smaller except is more specific than the halves and still wins.
-import { cidrWithin, parseIPv4 } from '../netpol/cidr.js';
+import { cidrContains, parseIPv4 } from '../net/address.js';
 import type { ParsedBlock } from '../netpol/ip-blocks.js';
 
 const halves: readonly string[] = ['0.0.0.0/1', '128.0.0.0/1'];
 
 function compatible(a: ParsedBlock, b: ParsedBlock): boolean {
-  return !a.except.some((e) => cidrWithin(e, b.cidr)) && !b.except.some((e) => cidrWithin(e, a.cidr));
+  return !a.except.some((e) => cidrContains(b.cidr, e)) && !b.except.some((e) => cidrContains(a.cidr, e));
 }
 
 function blockKey(b: ParsedBlock): string {

@@ -16,7 +16,7 @@
 // No I/O: the state kept between calls is the previous input and output.
 import type { Pod } from '../api/networkpolicy.js';
 import { namespaceLabelsOf, type SelectorPeer } from '../netpol/cluster-index.js';
-import { parseIPv4 } from '../netpol/cidr.js';
+import { parseIPv4 } from '../net/address.js';
 import { buildNodeModel } from '../netpol/model.js';
 import { isEnforceablePod, namedPorts, podIPs } from '../netpol/pods.js';
 import type { Labels } from '../netpol/selector.js';
@@ -33,7 +33,8 @@ import {
 import { podChanges } from './pod-changes.js';
 import { PodDelta } from './pod-delta.js';
 import { renderRuleset } from './render.js';
-import { summarizeRuleset, type ClusterObjects, type NodeRenderResult } from './render-node.js';
+import type { ClusterObjects } from '../netpol/types.js';
+import { summarizeRuleset, type NodeRenderResult } from './render-node.js';
 
 const MAX_POD_CHANGES = 64;
 

@@ -2,13 +2,17 @@
 // peer address x port in it (`-s 10.1.2.3/32 -p tcp --dport 80 -j RETURN`). It exists only so
 // the benchmark can show what matching peers through ipsets saves; the agent never programs it.
 // Simplification: ipBlock excepts are not rendered (the figures are about rule counts).
-import { ipFamily } from '../netpol/cidr.js';
-import { objectKey, type LocalPodModel, type NodeModel, type PolicyModel } from '../netpol/types.js';
+import { ipFamily } from '../net/address.js';
+import {
+  objectKey,
+  type Direction,
+  type LocalPodModel,
+  type NodeModel,
+  type PolicyModel,
+} from '../netpol/types.js';
 import { naivePodChainName, TOP_CHAIN } from './names.js';
 import { FORWARD_HOOK, portMatch } from './render.js';
 import type { ChainSpec, Ruleset } from './types.js';
-
-type Direction = 'ingress' | 'egress';
 
 function hostMatch(flag: '-s' | '-d', address: string): string {
   return `${flag} ${address.includes('/') ? address : `${address}/32`}`;

@@ -1,24 +1,18 @@
 // The whole pure pipeline for one node: cluster objects -> allow model -> Ruleset + summary.
 // The agent calls it on every sync (it matches operator/agent/ports.ts RenderNode) and
 // `softtenant render` calls it on a snapshot file, so both program exactly the same thing.
-import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
+import type { PolicyError } from '../api/nodeenforcement.js';
 import { buildNodeModel } from '../netpol/model.js';
-import type { ModelProblem, NodeModel } from '../netpol/types.js';
+import type { ClusterObjects, NodeModel } from '../netpol/types.js';
 import { countIpsetEntries, countRules, renderRuleset } from './render.js';
 import type { Ruleset, RulesetSummary } from './types.js';
-
-export interface ClusterObjects {
-  namespaces: readonly Namespace[];
-  pods: readonly Pod[];
-  policies: readonly NetworkPolicy[];
-}
 
 export interface NodeRenderResult {
   model: NodeModel;
   ruleset: Ruleset;
   summary: RulesetSummary;
   /** Policy parts that could not be programmed (they allow nothing); see buildNodeModel. */
-  problems: ModelProblem[];
+  problems: PolicyError[];
 }
 
 export function summarizeRuleset(ruleset: Ruleset, model: NodeModel): RulesetSummary {

@@ -34,11 +34,12 @@
 // keeps STN-FORWARD short (per-packet cost is a few set lookups, not a scan of two rules per local
 // pod), and a pod starting or stopping next to pods like it changes set entries and no chain.
 // INVALID packets are dropped only in those chains, i.e. only for isolated pods' traffic.
-import { parseIPv4 } from '../netpol/cidr.js';
+import { parseIPv4 } from '../net/address.js';
 import { parseCidrBlock } from '../netpol/ip-blocks.js';
 import {
   objectKey,
   type CidrBlock,
+  type Direction,
   type NamedPortGroup,
   type NodeModel,
   type PolicyModel,
@@ -58,8 +59,6 @@ import {
   peerSetName,
 } from './names.js';
 import type { HookSpec, IpsetSpec, IpsetType, Ruleset } from './types.js';
-
-type Direction = 'ingress' | 'egress';
 
 /** The single hook: FORWARD -> STN-FORWARD, first in FORWARD (apply inserts it idempotently). */
 export const FORWARD_HOOK: HookSpec = {

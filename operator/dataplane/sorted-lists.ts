@@ -1,5 +1,5 @@
 // Small edits of sorted string lists, for patching set members and pod lists in place.
-import { parseIPv4 } from '../netpol/cidr.js';
+import { parseIPv4 } from '../net/address.js';
 
 /** Inserts an IPv4 address into a list sorted by address (all IPv4, all distinct). */
 export function insertByAddress(list: string[], ip: string): void {

@@ -6,6 +6,7 @@ import type { EnforcementStatus, NodeLag } from '../api/softtenant.js';
 import type { NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import type { NodeEnforcement } from '../api/nodeenforcement.js';
 import { Reason } from '../api/conditions.js';
+import { isEnforceablePod } from '../netpol/pods.js';
 
 export const LagReason = {
   NoAgent: 'NoAgent',
@@ -37,22 +38,12 @@ export interface EnforcementResult {
   recheckAt?: Date;
 }
 
-export function isActivePod(pod: Pod): boolean {
-  const phase = pod.status?.phase;
-  return (
-    !!pod.spec.nodeName &&
-    !!pod.status?.podIP &&
-    !pod.spec.hostNetwork &&
-    phase !== 'Succeeded' &&
-    phase !== 'Failed'
-  );
-}
-
 export function aggregateEnforcement(input: EnforcementInput): EnforcementResult {
   const required = new Map<string, NetworkPolicy[]>();
   for (const pod of input.pods) {
-    if (!isActivePod(pod)) continue;
-    const node = pod.spec.nodeName as string;
+    // The model's predicate: a pod the node's agent would not enforce asks nothing of the node.
+    const node = pod.spec.nodeName;
+    if (!node || !isEnforceablePod(pod)) continue;
     for (const policy of input.policies) {
       if (policy.metadata.namespace !== pod.metadata.namespace || !input.selects(policy, pod)) continue;
       const list = required.get(node) ?? [];

@@ -3,7 +3,7 @@
 // thousands of policies tend to repeat the same few selectors. Pods are ranked by IP once, so
 // every IP list the model hands out is sorted by comparing integers, never by re-parsing text.
 import { NAMESPACE_NAME_LABEL, type Namespace, type Pod } from '../api/networkpolicy.js';
-import { parseIPv4 } from './cidr.js';
+import { parseIPv4 } from '../net/address.js';
 import { isEnforceablePod, namedPorts, podIPs } from './pods.js';
 import type { CompiledSelector, Labels } from './selector.js';
 import { objectKey } from './types.js';

@@ -1,6 +1,8 @@
 // Answers "would this connection be allowed on this node?" straight from the model, with the
-// NetworkPolicy semantics and nothing of iptables. It is the reference the unit tests state the
-// semantics against, and the oracle the render is checked against.
+// NetworkPolicy semantics and nothing of iptables: the conntrack judge (dataplane/conntrack-judge)
+// uses it to decide which tracked flows the rules now deny. It reads the model, so it is no
+// oracle for the model: the tests check it, the model and the render against the independent
+// one in test/support/netpol-oracle.ts.
 import type { Protocol } from '../api/networkpolicy.js';
 import { blockContainsIPv4, parseCidrBlock, type ParsedBlock } from './ip-blocks.js';
 import { portInRange } from './ports.js';

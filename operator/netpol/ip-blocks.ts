@@ -1,7 +1,9 @@
 // ipBlock peers: validation the API server would do (excepts strictly inside the CIDR), canonical
-// text, and address membership (CIDR minus every except).
+// text, and address membership (CIDR minus every except). Policies are read in the legacy
+// syntax (see net/address.ts): the API server still serves ipBlocks written before it became
+// strict, and host bits in them are cleared, as every enforcer does.
 import type { IPBlock } from '../api/networkpolicy.js';
-import { cidrWithin, ipv4InCidr, parseCidr, parseIPv4, type Cidr } from './cidr.js';
+import { cidrContains, isStrictSubset, parseCidr, parseIPv4, type Cidr } from '../net/address.js';
 import type { CidrBlock } from './types.js';
 
 export interface ParsedBlock {
@@ -14,12 +16,12 @@ export function parseIPBlock(block: IPBlock): ParsedBlock {
   if (typeof block !== 'object' || block === null || typeof block.cidr !== 'string') {
     throw new Error('ipBlock needs a cidr');
   }
-  const cidr = parseCidr(block.cidr);
+  const cidr = parseCidr(block.cidr, 'legacy');
   const excepts = block.except ?? [];
   if (!Array.isArray(excepts)) throw new Error('ipBlock.except must be a list');
   const except = excepts.map((text) => {
-    const e = parseCidr(text);
-    if (!(cidrWithin(e, cidr) && e.prefix > cidr.prefix)) {
+    const e = parseCidr(text, 'legacy');
+    if (!isStrictSubset(e, cidr)) {
       throw new Error(`except ${text} is not a strict subset of cidr ${block.cidr}`);
     }
     return e;
@@ -40,10 +42,10 @@ export function blockContainsIPv4(block: ParsedBlock, ip: string): boolean {
 
 /** blockContainsIPv4 for an address already parsed to a number. */
 export function blockContainsIPv4Number(block: ParsedBlock, ip: number): boolean {
-  return ipv4InCidr(ip, block.cidr) && !block.except.some((e) => ipv4InCidr(ip, e));
+  return cidrContains(block.cidr, ip) && !block.except.some((e) => cidrContains(e, ip));
 }
 
 /** Re-parses a model CidrBlock (already validated). */
 export function parseCidrBlock(block: CidrBlock): ParsedBlock {
-  return { cidr: parseCidr(block.cidr), except: block.except.map(parseCidr) };
+  return { cidr: parseCidr(block.cidr, 'legacy'), except: block.except.map((e) => parseCidr(e, 'legacy')) };
 }

@@ -9,6 +9,8 @@ import type {
   NetworkPolicyPort,
   PolicyType,
 } from '../api/networkpolicy.js';
+import { policyTypesOf } from '../api/networkpolicy-defaults.js';
+import type { PolicyError } from '../api/nodeenforcement.js';
 import { ClusterIndex, peersKey, type IndexedPod, type SelectorPeer } from './cluster-index.js';
 import { blockContainsIPv4Number, parseIPBlock, toCidrBlock, type ParsedBlock } from './ip-blocks.js';
 import { lookupNamedPort } from './pods.js';
@@ -19,7 +21,6 @@ import {
   type Direction,
   type LocalPodModel,
   type ModelInput,
-  type ModelProblem,
   type NamedPortGroup,
   type NodeModel,
   type PeerModel,
@@ -29,24 +30,18 @@ import {
 
 export const INVALID_POLICY_REASON = 'InvalidPolicy';
 
-/**
- * policyTypes as the API server defaults them: when the field is empty, Ingress always, and
- * Egress only when the spec has at least one egress rule (the API server tests len(egress) > 0,
- * so `egress: []` does not add Egress).
- */
+/** policyTypes after API defaulting (see api/networkpolicy-defaults.ts), and any it does not know. */
 export function effectivePolicyTypes(policy: NetworkPolicy): {
   ingress: boolean;
   egress: boolean;
   unknown: string[];
 } {
-  const declared: readonly string[] = policy.spec.policyTypes ?? [];
-  if (declared.length === 0)
-    return { ingress: true, egress: (policy.spec.egress ?? []).length > 0, unknown: [] };
+  const types: readonly string[] = policyTypesOf(policy.spec);
   const known: readonly PolicyType[] = ['Ingress', 'Egress'];
   return {
-    ingress: declared.includes('Ingress'),
-    egress: declared.includes('Egress'),
-    unknown: declared.filter((t) => !known.includes(t as PolicyType)),
+    ingress: types.includes('Ingress'),
+    egress: types.includes('Egress'),
+    unknown: types.filter((t) => !known.includes(t as PolicyType)),
   };
 }
 
@@ -276,7 +271,7 @@ export function buildNodeModel(input: ModelInput, observer?: ModelBuildObserver)
     }
   }
 
-  const problems: ModelProblem[] = [];
+  const problems: PolicyError[] = [];
   const policies: PolicyModel[] = [];
   for (const policy of sortedPolicies(input.policies)) {
     const namespace = policy.metadata.namespace ?? 'default';

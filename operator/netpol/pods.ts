@@ -1,7 +1,8 @@
 // What the model needs to know about one pod: whether policies apply to it at all, its IPs, and
 // its named container ports.
 import type { Pod, Protocol } from '../api/networkpolicy.js';
-import { ipFamily } from './cidr.js';
+import { portProtocol } from '../api/networkpolicy-defaults.js';
+import { ipFamily } from '../net/address.js';
 
 /**
  * IPs of the pod, in status order: status.podIPs if present, else status.podIP. Anything that is
@@ -25,6 +26,16 @@ export function isEnforceablePod(pod: Pod, ips: readonly string[] = podIPs(pod))
   return ips.length > 0;
 }
 
+/**
+ * Enforceable pods scheduled on `node`: what the node's model enforces and what its
+ * NodeEnforcement report counts as localPods (the same predicate, so the two never disagree).
+ */
+export function countEnforceablePodsOn(pods: readonly Pod[], node: string): number {
+  let n = 0;
+  for (const pod of pods) if (pod.spec?.nodeName === node && isEnforceablePod(pod)) n++;
+  return n;
+}
+
 function namedPortKey(protocol: Protocol, name: string): string {
   return `${protocol}/${name}`;
 }
@@ -40,7 +51,7 @@ export function namedPorts(pod: Pod): ReadonlyMap<string, number> {
   for (const c of [...(pod.spec?.containers ?? []), ...sidecars]) {
     for (const p of c.ports ?? []) {
       if (!p.name || typeof p.containerPort !== 'number') continue;
-      const key = namedPortKey(p.protocol ?? 'TCP', p.name);
+      const key = namedPortKey(portProtocol(p), p.name);
       if (!out.has(key)) out.set(key, p.containerPort);
     }
   }

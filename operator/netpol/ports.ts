@@ -1,6 +1,7 @@
 // The `ports` of one rule, validated and normalised: numeric ports and ranges as they are,
 // named ports kept by name (they resolve per destination pod, later), protocol defaulted to TCP.
 import type { NetworkPolicyPort, Protocol } from '../api/networkpolicy.js';
+import { portProtocol } from '../api/networkpolicy-defaults.js';
 import type { PortRange } from './types.js';
 
 const protocols: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];
@@ -39,7 +40,7 @@ export function normalizePorts(ports: readonly NetworkPolicyPort[] | undefined, 
       out.errors.push(`${at}: not an object`);
       return;
     }
-    const protocol = p.protocol ?? 'TCP';
+    const protocol = portProtocol(p);
     if (!protocols.includes(protocol)) {
       out.errors.push(`${at}: unsupported protocol "${String(protocol)}" (TCP, UDP or SCTP)`);
       return;

@@ -1,5 +1,10 @@
-// Label selectors (matchLabels + matchExpressions, ANDed) compiled once into predicates, and a
-// canonical key per selector so that equal selectors written differently share one cached result.
+// Label selectors (metav1.LabelSelector: matchLabels + matchExpressions, ANDed) compiled once
+// into predicates, and a canonical key per selector so that equal selectors written differently
+// share one cached result. The one selector of the project: NetworkPolicy pod and namespace
+// selectors, a SoftTenant's namespace selector and the operator's pod selection all compile here,
+// so they cannot mean different things. A selector the API server would refuse throws: such input
+// is refused where it enters (the CRD schema, validateSoftTenant); the model turns a throw from a
+// policy into a problem of that policy.
 import type { LabelSelector, LabelSelectorRequirement } from '../api/networkpolicy.js';
 
 export type Labels = Readonly<Record<string, string>>;

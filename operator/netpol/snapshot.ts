@@ -4,6 +4,7 @@
 // model's, which reports them as problems of the policy.
 import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import { describeObject, type KubeObject } from '../util/manifests.js';
+import type { ClusterObjects } from './types.js';
 
 export class SnapshotError extends Error {
   constructor(message: string) {
@@ -12,7 +13,8 @@ export class SnapshotError extends Error {
   }
 }
 
-export interface SnapshotObjects {
+/** The cluster objects of a snapshot (fresh arrays, the caller's to keep), and what was left out. */
+export interface SnapshotObjects extends ClusterObjects {
   namespaces: Namespace[];
   pods: Pod[];
   policies: NetworkPolicy[];
@@ -99,7 +101,12 @@ function checkPolicy(o: KubeObject, what: string): NetworkPolicy {
  * Duplicates are an error. The objects are returned as given, not copied.
  */
 export function snapshotFromObjects(objects: readonly KubeObject[]): SnapshotObjects {
-  const out: SnapshotObjects = { namespaces: [], pods: [], policies: [], ignored: [] };
+  const out = {
+    namespaces: [] as Namespace[],
+    pods: [] as Pod[],
+    policies: [] as NetworkPolicy[],
+    ignored: [] as string[],
+  };
   const seen = new Set<string>();
   for (const o of objects) {
     const what = describeObject(o);

@@ -3,13 +3,21 @@
 // the render turns it into ipsets and chains, and evaluate.ts answers "is this connection
 // allowed" from it (the reference the render is checked against).
 import type { Namespace, NetworkPolicy, Pod, Protocol } from '../api/networkpolicy.js';
+import type { PolicyError } from '../api/nodeenforcement.js';
 
-export interface ModelInput {
-  /** Name of the node whose local pods are enforced (spec.nodeName). */
-  node: string;
+/**
+ * The cluster objects NetworkPolicy enforcement reads: every Namespace, Pod and NetworkPolicy.
+ * The agent's caches, a snapshot file and the render all hand this one shape around.
+ */
+export interface ClusterObjects {
   namespaces: readonly Namespace[];
   pods: readonly Pod[];
   policies: readonly NetworkPolicy[];
+}
+
+export interface ModelInput extends ClusterObjects {
+  /** Name of the node whose local pods are enforced (spec.nodeName). */
+  node: string;
 }
 
 export type Direction = 'ingress' | 'egress';
@@ -96,21 +104,17 @@ export interface LocalPodModel {
   egressPolicies: string[];
 }
 
-/** A policy, or a part of one, that cannot be programmed; the part allows nothing (fail closed). */
-export interface ModelProblem {
-  namespace: string;
-  name: string;
-  reason: string;
-  message: string;
-}
-
 export interface NodeModel {
   node: string;
   /** Enforceable pods of the node (have an IP, running, not hostNetwork); sorted by namespace/name. */
   pods: LocalPodModel[];
   /** Policies that select at least one local pod; sorted by namespace/name. */
   policies: PolicyModel[];
-  problems: ModelProblem[];
+  /**
+   * Policies, or parts of them, that cannot be programmed; such a part allows nothing (fail
+   * closed). The same shape as a NodeEnforcement report's errors, which they become.
+   */
+  problems: PolicyError[];
 }
 
 export { objectKey } from '../util/object-key.js';

@@ -4,14 +4,13 @@
 // A rule calling a function this environment lacks fails to compile here, and a unit test
 // compiles every rule of the CRD, so the two cannot silently drift apart.
 import { Environment, type ParseResult } from '@marcbachmann/cel-js';
-import { formatCidr, maskCidr, containsCidr, parseCidr, type Cidr } from './cidr.js';
+import { cidrContains, formatIP, parseIP, tryParseCidr, type Cidr, type IPAddress } from '../net/address.js';
 
 /** Kubernetes' net.IP: an address without a prefix. */
 export class CelIP {
-  constructor(readonly addr: Cidr) {}
+  constructor(readonly addr: IPAddress) {}
   toString(): string {
-    const text = formatCidr(this.addr);
-    return text.slice(0, text.lastIndexOf('/'));
+    return formatIP(this.addr.bytes);
   }
 }
 
@@ -19,66 +18,58 @@ export class CelIP {
 export class CelCIDR {
   constructor(readonly cidr: Cidr) {}
   toString(): string {
-    return formatCidr(this.cidr);
+    return this.cidr.written;
   }
 }
 
-/**
- * An address alone, parsed as strictly as the API server's ip(): the CIDR parser's rules for the
- * address part (no zones, no IPv4-mapped IPv6, no leading zeros), with a full-length prefix.
- */
-function parseIP(text: string): Cidr | undefined {
-  if (text.includes('/')) return undefined;
-  return parseCidr(`${text}/${text.includes(':') ? 128 : 32}`);
-}
-
+// The strict syntax of net/address.ts is the API server's (Go netip: no zones, no IPv4-mapped
+// IPv6, no leading zeros).
 function cidrOrThrow(text: string): CelCIDR {
-  const c = parseCidr(text);
+  const c = tryParseCidr(text, 'strict');
   if (!c) throw new Error(`network address parse error during conversion from string: ${text}`);
   return new CelCIDR(c);
 }
 
 function ipOrThrow(text: string): CelIP {
-  const a = parseIP(text);
+  const a = parseIP(text, 'strict');
   if (!a) throw new Error(`IP Address "${text}" parse error during conversion from string`);
   return new CelIP(a);
 }
 
-const full = (c: Cidr): Cidr => ({ ...c, prefix: c.family === 4 ? 32 : 128 });
-const sameAddress = (a: Cidr, b: Cidr): boolean =>
+/** An address as a CIDR of its full length, for containment. */
+const hostCidr = (ip: IPAddress): Cidr =>
+  tryParseCidr(`${formatIP(ip.bytes)}/${ip.family === 4 ? 32 : 128}`) as Cidr;
+const sameAddress = (a: IPAddress, b: IPAddress): boolean =>
   a.family === b.family && a.bytes.every((x, i) => x === b.bytes[i]);
 
 function buildEnvironment(): Environment {
   return new Environment({ unlistedVariablesAreDyn: true })
     .registerType('net.IP', CelIP)
     .registerType('net.CIDR', CelCIDR)
-    .registerFunction('isIP(string): bool', (s: string) => parseIP(s) !== undefined)
+    .registerFunction('isIP(string): bool', (s: string) => parseIP(s, 'strict') !== undefined)
     .registerFunction('ip(string): net.IP', ipOrThrow)
     .registerFunction('string(net.IP): string', (ip: CelIP) => ip.toString())
     .registerFunction('net.IP.family(): int', (ip: CelIP) => BigInt(ip.addr.family))
     .registerOperator('net.IP == net.IP', (a: CelIP, b: CelIP) => sameAddress(a.addr, b.addr))
-    .registerFunction('isCIDR(string): bool', (s: string) => parseCidr(s) !== undefined)
+    .registerFunction('isCIDR(string): bool', (s: string) => tryParseCidr(s, 'strict') !== undefined)
     .registerFunction('cidr(string): net.CIDR', cidrOrThrow)
     .registerFunction('string(net.CIDR): string', (c: CelCIDR) => c.toString())
-    .registerFunction('net.CIDR.ip(): net.IP', (c: CelCIDR) => new CelIP(full(c.cidr)))
-    .registerFunction('net.CIDR.masked(): net.CIDR', (c: CelCIDR) => new CelCIDR(maskCidr(c.cidr)))
+    .registerFunction('net.CIDR.ip(): net.IP', (c: CelCIDR) => new CelIP(c.cidr.address))
+    .registerFunction('net.CIDR.masked(): net.CIDR', (c: CelCIDR) => cidrOrThrow(c.cidr.text))
     .registerFunction('net.CIDR.prefixLength(): int', (c: CelCIDR) => BigInt(c.cidr.prefix))
     .registerFunction('net.CIDR.containsIP(string): bool', (c: CelCIDR, s: string) =>
-      containsCidr(c.cidr, ipOrThrow(s).addr),
+      cidrContains(c.cidr, hostCidr(ipOrThrow(s).addr)),
     )
     .registerFunction('net.CIDR.containsIP(net.IP): bool', (c: CelCIDR, ip: CelIP) =>
-      containsCidr(c.cidr, ip.addr),
+      cidrContains(c.cidr, hostCidr(ip.addr)),
     )
     .registerFunction('net.CIDR.containsCIDR(string): bool', (c: CelCIDR, s: string) =>
-      containsCidr(c.cidr, cidrOrThrow(s).cidr),
+      cidrContains(c.cidr, cidrOrThrow(s).cidr),
     )
     .registerFunction('net.CIDR.containsCIDR(net.CIDR): bool', (c: CelCIDR, o: CelCIDR) =>
-      containsCidr(c.cidr, o.cidr),
+      cidrContains(c.cidr, o.cidr),
     )
-    .registerOperator(
-      'net.CIDR == net.CIDR',
-      (a: CelCIDR, b: CelCIDR) => a.cidr.prefix === b.cidr.prefix && sameAddress(a.cidr, b.cidr),
-    );
+    .registerOperator('net.CIDR == net.CIDR', (a: CelCIDR, b: CelCIDR) => a.cidr.written === b.cidr.written);
 }
 
 let environment: Environment | undefined;

@@ -3,7 +3,7 @@
 // it (so ownership never flaps), otherwise the oldest tenant, ties broken by name.
 import type { Namespace } from '../api/networkpolicy.js';
 import { TENANT_LABEL, type SoftTenant } from '../api/softtenant.js';
-import { selectorPredicate, type Labels } from './selector.js';
+import { compileSelector, type Labels } from '../netpol/selector.js';
 import type { NamespaceConflict, NamespaceLabelChange } from './types.js';
 
 /** The label the API server puts on every namespace; offline input may lack it. */
@@ -53,7 +53,15 @@ function claimOf(tenant: SoftTenant, rank: number): Claim | undefined {
   if (isDeleting(tenant)) return undefined;
   const sel = tenant.spec?.namespaces;
   const claim: Claim = { tenant: tenant.metadata.name, rank, names: sel?.names ?? [] };
-  if (sel?.selector) claim.selects = selectorPredicate(sel.selector);
+  // Validation (the CRD, and validateSoftTenant offline) has refused selectors that cannot be
+  // compiled; one that slips through makes expansion fail with the field named, never guess.
+  if (sel?.selector) {
+    const selector = compileSelector(
+      sel.selector,
+      `SoftTenant ${tenant.metadata.name}: spec.namespaces.selector`,
+    );
+    claim.selects = (labels) => selector.matches(labels);
+  }
   return claim;
 }
 

@@ -9,8 +9,8 @@ import type {
   NetworkPolicyPort,
   NetworkPolicySpec,
   ObjectMeta,
-  PolicyType,
 } from '../api/networkpolicy.js';
+import { policyTypesOf } from '../api/networkpolicy-defaults.js';
 import {
   API_VERSION,
   KIND,
@@ -123,11 +123,7 @@ export function egressSpec(tenant: SoftTenant, allowDNS: boolean): NetworkPolicy
  */
 export function ruleSpec(rule: TenantRule): NetworkPolicySpec {
   const spec = structuredClone(rule.spec);
-  if (!spec.policyTypes || spec.policyTypes.length === 0) {
-    const types: PolicyType[] = ['Ingress'];
-    if (spec.egress && spec.egress.length > 0) types.push('Egress');
-    spec.policyTypes = types;
-  }
+  spec.policyTypes = policyTypesOf(spec);
   return spec;
 }
 

@@ -11,6 +11,7 @@ import type {
 import { ModelEvaluator, type Connection } from '../../operator/netpol/evaluate.js';
 import { buildNodeModel } from '../../operator/netpol/model.js';
 import type { NodeModel } from '../../operator/netpol/types.js';
+import { NetworkPolicyOracle } from '../support/netpol-oracle.js';
 
 export const NODE = 'node-a';
 
@@ -64,11 +65,28 @@ export function model(c: Cluster): NodeModel {
   });
 }
 
-/** A predicate over connections for one cluster: allowed('1.1.1.1', '2.2.2.2', 'TCP', 80). */
+/**
+ * A predicate over connections for one cluster: allowed('1.1.1.1', '2.2.2.2', 'TCP', 80). The
+ * verdict is the independent oracle's (test/support/netpol-oracle.ts); the model, read through
+ * the evaluator the conntrack judge uses, must give the same one, or the call throws.
+ */
 export function allowedIn(
   c: Cluster,
 ): (src: string, dst: string, protocol?: Protocol, port?: number) => boolean {
+  const node = c.node ?? NODE;
   const ev = new ModelEvaluator(model(c));
-  return (src, dst, protocol = 'TCP', port = 80) =>
-    ev.allows({ src, dst, protocol, port } satisfies Connection);
+  const oracle = new NetworkPolicyOracle(
+    { namespaces: c.namespaces ?? [], pods: c.pods ?? [], policies: c.policies ?? [] },
+    node,
+  );
+  return (src, dst, protocol = 'TCP', port = 80) => {
+    const conn: Connection = { src, dst, protocol, port };
+    const want = oracle.allows(conn);
+    const got = ev.allows(conn);
+    if (got !== want)
+      throw new Error(
+        `${src} -> ${dst} ${protocol}/${port}: the oracle ${want ? 'allows' : 'denies'}, the model ${got ? 'allows' : 'denies'}`,
+      );
+    return want;
+  };
 }

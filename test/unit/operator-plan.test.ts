@@ -3,7 +3,7 @@ import type { Namespace, NetworkPolicy } from '../../operator/api/networkpolicy.
 import type { SoftTenant } from '../../operator/api/softtenant.js';
 import { withOwnership } from '../../operator/controller/ownership.js';
 import { labelMovesFor, planIsEmpty, planTenant } from '../../operator/controller/plan.js';
-import { defaultedSpec } from '../../operator/controller/policy-diff.js';
+import { specWithDefaults } from '../../operator/api/networkpolicy-defaults.js';
 import type { ExpansionResult, TenantExpansion } from '../../operator/tenant/types.js';
 
 const LABEL = 'tenancy.softtenant.io/tenant';
@@ -29,7 +29,7 @@ function policy(
 /** As the API server would return the policy after the operator applied it. */
 function live(p: NetworkPolicy, owner: SoftTenant): NetworkPolicy {
   const w = withOwnership(p, owner);
-  return { ...w, metadata: { ...w.metadata, uid: `uid-${p.metadata.name}` }, spec: defaultedSpec(w.spec) };
+  return { ...w, metadata: { ...w.metadata, uid: `uid-${p.metadata.name}` }, spec: specWithDefaults(w.spec) };
 }
 
 const t = tenant('t');

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import type { NetworkPolicy } from '../../operator/api/networkpolicy.js';
 import type { SoftTenant } from '../../operator/api/softtenant.js';
 import { isGeneratedFor, withOwnership } from '../../operator/controller/ownership.js';
-import { defaultedSpec, policyDifferences, specsEqual } from '../../operator/controller/policy-diff.js';
+import { specWithDefaults } from '../../operator/api/networkpolicy-defaults.js';
+import { policyDifferences, specsEqual } from '../../operator/controller/policy-diff.js';
 
 const tenant: SoftTenant = {
   apiVersion: 'tenancy.softtenant.io/v1alpha1',
@@ -25,7 +26,7 @@ function asStored(p: NetworkPolicy, metadata: Partial<NetworkPolicy['metadata']>
   return {
     ...p,
     metadata: { ...p.metadata, uid: 'x', resourceVersion: '7', ...metadata },
-    spec: defaultedSpec(p.spec),
+    spec: specWithDefaults(p.spec),
   };
 }
 

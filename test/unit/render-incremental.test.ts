@@ -4,7 +4,8 @@
 import { expect } from 'chai';
 import type { Pod } from '../../operator/api/networkpolicy.js';
 import { IncrementalNodeRenderer } from '../../operator/dataplane/render-incremental.js';
-import { renderNode, type ClusterObjects } from '../../operator/dataplane/render-node.js';
+import { renderNode } from '../../operator/dataplane/render-node.js';
+import type { ClusterObjects } from '../../operator/netpol/types.js';
 import { ns, pod, policy } from './netpol-fixtures.js';
 import { pick, randomCluster, seeded, type Random } from './render-random-cluster.js';
 

@@ -1,5 +1,6 @@
 // The rendered chains enforce what the model says: walked by the interpreter in render-sim.ts,
-// every probed connection gets the model's verdict, on the seed example statement by statement
+// every probed connection gets the verdict of the independent oracle (test/support/netpol-oracle.ts),
+// and the model's evaluator agrees, on the seed example statement by statement
 // and on many random clusters.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,7 @@ import { parseManifests } from '../../operator/util/manifests.js';
 import { model } from './netpol-fixtures.js';
 import { randomCluster, seeded } from './render-random-cluster.js';
 import { RulesetSimulator, type SimPacket } from './render-sim.js';
+import { NetworkPolicyOracle } from '../support/netpol-oracle.js';
 
 const seedSnapshot = fileURLToPath(
   new URL('../../../test/golden/render/seed/snapshot.yaml', import.meta.url),
@@ -79,7 +81,7 @@ describe('render semantics (interpreted chains)', () => {
       ['UDP', 9999],
       ['SCTP', 80],
     ];
-    it('every probed connection gets the verdict of the model (150 clusters, both nodes)', () => {
+    it('every probed connection gets the verdict of the oracle (150 clusters, both nodes)', () => {
       let allowed = 0;
       let denied = 0;
       const mismatches: string[] = [];
@@ -88,19 +90,32 @@ describe('render semantics (interpreted chains)', () => {
         for (const node of ['node-a', 'node-b']) {
           const m = model({ ...cluster, node });
           const ev = new ModelEvaluator(m);
+          const oracle = new NetworkPolicyOracle(
+            {
+              namespaces: cluster.namespaces ?? [],
+              pods: cluster.pods ?? [],
+              policies: cluster.policies ?? [],
+            },
+            node,
+          );
           const sim = new RulesetSimulator(renderRuleset(m));
           for (const src of cluster.addresses) {
             for (const dst of cluster.addresses) {
               if (src === dst) continue;
               for (const [protocol, port] of probes) {
                 const packet: SimPacket = { src, dst, protocol, port };
-                const expected = ev.allows({ src, dst, protocol, port });
+                const expected = oracle.allows({ src, dst, protocol, port });
                 const got = sim.forward(packet);
                 if ((got.verdict === 'ACCEPT') !== expected) {
                   mismatches.push(
-                    `seed ${seed} ${node}: ${src} -> ${dst} ${protocol}/${port}: model ${expected ? 'allows' : 'denies'}, chains ${got.verdict}`,
+                    `seed ${seed} ${node}: ${src} -> ${dst} ${protocol}/${port}: oracle ${expected ? 'allows' : 'denies'}, chains ${got.verdict}`,
                   );
                 }
+                // The conntrack judge reads the model through the evaluator: it must agree too.
+                if (ev.allows({ src, dst, protocol, port }) !== expected)
+                  mismatches.push(
+                    `seed ${seed} ${node}: ${src} -> ${dst} ${protocol}/${port}: evaluator disagrees`,
+                  );
                 if (got.verdict === 'ACCEPT') {
                   allowed++;
                   // The allow bit never leaves the agent's chains.

@@ -5,7 +5,7 @@
 // something the tests silently ignore. Real packets in network namespaces are the dataplane
 // suite's job; this checks the chain logic fast and exhaustively.
 import type { Protocol } from '../../operator/api/networkpolicy.js';
-import { parseCidr, parseIPv4, ipv4InCidr } from '../../operator/netpol/cidr.js';
+import { cidrContains, parseCidr, parseIPv4 } from '../../operator/net/address.js';
 import type { Ruleset } from '../../operator/dataplane/types.js';
 
 export interface SimPacket {
@@ -92,7 +92,7 @@ class SetTable {
     if (n === undefined) return false;
     let best: { prefix: number; nomatch: boolean } | undefined;
     for (const e of net) {
-      if (ipv4InCidr(n, e.cidr) && (!best || e.cidr.prefix > best.prefix))
+      if (cidrContains(e.cidr, n) && (!best || e.cidr.prefix > best.prefix))
         best = { prefix: e.cidr.prefix, nomatch: e.nomatch };
     }
     return !!best && !best.nomatch;
@@ -118,7 +118,7 @@ function parseRule(text: string, sets: SetTable): SimRule {
         const field = tok === '-s' ? 'src' : 'dst';
         matches.push((p) => {
           const n = parseIPv4(p[field]);
-          return n !== undefined && ipv4InCidr(n, cidr);
+          return n !== undefined && cidrContains(cidr, n);
         });
         break;
       }
