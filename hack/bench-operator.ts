@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { errorMessage } from '../operator/util/errors.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const POLL_MS = 2_000;
@@ -176,6 +177,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench-operator: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`bench-operator: ${errorMessage(err)}\n`);
   process.exit(1);
 });

@@ -20,6 +20,7 @@ import { apiServedPod } from '../test/support/api-served-pod.js';
 import { benchPod, syntheticCluster, type BenchSize, type SyntheticCluster } from './bench-cluster.js';
 import { trimPod } from '../operator/agent/pod-trim.js';
 import type { Pod } from '../operator/api/networkpolicy.js';
+import { errorMessage } from '../operator/util/errors.js';
 
 const sizes: BenchSize[] = [
   { pods: 1000, policies: 100, local: 100 },
@@ -434,7 +435,7 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     for (const name of [...created]) deleteNetnsSync(name);
-    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`bench: ${errorMessage(err)}\n`);
     process.exitCode = 1;
   },
 );

@@ -19,6 +19,7 @@ import type { ProbeCell } from '../test/lab/probe.js';
 import { allCells, formatMatrix } from '../test/lab/probe.js';
 import { labSpecFromSnapshot, parseExternal, parsePort } from '../test/lab/snapshot.js';
 import type { LabPort } from '../test/lab/spec.js';
+import { errorMessage } from '../operator/util/errors.js';
 
 const usage = `usage: hack/lab.sh <command> [flags]
 
@@ -167,7 +168,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`lab: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`lab: ${errorMessage(err)}\n`);
     if (err instanceof UsageError) process.stderr.write(`\n${usage}`);
     process.exitCode = err instanceof UsageError ? 2 : 1;
   },

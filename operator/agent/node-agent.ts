@@ -12,6 +12,8 @@ import type { ClusterObjects } from '../netpol/types.js';
 import type { ClusterSource, DataplaneApplier, RenderNode, ReportContent, ReportSink } from './ports.js';
 import type { SyncObserver } from '../metrics/agent-metrics.js';
 import { SyncTrigger } from './sync-trigger.js';
+import { errorMessage } from '../util/errors.js';
+import { rfc3339 } from '../util/time.js';
 
 export interface NodeAgentOptions {
   node: string;
@@ -121,7 +123,7 @@ export class NodeAgent {
       const content: ReportContent = {
         backend: this.dataplane.backend,
         ...(this.opts.agentVersion ? { agentVersion: this.opts.agentVersion } : {}),
-        lastSyncTime: isoSeconds(new Date(this.clock.now())),
+        lastSyncTime: rfc3339(new Date(this.clock.now())),
         lastSyncDurationMs: durationMs,
         chains: out.summary.chains,
         rules: out.summary.rules,
@@ -168,7 +170,7 @@ export class NodeAgent {
       const durationMs = this.clock.now() - started;
       this.lastSync = { at: new Date(this.clock.now()), durationMs, ok: false, full };
       this.opts.observer?.synced({ full, durationMs, ok: false, failedStage: stage });
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorMessage(err);
       const delay = this.retry.next();
       this.log.error('sync failed; last good rules stay in place', {
         node,
@@ -198,8 +200,4 @@ function readyCondition(ok: boolean, reason: string, message: string): Condition
   // lastTransitionTime is filled from the sync that changed the status; it stays fixed while
   // the status does not change so that identical reports compare equal.
   return { type: 'Ready', status: ok ? 'True' : 'False', reason, message, lastTransitionTime: '' };
-}
-
-function isoSeconds(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

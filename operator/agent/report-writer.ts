@@ -15,6 +15,7 @@ import { ApiError, requestJson } from '../kube/raw-request.js';
 import { Backoff } from '../util/backoff.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
+import { rfc3339 } from '../util/time.js';
 import type { ReportContent, ReportSink } from './ports.js';
 
 /** The NodeEnforcement calls the writer makes. */
@@ -80,10 +81,6 @@ function significant(content: ReportContent): string {
   return JSON.stringify(content, (key, value: unknown) =>
     VOLATILE.has(key) || key === 'lastTransitionTime' ? undefined : value,
   );
-}
-
-function isoSeconds(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 export interface ReportWriterOptions {
@@ -167,7 +164,7 @@ export class ReportWriter implements ReportSink {
     const status: NodeEnforcementStatus = {
       ...content,
       ...(content.conditions ? { conditions: this.withTransitionTimes(content.conditions, now) } : {}),
-      heartbeatTime: isoSeconds(now),
+      heartbeatTime: rfc3339(new Date(now)),
       heartbeatSeconds: Math.round(this.opts.heartbeatMs / 1000),
     };
     try {
@@ -194,7 +191,7 @@ export class ReportWriter implements ReportSink {
 
   /** Keeps a condition's lastTransitionTime while its status stays the same. */
   private withTransitionTimes(conditions: Condition[], now: number): Condition[] {
-    const stamp = isoSeconds(now);
+    const stamp = rfc3339(new Date(now));
     return conditions.map((c) => {
       const prev = this.writtenConditions.find((p) => p.type === c.type);
       return { ...c, lastTransitionTime: prev && prev.status === c.status ? prev.lastTransitionTime : stamp };

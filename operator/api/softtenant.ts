@@ -1,5 +1,6 @@
-// The SoftTenant API (tenancy.softtenant.io/v1alpha1). crds/ holds the schema; a test checks
-// that the two agree.
+// The SoftTenant API (tenancy.softtenant.io/v1alpha1) as TypeScript types. The schema
+// (operator/tenant/crd.ts, dumped into crds/) is the source of validation and defaults; a
+// compile-time test checks that these types have exactly its fields.
 import type { Condition } from './conditions.js';
 import type {
   IPBlock,
@@ -26,6 +27,12 @@ export const FIELD_MANAGER = 'softtenant-operator';
 
 export type IngressIsolation = 'Tenant' | 'Open';
 export type EgressIsolation = 'Tenant' | 'Open';
+
+// The defaults the CRD schema declares (operator/tenant/crd.ts writes these into it; the API
+// server and `softtenant expand` apply them from there).
+export const DEFAULT_INGRESS: IngressIsolation = 'Tenant';
+export const DEFAULT_EGRESS: EgressIsolation = 'Open';
+export const DEFAULT_ALLOW_DNS = true;
 
 export interface TenantPeer {
   ipBlock?: IPBlock;

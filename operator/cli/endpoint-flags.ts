@@ -7,6 +7,7 @@ import { parseBindAddress, type BindAddress } from '../util/bind-address.js';
 import { serveEndpoints, type RunningEndpoint } from '../util/http-endpoint.js';
 import type { Logger } from '../util/logger.js';
 import { UsageError } from './args.js';
+import { errorMessage } from '../util/errors.js';
 
 export const ENDPOINT_FLAGS = ['metrics-bind-address', 'health-probe-bind-address'] as const;
 
@@ -26,7 +27,7 @@ export function endpointAddresses(flag: (name: string) => string | undefined): E
     try {
       return parseBindAddress(flag(name) ?? '0');
     } catch (err) {
-      throw new UsageError(`--${name}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new UsageError(`--${name}: ${errorMessage(err)}`);
     }
   };
   return { metrics: parse('metrics-bind-address'), health: parse('health-probe-bind-address') };

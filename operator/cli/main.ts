@@ -2,6 +2,7 @@
 // `softtenant` — one binary, one subcommand per job. Subcommands load lazily so that
 // `softtenant expand` does not pay for the operator runtime.
 import { logger } from '../util/logger.js';
+import { errorMessage } from '../util/errors.js';
 
 interface Subcommand {
   summary: string;
@@ -49,8 +50,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    logger('cli').error('command failed', { error: err instanceof Error ? err.message : String(err) });
-    process.stderr.write(`softtenant: ${err instanceof Error ? err.message : String(err)}\n`);
+    logger('cli').error('command failed', { error: errorMessage(err) });
+    process.stderr.write(`softtenant: ${errorMessage(err)}\n`);
     process.exitCode = 1;
   },
 );

@@ -41,6 +41,7 @@ import {
   startEndpoints,
   type EndpointAddresses,
 } from './endpoint-flags.js';
+import { errorMessage } from '../util/errors.js';
 
 const DEFAULT_RESYNC = '5m';
 const DEFAULT_GRACE = '10s';
@@ -117,7 +118,7 @@ function parseFlags(args: string[]): OperatorFlags | 'help' {
     try {
       validateTimings(leaderElection);
     } catch (err) {
-      throw new UsageError(err instanceof Error ? err.message : String(err));
+      throw new UsageError(errorMessage(err));
     }
   }
   return {
@@ -139,9 +140,7 @@ export async function run(args: string[]): Promise<number> {
     }
     flags = parsed;
   } catch (err) {
-    process.stderr.write(
-      `softtenant operator: ${err instanceof Error ? err.message : String(err)}\n\n${usage}`,
-    );
+    process.stderr.write(`softtenant operator: ${errorMessage(err)}\n\n${usage}`);
     return 2;
   }
 
@@ -242,7 +241,7 @@ export async function run(args: string[]): Promise<number> {
   if (elector) {
     const released = await withTimeout(elector.release(), RELEASE_TIMEOUT_MS).catch((err: unknown) => {
       log.warn('releasing the Lease failed; a standby takes over when it expires', {
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       });
       return false;
     });

@@ -18,6 +18,7 @@ import {
   type WatchedKind,
   type WatchEventType,
 } from './wakeups.js';
+import { errorMessage } from '../util/errors.js';
 
 export interface ControllerOptions {
   resyncPeriodMs: number;
@@ -126,8 +127,7 @@ export class TenantController {
         const meta = { tenant: key, retryInMs: delay, failures: this.queue.failuresOf(key) };
         if (err instanceof StaleReadError) log.info(err.message, meta);
         else if (err instanceof ReconcileError) log.warn('reconcile failed', { ...meta, error: err.message });
-        else
-          log.error('reconcile failed', { ...meta, error: err instanceof Error ? err.message : String(err) });
+        else log.error('reconcile failed', { ...meta, error: errorMessage(err) });
       } finally {
         this.queue.done(key);
       }

@@ -25,10 +25,6 @@ export class StaleReadError extends Error {
   }
 }
 
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** Runs a guarded write; a lost race (conflict, failed test op) becomes a StaleReadError. */
 export async function staleReadAware<T>(tenant: string, what: string, write: () => Promise<T>): Promise<T> {
   try {

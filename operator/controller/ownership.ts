@@ -9,6 +9,7 @@ import {
   TENANT_LABEL,
   type SoftTenant,
 } from '../api/softtenant.js';
+import { metadataKey } from '../util/object-key.js';
 
 export function controllerReference(tenant: SoftTenant): OwnerReference {
   return {
@@ -65,6 +66,7 @@ export function isGeneratedFor(
   );
 }
 
+/** The key of a policy in maps: util/object-key.ts's, so every part of the tree agrees. */
 export function policyKey(policy: { metadata: { namespace?: string; name: string } }): string {
-  return `${policy.metadata.namespace ?? ''}/${policy.metadata.name}`;
+  return metadataKey(policy.metadata);
 }

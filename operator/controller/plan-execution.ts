@@ -6,10 +6,10 @@ import type { NetworkPolicy } from '../api/networkpolicy.js';
 import { TENANT_LABEL, type SoftTenant } from '../api/softtenant.js';
 import type { Logger } from '../util/logger.js';
 import { WriteConflict, type TenantClient } from './client.js';
-import { errorMessage } from './errors.js';
 import { policyKey } from './ownership.js';
 import { tenantLabel, type LabelMove, type TenantPlan } from './plan.js';
 import { noteList, type EventRecorder } from './recorder.js';
+import { errorMessage } from '../util/errors.js';
 
 export interface ExecutionOutcome {
   /** One message per failed write, naming the object and the API server's reason. */

@@ -5,6 +5,7 @@
 // policy would look changed on every resync and be written forever.
 import type { NetworkPolicy, NetworkPolicySpec } from '../api/networkpolicy.js';
 import { specWithDefaults } from '../api/networkpolicy-defaults.js';
+import { canonicalJson } from '../util/canonical-json.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -27,7 +28,7 @@ function compact(value: unknown): Json | undefined {
 }
 
 function canonical(value: unknown): string {
-  return JSON.stringify(compact(value) ?? null);
+  return canonicalJson(compact(value));
 }
 
 export function specsEqual(desired: NetworkPolicySpec, actual: NetworkPolicySpec): boolean {

@@ -12,7 +12,7 @@ import { compileSelector, type CompiledSelector } from '../netpol/selector.js';
 import type { ExpansionInput, ExpansionResult, TenantExpansion } from '../tenant/types.js';
 import { logger, type Logger } from '../util/logger.js';
 import type { TenantClient, TenantReads } from './client.js';
-import { errorMessage, ReconcileError, StaleReadError, staleReadAware } from './errors.js';
+import { ReconcileError, StaleReadError, staleReadAware } from './errors.js';
 import { withEnforcement } from './enforcement-status.js';
 import type { TenantScope } from './ownership-index.js';
 import { isGeneratedFor, policyKey } from './ownership.js';
@@ -22,6 +22,7 @@ import type { EventRecorder } from './recorder.js';
 import { TenantRelease } from './release.js';
 import { finalStatus, progressingStatus } from './status.js';
 import { StatusWriter } from './status-writer.js';
+import { errorMessage } from '../util/errors.js';
 
 export type ExpandFn = (input: ExpansionInput) => ExpansionResult;
 

@@ -4,6 +4,7 @@
 // fails the reconcile that wanted to report something.
 import { logger } from '../util/logger.js';
 import type { TenantClient, TenantEvent } from './client.js';
+import { errorMessage } from '../util/errors.js';
 
 export const DEFAULT_REPEAT_WINDOW_MS = 10 * 60 * 1000;
 
@@ -31,7 +32,7 @@ export class EventRecorder {
     } catch (err) {
       logger('events', { tenant: meta.name }).warn('could not record event', {
         reason: event.reason,
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       });
     }
   }

@@ -6,10 +6,11 @@ import { FINALIZER, TENANT_LABEL, type SoftTenant } from '../api/softtenant.js';
 import type { NamespaceLabelChange } from '../tenant/types.js';
 import type { Logger } from '../util/logger.js';
 import type { TenantClient } from './client.js';
-import { errorMessage, ReconcileError, StaleReadError, staleReadAware } from './errors.js';
+import { ReconcileError, StaleReadError, staleReadAware } from './errors.js';
 import { isGeneratedFor, policyKey } from './ownership.js';
 import { tenantLabel } from './plan.js';
 import { noteList, type EventRecorder } from './recorder.js';
+import { errorMessage } from '../util/errors.js';
 
 export class TenantRelease {
   constructor(

@@ -5,14 +5,11 @@ import type { SoftTenant } from '../api/softtenant.js';
 import type { TenantExpansion } from '../tenant/types.js';
 import type { Logger } from '../util/logger.js';
 import type { TenantClient } from './client.js';
-import { errorMessage, staleReadAware } from './errors.js';
+import { staleReadAware } from './errors.js';
 import type { EventRecorder } from './recorder.js';
 import { droppedFields, finalStatus, ownedStatusEqual, type OwnedStatus } from './status.js';
-
-/** metav1.Time: RFC 3339, whole seconds, UTC. */
-export function rfc3339(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
+import { errorMessage } from '../util/errors.js';
+import { rfc3339 } from '../util/time.js';
 
 export class StatusWriter {
   /** Status fields the CRD schema turned out to drop; comparing them would mean a write forever. */

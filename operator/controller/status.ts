@@ -5,6 +5,7 @@
 import { ConditionType, Reason, removeCondition, setCondition, type Condition } from '../api/conditions.js';
 import type { SoftTenantStatus } from '../api/softtenant.js';
 import type { TenantExpansion } from '../tenant/types.js';
+import { sortKeysDeep } from '../util/canonical-json.js';
 
 /** What one reconcile of a live tenant achieved. */
 export interface TenantOutcome {
@@ -145,17 +146,6 @@ export function finalStatus(
   };
 }
 
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) {
-    const v = (value as Record<string, unknown>)[key];
-    if (v !== undefined) out[key] = canonical(v);
-  }
-  return out;
-}
-
 /** Only the owned fields, with conditions in a stable order, for comparing. */
 function ownedView(status: SoftTenantStatus | undefined, ignore: ReadonlySet<string>): string {
   const view: Record<string, unknown> = {};
@@ -176,7 +166,7 @@ function ownedView(status: SoftTenantStatus | undefined, ignore: ReadonlySet<str
     }
     if (field === 'namespaces') value = status?.namespaces ?? [];
     // The API server returns object keys sorted; compare in a key-order-free form.
-    if (field === 'enforcement') value = canonical(status?.enforcement);
+    if (field === 'enforcement') value = sortKeysDeep(status?.enforcement);
     view[field] = value;
   }
   return JSON.stringify(view);

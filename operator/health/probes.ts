@@ -3,6 +3,7 @@
 // otherwise; `?verbose` lists every check. That the server answers at all shows the event loop
 // is responsive: a blocked loop makes the kubelet's probe time out.
 import type { EndpointHandler, EndpointResponse } from '../util/http-endpoint.js';
+import { errorMessage } from '../util/errors.js';
 
 /** Undefined when the check passes; otherwise why it does not, for a person. */
 export type Check = () => string | undefined;
@@ -31,7 +32,7 @@ export class Probes {
       try {
         problem = check();
       } catch (err) {
-        problem = err instanceof Error ? err.message : String(err);
+        problem = errorMessage(err);
       }
       return problem === undefined ? { name } : { name, problem };
     });

@@ -2,6 +2,7 @@
 // message, wrapped with what we were doing. Errors come from the raw request path (ApiError,
 // raw-request.ts) or from client-node 1.x's typed clients (ApiException, the Lease client).
 import { ApiException } from '@kubernetes/client-node';
+import { errorMessage } from '../util/errors.js';
 import { ApiError } from './raw-request.js';
 
 /** HTTP status of a failed API call, or undefined when the call never got an answer. */
@@ -46,7 +47,7 @@ export function apiMessage(err: unknown): string {
   if (err instanceof KubeApiError) return err.apiMessage;
   if (err instanceof ApiException) return statusMessage(err.body) ?? `HTTP ${err.code}`;
   if (err instanceof ApiError) return statusMessage(err.body) ?? `HTTP ${err.statusCode}`;
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
 
 /** An API call that failed, naming the call ("applying NetworkPolicy a/b") and the server's reason. */

@@ -1,3 +1,4 @@
+import { microTime } from '../util/time.js';
 // Pure leader-election decisions on a coordination.k8s.io/v1 Lease: given what the Lease says,
 // who I am and the time, may I acquire it, renew it, or must I wait? And what do I write?
 //
@@ -63,14 +64,6 @@ export function decideLease(input: LeaseDecisionInput): LeaseDecision {
   const expiresAt = Math.max(firstSeen + durationMs, renewed === undefined ? 0 : renewed + durationMs);
   if (now.getTime() >= expiresAt) return { action: 'acquire', reason: 'expired', previousHolder: holder };
   return { action: 'wait', holder, expiresAt: new Date(expiresAt) };
-}
-
-/**
- * A Kubernetes MicroTime: RFC 3339 with exactly six fractional digits, which is what the API
- * server parses for Lease times.
- */
-export function microTime(at: Date): string {
-  return at.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
 /** The spec to write for a renew, an acquisition or a creation. */

@@ -13,14 +13,14 @@ import { applyPolicy, deletePolicy, getPolicy } from './networkpolicies.js';
 import type { OperatorCaches } from './operator-caches.js';
 import { addFinalizer, patchStatus, removeFinalizer } from './softtenants.js';
 import { WriteMeter } from './write-meter.js';
+import { errorMessage } from '../util/errors.js';
 
 /** Runs a write; a conflict becomes the port's WriteConflict. */
 async function conflictAware<T>(write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (err) {
-    if (isConflict(err))
-      throw new WriteConflict(err instanceof Error ? err.message : String(err), { cause: err });
+    if (isConflict(err)) throw new WriteConflict(errorMessage(err), { cause: err });
     throw err;
   }
 }

@@ -117,6 +117,4 @@ export interface NodeModel {
   problems: PolicyError[];
 }
 
-export function objectKey(namespace: string, name: string): string {
-  return `${namespace}/${name}`;
-}
+export { objectKey } from '../util/object-key.js';

@@ -1,6 +1,7 @@
 // Building blocks for the SoftTenant CRD's OpenAPI schema. The same shapes (label selectors,
 // peers, ports, ipBlocks) appear in several places of the CRD; building them from one function
 // each keeps their checks identical everywhere while letting each place describe itself.
+import { DEFAULT_PROTOCOL } from '../api/networkpolicy-defaults.js';
 import { Msg } from './messages.js';
 import {
   CIDR_MAX,
@@ -18,6 +19,10 @@ import {
 export interface ValidationRule {
   rule: string;
   message: string;
+  /** CEL giving the message (it may name the offending value); message is the fallback. */
+  messageExpression?: string;
+  /** Where the error is reported, relative to the node that has the rule (e.g. ".rules"). */
+  fieldPath?: string;
   reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
 }
 
@@ -32,6 +37,7 @@ export interface Schema {
   additionalProperties?: Schema;
   enum?: string[];
   default?: unknown;
+  nullable?: boolean;
   minimum?: number;
   maximum?: number;
   minLength?: number;
@@ -204,7 +210,7 @@ export function port(description: string): Schema {
     {
       protocol: str('TCP (the default), UDP or SCTP. The rule only matches traffic of this protocol.', {
         enum: ['TCP', 'UDP', 'SCTP'],
-        default: 'TCP',
+        default: DEFAULT_PROTOCOL,
       }),
       port: {
         description:

@@ -1,7 +1,17 @@
-// The SoftTenant CustomResourceDefinition, built as data. crds/tenancy.softtenant.io_softtenants.yaml
-// is this object dumped as YAML; a unit test keeps the file and this builder in step
-// (UPDATE_GOLDEN=1 rewrites the file), and another checks it against operator/api/softtenant.ts.
-import { GROUP, KIND, PLURAL, VERSION } from '../api/softtenant.js';
+// The SoftTenant CustomResourceDefinition, built as data: the one source of the API's schema,
+// CEL rules and defaults. crds/tenancy.softtenant.io_softtenants.yaml is this object dumped as
+// YAML (a unit test keeps them in step; UPDATE_GOLDEN=1 rewrites the file), `softtenant expand`
+// validates and defaults with softTenantSchema() (structural.ts), and a test checks the
+// TypeScript types of operator/api/softtenant.ts against it.
+import {
+  DEFAULT_ALLOW_DNS,
+  DEFAULT_EGRESS,
+  DEFAULT_INGRESS,
+  GROUP,
+  KIND,
+  PLURAL,
+  VERSION,
+} from '../api/softtenant.js';
 import { dumpYaml } from '../util/manifests.js';
 import {
   Limits,
@@ -14,6 +24,7 @@ import {
   ports,
   str,
   type Schema,
+  type ValidationRule,
 } from './crd-schema.js';
 import { networkPolicySpec } from './crd-networkpolicy.js';
 import { statusSchema } from './crd-status.js';
@@ -72,64 +83,84 @@ function tenantPeers(direction: 'from' | 'to'): Schema {
   );
 }
 
+/** CEL: is namespace `n` (a CEL expression) listed in spec.namespaces.names? */
+const listedName = (n: string): string =>
+  `(has(self.namespaces) && has(self.namespaces.names) && ${n} in self.namespaces.names)`;
+
+/**
+ * A tenant without a namespace selector holds at most the namespaces it names, so a rule naming
+ * any other namespace could never be generated: refused. (A messageExpression naming the rule
+ * and the namespace would exceed the API server's CEL cost budget: it lists rules x namespaces x
+ * names; the field path and the message say enough to find it.)
+ */
+const ruleNamespacesHeld: ValidationRule = {
+  rule: `(has(self.namespaces) && has(self.namespaces.selector)) || !has(self.rules) || self.rules.all(r, !has(r.namespaces) || r.namespaces.all(n, ${listedName('n')}))`,
+  message: Msg.ruleNamespaceNotHeld,
+  fieldPath: '.rules',
+};
+
 function spec(): Schema {
-  return obj('What the tenant is: its namespaces, how they are isolated, and any extra policies.', {
-    namespaces: obj(
-      "The tenant's namespaces: the union of names and of the namespaces matched by selector. Each gets the label tenancy.softtenant.io/tenant=<tenant>. Namespaces that do not exist yet join when they are created; the operator never creates or deletes namespaces. A namespace claimed by two tenants stays with the one that has it (or the older tenant); the other reports Stalled.",
-      {
-        names: arr('Namespaces of the tenant, by name.', dnsLabel('A namespace name.', Msg.namespaceName), {
-          maxItems: Limits.namespaceNames,
-          'x-kubernetes-list-type': 'set',
-        }),
-        selector: labelSelector(
-          'Namespaces of the tenant, by namespace labels. Must not be empty (that would claim every namespace).',
-          { nonEmpty: true },
-        ),
-      },
-    ),
-    isolation: obj(
-      "How the tenant's namespaces are isolated by the generated policies.",
-      {
-        ingress: str(
-          "Tenant (default): a policy in each tenant namespace lets in only traffic from pods of the tenant's namespaces and from allowFrom. Open: no ingress policy is generated (rules still apply).",
-          { enum: ['Tenant', 'Open'], default: 'Tenant' },
-        ),
-        egress: str(
-          "Open (default): no egress policy is generated. Tenant: pods of the tenant may only connect to pods of the tenant's namespaces, to allowTo, and (with allowDNS) to the cluster DNS.",
-          { enum: ['Tenant', 'Open'], default: 'Open' },
-        ),
-        allowDNS: {
-          type: 'boolean',
-          default: true,
-          description:
-            'With egress Tenant, also allow UDP and TCP port 53 to the cluster DNS pods (k8s-app=kube-dns in kube-system), so that names still resolve. Default true.',
-        },
-      },
-      { default: {} },
-    ),
-    allowFrom: tenantPeers('from'),
-    allowTo: tenantPeers('to'),
-    rules: arr(
-      'Free-form NetworkPolicies of the tenant. Each spec is generated verbatim into the listed tenant namespaces (default: all of them) as stn-<tenant>-rule-<name>, with the defaults the NetworkPolicy API would add written out (policyTypes; protocol TCP). They add to the isolation policies: NetworkPolicies are additive, so a rule can only allow more.',
-      obj(
-        'One NetworkPolicy to generate.',
+  return obj(
+    'What the tenant is: its namespaces, how they are isolated, and any extra policies.',
+    {
+      namespaces: obj(
+        "The tenant's namespaces: the union of names and of the namespaces matched by selector. Each gets the label tenancy.softtenant.io/tenant=<tenant>. Namespaces that do not exist yet join when they are created; the operator never creates or deletes namespaces. A namespace claimed by two tenants stays with the one that has it (or the older tenant); the other reports Stalled.",
         {
-          name: dnsLabel(
-            'Names the rule; unique within the tenant. Part of the generated policy name.',
-            Msg.ruleName,
+          names: arr('Namespaces of the tenant, by name.', dnsLabel('A namespace name.', Msg.namespaceName), {
+            maxItems: Limits.namespaceNames,
+            'x-kubernetes-list-type': 'set',
+          }),
+          selector: labelSelector(
+            'Namespaces of the tenant, by namespace labels. Must not be empty (that would claim every namespace).',
+            { nonEmpty: true },
           ),
-          namespaces: arr(
-            "The tenant namespaces to generate this policy in. Absent: all of the tenant's namespaces. A listed namespace the tenant does not hold is reported in the status.",
-            dnsLabel('A namespace of this tenant.', Msg.namespaceName),
-            { maxItems: Limits.ruleNamespaces, 'x-kubernetes-list-type': 'set' },
-          ),
-          spec: networkPolicySpec(),
         },
-        { required: ['name', 'spec'] },
       ),
-      { maxItems: Limits.rules, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] },
-    ),
-  });
+      isolation: obj(
+        "How the tenant's namespaces are isolated by the generated policies.",
+        {
+          ingress: str(
+            "Tenant (default): a policy in each tenant namespace lets in only traffic from pods of the tenant's namespaces and from allowFrom. Open: no ingress policy is generated (rules still apply).",
+            { enum: ['Tenant', 'Open'], default: DEFAULT_INGRESS },
+          ),
+          egress: str(
+            "Open (default): no egress policy is generated. Tenant: pods of the tenant may only connect to pods of the tenant's namespaces, to allowTo, and (with allowDNS) to the cluster DNS.",
+            { enum: ['Tenant', 'Open'], default: DEFAULT_EGRESS },
+          ),
+          allowDNS: {
+            type: 'boolean',
+            default: DEFAULT_ALLOW_DNS,
+            description:
+              'With egress Tenant, also allow UDP and TCP port 53 to the cluster DNS pods (k8s-app=kube-dns in kube-system), so that names still resolve. Default true.',
+          },
+        },
+        { default: {} },
+      ),
+      allowFrom: tenantPeers('from'),
+      allowTo: tenantPeers('to'),
+      rules: arr(
+        'Free-form NetworkPolicies of the tenant. Each spec is generated verbatim into the listed tenant namespaces (default: all of them) as stn-<tenant>-rule-<name>, with the defaults the NetworkPolicy API would add written out (policyTypes; protocol TCP). They add to the isolation policies: NetworkPolicies are additive, so a rule can only allow more.',
+        obj(
+          'One NetworkPolicy to generate.',
+          {
+            name: dnsLabel(
+              'Names the rule; unique within the tenant. Part of the generated policy name.',
+              Msg.ruleName,
+            ),
+            namespaces: arr(
+              "The tenant namespaces to generate this policy in. Absent: all of the tenant's namespaces. Without spec.namespaces.selector, each must be one of spec.namespaces.names (no other namespace can ever be the tenant's). A listed namespace the tenant does not hold is reported in the status.",
+              dnsLabel('A namespace of this tenant.', Msg.namespaceName),
+              { maxItems: Limits.ruleNamespaces, 'x-kubernetes-list-type': 'set' },
+            ),
+            spec: networkPolicySpec(),
+          },
+          { required: ['name', 'spec'] },
+        ),
+        { maxItems: Limits.rules, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] },
+      ),
+    },
+    { 'x-kubernetes-validations': [ruleNamespacesHeld] },
+  );
 }
 
 function rootSchema(): Schema {
@@ -193,6 +224,14 @@ export const printerColumns: PrinterColumn[] = [
   },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Time since creation.' },
 ];
+
+let schema: Schema | undefined;
+
+/** The openAPIV3Schema of the CRD, built once: what validation and defaulting read. */
+export function softTenantSchema(): Schema {
+  schema ??= rootSchema();
+  return schema;
+}
 
 /** The CRD object, ready to be dumped as YAML or applied. */
 export function softTenantCrd(): Record<string, unknown> {

@@ -33,6 +33,8 @@ export const Msg = {
     "a named port must be an IANA service name: at most 15 lowercase letters, digits and '-', with at least one letter and no leading, trailing or doubled '-'",
   endPortNeedsPort: 'endPort requires a numeric port',
   endPortBelowPort: 'endPort must not be below port',
+  ruleNamespaceNotHeld:
+    'a rule may name only namespaces listed in spec.namespaces.names while spec.namespaces has no selector: the tenant can never hold another namespace, so the rule would never be generated there',
 } as const;
 
 export type MessageKey = keyof typeof Msg;

@@ -1,10 +1,10 @@
 // What `softtenant expand` prints: the Namespaces with the tenant label the operator would set
 // (or remove) and the generated NetworkPolicies, in a stable order, plus warnings for people.
-import yaml from 'js-yaml';
 import { TENANT_LABEL } from '../api/softtenant.js';
-import type { KubeObject } from '../util/manifests.js';
+import { dumpYamlDocument, type KubeObject } from '../util/manifests.js';
 import { comparePolicies } from './policies.js';
 import type { ExpansionResult } from './types.js';
+import { sortKeysDeep } from '../util/canonical-json.js';
 
 export interface OutputDocument {
   object: KubeObject;
@@ -39,25 +39,15 @@ export function expansionDocuments(result: ExpansionResult): OutputDocument[] {
 export function renderYaml(docs: readonly OutputDocument[]): string {
   return docs
     .map((d) => {
-      const body = yaml.dump(d.object, { sortKeys: true, lineWidth: -1, noRefs: true });
+      const body = dumpYamlDocument(d.object);
       return d.comment ? `# ${d.comment}\n${body}` : body;
     })
     .join('---\n');
 }
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(
-    Object.keys(value)
-      .sort()
-      .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
-  );
-}
-
 export function renderJson(docs: readonly OutputDocument[]): string {
   const list = { apiVersion: 'v1', kind: 'List', items: docs.map((d) => d.object) };
-  return `${JSON.stringify(sortKeys(list), null, 2)}\n`;
+  return `${JSON.stringify(sortKeysDeep(list), null, 2)}\n`;
 }
 
 /** Conflicts and problems, one line each, naming the tenant and the field. */

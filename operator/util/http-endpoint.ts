@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from './logger.js';
 import { formatAddress, type BindAddress } from './bind-address.js';
+import { errorMessage } from './errors.js';
 
 export interface EndpointResponse {
   status: number;
@@ -44,7 +45,7 @@ export async function serveEndpoints(
         log.error('endpoint handler failed', {
           endpoint: name,
           path: url.pathname,
-          error: err instanceof Error ? err.message : String(err),
+          error: errorMessage(err),
         });
         reply({ status: 500, contentType: 'text/plain', body: 'internal error\n' });
       });

@@ -50,7 +50,12 @@ export function describeObject(o: KubeObject): string {
   return `${o.kind ?? 'Object'} ${ns ? `${ns}/` : ''}${name}`;
 }
 
-/** Canonical YAML: sorted keys, no line wrapping, so output is stable for diffs and golden files. */
+/** Canonical YAML of one document: sorted keys, no line wrapping, so output is stable for diffs. */
+export function dumpYamlDocument(object: unknown): string {
+  return yaml.dump(object, { sortKeys: true, lineWidth: -1, noRefs: true });
+}
+
+/** Canonical YAML documents, separated by ---. */
 export function dumpYaml(objects: readonly unknown[]): string {
-  return objects.map((o) => yaml.dump(o, { sortKeys: true, lineWidth: -1, noRefs: true })).join('---\n');
+  return objects.map(dumpYamlDocument).join('---\n');
 }

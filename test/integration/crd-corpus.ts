@@ -308,6 +308,119 @@ export const badInputs: BadInput[] = [
     message: 'Too many',
   },
   {
+    name: 'a names-only tenant with a rule naming a namespace outside its names (never generated)',
+    spec: {
+      namespaces: { names: ['a'] },
+      rules: [
+        { name: 'ok', namespaces: ['a'], spec: { podSelector: {} } },
+        { name: 'web', namespaces: ['a', 'b'], spec: { podSelector: {} } },
+      ],
+    },
+    field: 'spec.rules',
+    message: Msg.ruleNamespaceNotHeld,
+  },
+  {
+    name: 'a tenant without namespaces whose rule names one',
+    spec: { rules: [{ name: 'web', namespaces: ['b'], spec: { podSelector: {} } }] },
+    field: 'spec.rules',
+    message: Msg.ruleNamespaceNotHeld,
+  },
+  {
+    name: 'a names-only tenant: only selector-less rules are checked, an empty names list holds nothing',
+    spec: {
+      namespaces: { names: [] },
+      rules: [{ name: 'web', namespaces: ['a'], spec: { podSelector: {} } }],
+    },
+    field: 'spec.rules',
+    message: Msg.ruleNamespaceNotHeld,
+  },
+  {
+    name: 'port a float',
+    spec: peer({ ports: [{ port: 80.5 }] }),
+    field: 'spec.allowFrom[0].ports[0].port',
+    message: 'must be of type',
+  },
+  {
+    name: 'endPort out of range',
+    spec: peer({ ports: [{ port: 80, endPort: 70000 }] }),
+    field: 'spec.allowFrom[0].ports[0].endPort',
+    message: 'should be less than or equal to 65535',
+  },
+  {
+    name: 'named port too long',
+    spec: peer({ ports: [{ port: 'abcdefghijklmnop' }] }),
+    field: 'spec.allowFrom[0].ports[0].port',
+    message: 'Too long',
+  },
+  {
+    name: 'rules an object, not a list (its fields are unknown)',
+    spec: { rules: { name: 'web' } },
+    field: 'spec.rules.name',
+    message: 'unknown field "spec.rules.name"',
+  },
+  {
+    name: 'namespace names a string, not a list',
+    spec: { namespaces: { names: 'a' } },
+    field: 'spec.namespaces.names',
+    message: 'must be of type array',
+  },
+  {
+    name: 'a namespace name a number',
+    spec: { namespaces: { names: [1, 'a'] } },
+    field: 'spec.namespaces.names[0]',
+    message: 'must be of type string',
+  },
+  {
+    name: 'endPort a float',
+    spec: peer({ ports: [{ port: 80, endPort: 80.5 }] }),
+    field: 'spec.allowFrom[0].ports[0].endPort',
+    message: 'must be of type int32',
+  },
+  {
+    name: 'rule without a name',
+    spec: { rules: [{ spec: { podSelector: {} } }] },
+    field: 'spec.rules[0].name',
+    message: 'Required value',
+  },
+  {
+    name: 'unknown field deep in a rule',
+    spec: rule({ podSelector: {}, ingress: [{ form: [] }] }),
+    field: 'spec.rules[0].spec.ingress[0].form',
+    message: 'unknown field "spec.rules[0].spec.ingress[0].form"',
+  },
+  {
+    name: 'duplicate policy types',
+    spec: rule({ podSelector: {}, policyTypes: ['Ingress', 'Ingress'] }),
+    field: 'spec.rules[0].spec.policyTypes[1]',
+    message: 'Duplicate value: "Ingress"',
+  },
+  {
+    name: 'too many matchLabels',
+    spec: peer({
+      podSelector: { matchLabels: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, 'v'])) },
+    }),
+    field: 'spec.allowFrom[0].podSelector.matchLabels',
+    message: 'Too many: 33: must have at most 32 items',
+  },
+  {
+    name: 'ipBlock without cidr',
+    spec: peer({ ipBlock: { except: ['10.0.0.0/8'] } }),
+    field: 'spec.allowFrom[0].ipBlock.cidr',
+    message: 'Required value',
+  },
+  {
+    name: 'IPv4-mapped IPv6 CIDR',
+    spec: peer({ ipBlock: { cidr: '::ffff:10.0.0.0/104' } }),
+    field: 'spec.allowFrom[0].ipBlock.cidr',
+    message: Msg.cidrInvalid,
+  },
+  {
+    name: 'egress isolation lowercase',
+    spec: { isolation: { egress: 'tenant' } },
+    field: 'spec.isolation.egress',
+    message: 'Unsupported value: "tenant": supported values: "Tenant", "Open"',
+  },
+  {
     name: 'tenant name with a dot',
     tenantName: 'team.a',
     spec: {},
@@ -371,6 +484,7 @@ export const goodInputs: GoodInput[] = [
   {
     name: 'rules: egress only, allow-all ingress, empty egress',
     spec: {
+      namespaces: { names: ['a'] },
       rules: [
         { name: 'out', spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{}] } },
         {
@@ -381,6 +495,24 @@ export const goodInputs: GoodInput[] = [
       ],
     },
   },
+  {
+    name: 'a names-only tenant whose rules name only its own namespaces',
+    spec: {
+      namespaces: { names: ['a', 'b'] },
+      rules: [
+        { name: 'one', namespaces: ['b'], spec: { podSelector: {} } },
+        { name: 'all', spec: { podSelector: {} } },
+      ],
+    },
+  },
+  {
+    name: 'a tenant with a selector may name namespaces outside its names (they may match later)',
+    spec: {
+      namespaces: { names: ['a'], selector: { matchLabels: { team: 'x' } } },
+      rules: [{ name: 'web', namespaces: ['later'], spec: { podSelector: {} } }],
+    },
+  },
+  { name: 'nulls are dropped and defaulted', spec: { isolation: null, allowFrom: null } },
   { name: 'a 63-character tenant name', tenantName: 't'.repeat(63), spec: {} },
   { name: 'an empty spec', spec: {} },
 ];

@@ -26,6 +26,20 @@ function kubectlRun(args: string[], input?: string): Run {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * The field paths the API server names in a refusal: `unknown field "x"` of strict decoding, or
+ * the `* path: detail` lines (one line when there is a single error) of an Invalid response;
+ * <nil> (an error about the whole object) is ''.
+ */
+function serverFields(stderr: string): string[] {
+  const unknown = [...stderr.matchAll(/unknown field "([^"]+)"/g)].map((m) => m[1] ?? '');
+  if (unknown.length > 0) return unknown;
+  const lines = [...stderr.matchAll(/^\* ([^:]+): /gm)].map((m) => m[1] ?? '');
+  const single = /is invalid: ([^:\n]+): /.exec(stderr);
+  const fields = lines.length > 0 ? lines : single ? [single[1] ?? ''] : [];
+  return fields.map((f) => (f === '<nil>' ? '' : f)).sort();
+}
+
 /** Server-side dry-run create: runs every admission and validation step, stores nothing. */
 function dryRunCreate(obj: unknown): Run {
   return kubectlRun(['create', '--dry-run=server', '-o', 'json', '-f', '-'], JSON.stringify(obj));
@@ -111,21 +125,28 @@ describe('SoftTenant CRD on the real API server', function () {
         expect(run.status, `accepted: ${bad.name}`).to.not.equal(0);
         expect(run.stderr).to.include(bad.field);
         expect(run.stderr).to.include(bad.message);
-        // The offline validator agrees (same field, same message).
+        // The offline validator agrees: the same field and message, and no error more or less.
         const offline = validateSoftTenant(stn(bad.tenantName ?? 'crdtest-bad', bad.spec));
         expect(
           offline.some((e) => e.field === bad.field && e.message.includes(bad.message)),
           JSON.stringify(offline),
         ).to.equal(true);
+        expect(offline.map((e) => e.field).sort(), run.stderr).to.deep.equal(serverFields(run.stderr));
+        for (const e of offline)
+          expect(run.stderr, 'offline message not in the server error').to.include(e.message);
       });
     }
   });
 
-  describe('accepts the valid edge cases', () => {
+  describe('accepts the valid edge cases, with the same defaults as offline', () => {
     for (const good of goodInputs) {
       it(good.name, () => {
-        const run = dryRunCreate(stn(good.tenantName ?? 'crdtest-good', good.spec));
+        const obj = stn(good.tenantName ?? 'crdtest-good', good.spec);
+        const run = dryRunCreate(obj);
         expect(run.status, run.stderr).to.equal(0);
+        expect(validateSoftTenant(obj)).to.deep.equal([]);
+        const stored = JSON.parse(run.stdout) as SoftTenant;
+        expect(stored.spec).to.deep.equal(withDefaults(obj as unknown as SoftTenant).spec);
       });
     }
   });

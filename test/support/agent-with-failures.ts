@@ -6,6 +6,7 @@
 import type { RenderNode } from '../../operator/agent/ports.js';
 import { run } from '../../operator/cli/agent.js';
 import { effectivePolicyTypes } from '../../operator/netpol/model.js';
+import { errorMessage } from '../../operator/util/errors.js';
 
 export const INJECTED_FAILURE_MESSAGE = 'programming this policy was made to fail (--fail-policy)';
 
@@ -49,7 +50,7 @@ if (isMain) {
   run(rest, { wrapRender: (render) => failingPolicies(fail, render) }).then(
     (code) => (process.exitCode = code),
     (err: unknown) => {
-      process.stderr.write(`agent-with-failures: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`agent-with-failures: ${errorMessage(err)}\n`);
       process.exitCode = 1;
     },
   );

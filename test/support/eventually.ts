@@ -1,3 +1,4 @@
+import { errorMessage } from '../../operator/util/errors.js';
 // Polling for asynchronous outcomes: retry an assertion until it holds or time runs out, then
 // fail with the last assertion error (so the message says what was still wrong).
 
@@ -18,7 +19,7 @@ export async function eventually<T>(
       return await check();
     } catch (err) {
       if (Date.now() >= deadline) {
-        const message = err instanceof Error ? err.message : String(err);
+        const message = errorMessage(err);
         throw new Error(`still failing after ${timeoutMs} ms: ${message}`, { cause: err });
       }
     }

@@ -2,11 +2,11 @@ import { expect } from 'chai';
 import {
   decideLease,
   heldLeaseSpec,
-  microTime,
   releasedLeaseSpec,
   type LeaseDecisionInput,
   type LeaseSpec,
 } from '../../operator/kube/lease-decision.js';
+import { microTime } from '../../operator/util/time.js';
 import { validateTimings, defaultIdentity } from '../../operator/kube/leader-election.js';
 
 const t0 = new Date('2026-01-01T00:00:00.000Z');

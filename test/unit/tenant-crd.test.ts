@@ -15,12 +15,7 @@ import type {
 import type { SoftTenantSpec, SoftTenantStatus, TenantPeer } from '../../operator/api/softtenant.js';
 import { CRD_FILE, softTenantCrd, softTenantCrdYaml } from '../../operator/tenant/crd.js';
 import type { Schema } from '../../operator/tenant/crd-schema.js';
-import {
-  DEFAULT_ALLOW_DNS,
-  DEFAULT_EGRESS,
-  DEFAULT_INGRESS,
-  DEFAULT_PROTOCOL,
-} from '../../operator/tenant/defaults.js';
+import { withDefaults } from '../../operator/tenant/defaults.js';
 import { Msg } from '../../operator/tenant/messages.js';
 import { repoRoot } from './tenant-fixtures.js';
 
@@ -234,23 +229,45 @@ describe('SoftTenant CRD', () => {
     expect(problems).to.deep.equal([]);
   });
 
-  it('declares the same defaults as the offline code', () => {
-    const spec = rootSchema().properties?.spec as Schema;
-    const iso = spec.properties?.isolation as Schema;
-    expect(iso.default).to.deep.equal({});
-    expect(iso.properties?.ingress?.default).to.equal(DEFAULT_INGRESS);
-    expect(iso.properties?.egress?.default).to.equal(DEFAULT_EGRESS);
-    expect(iso.properties?.allowDNS?.default).to.equal(DEFAULT_ALLOW_DNS);
-    const protocolDefaults: unknown[] = [];
-    walk(spec, '.spec', (s, path) => {
-      if (path.endsWith('.ports[].protocol')) protocolDefaults.push(s.default);
+  it('offline defaulting fills in what the schema declares, nested defaults of a defaulted object included', () => {
+    const tenant = {
+      apiVersion: 'tenancy.softtenant.io/v1alpha1' as const,
+      kind: 'SoftTenant' as const,
+      metadata: { name: 't' },
+      spec: {
+        allowFrom: [{ ports: [{ port: 80 }] }],
+        allowTo: [{ ports: [{ port: 53, protocol: 'UDP' as const }] }],
+        rules: [
+          {
+            name: 'r',
+            spec: { podSelector: {}, ingress: [{ ports: [{ port: 1 }] }], egress: [{ ports: [{}] }] },
+          },
+        ],
+      },
+    };
+    const before = structuredClone(tenant);
+    expect(withDefaults(tenant).spec).to.deep.equal({
+      isolation: { ingress: 'Tenant', egress: 'Open', allowDNS: true },
+      allowFrom: [{ ports: [{ port: 80, protocol: 'TCP' }] }],
+      allowTo: [{ ports: [{ port: 53, protocol: 'UDP' }] }],
+      rules: [
+        {
+          name: 'r',
+          spec: {
+            podSelector: {},
+            ingress: [{ ports: [{ port: 1, protocol: 'TCP' }] }],
+            egress: [{ ports: [{ protocol: 'TCP' }] }],
+          },
+        },
+      ],
     });
-    // allowFrom, allowTo, rules ingress and egress
-    expect(protocolDefaults).to.deep.equal([
-      DEFAULT_PROTOCOL,
-      DEFAULT_PROTOCOL,
-      DEFAULT_PROTOCOL,
-      DEFAULT_PROTOCOL,
-    ]);
+    expect(tenant, 'the input is not changed').to.deep.equal(before);
+    // A partial isolation keeps what it says; a null (not nullable) is dropped and defaulted.
+    const partial = { ...tenant, spec: { isolation: { egress: 'Tenant' as const, allowDNS: null } } };
+    expect(withDefaults(partial as never).spec.isolation).to.deep.equal({
+      ingress: 'Tenant',
+      egress: 'Tenant',
+      allowDNS: true,
+    });
   });
 });

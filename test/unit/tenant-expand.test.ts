@@ -319,7 +319,8 @@ describe('expandTenants: rules', () => {
     const a = tenant(
       'a',
       {
-        namespaces: { names: ['a1', 'a2', 'pending'] },
+        // With a selector (matching nothing here): rule namespaces outside names are valid input.
+        namespaces: { names: ['a1', 'a2', 'pending'], selector: { matchLabels: { team: 'a' } } },
         isolation: { ingress: 'Open' },
         rules: [{ name: 'web', namespaces: ['a2', 'b1', 'stray', 'pending', 'nowhere'], spec }],
       },

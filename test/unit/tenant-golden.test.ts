@@ -89,6 +89,28 @@ describe('softtenant expand (golden)', function () {
     golden('invalid.stderr', run.stderr);
   });
 
+  it('refuses a rule that can never be generated (names only, rule elsewhere); accepts it with a selector', () => {
+    const tenant = (namespaces: unknown): string =>
+      JSON.stringify({
+        apiVersion: 'tenancy.softtenant.io/v1alpha1',
+        kind: 'SoftTenant',
+        metadata: { name: 'solo' },
+        spec: { namespaces, rules: [{ name: 'web', namespaces: ['elsewhere'], spec: { podSelector: {} } }] },
+      });
+    const refused = expand(['-f', '-'], tenant({ names: ['mine'] }));
+    expect(refused.status, refused.stderr).to.equal(1);
+    expect(refused.stdout).to.equal('');
+    expect(refused.stderr).to.include(
+      'SoftTenant solo (stdin): spec.rules: a rule may name only namespaces listed',
+    );
+    const accepted = expand(
+      ['-f', '-'],
+      tenant({ names: ['mine'], selector: { matchLabels: { team: 'x' } } }),
+    );
+    expect(accepted.status, accepted.stderr).to.equal(0);
+    expect(accepted.stderr).to.include('warning: SoftTenant solo: spec.rules[0].namespaces[0]');
+  });
+
   it('usage errors exit 2 with the help; --help exits 0', () => {
     for (const args of [[], ['-o', 'xml', '-f', CLUSTER], ['stray']]) {
       const run = expand(args);

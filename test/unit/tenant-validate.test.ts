@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { API_VERSION, KIND } from '../../operator/api/softtenant.js';
+import { RULES_NOT_CHECKED } from '../../operator/tenant/structural.js';
 import { validateNamespace, validateSoftTenant } from '../../operator/tenant/validate.js';
 import { parseManifests } from '../../operator/util/manifests.js';
 import { badInputs, goodInputs } from '../integration/crd-corpus.js';
@@ -51,27 +52,52 @@ describe('validateSoftTenant: valid input', () => {
   }
 });
 
-describe('validateSoftTenant: shape errors', () => {
+describe('validateSoftTenant: shape errors, as the API server reports them', () => {
   it('requires spec, apiVersion and kind', () => {
     const errors = validateSoftTenant({ apiVersion: 'v1', kind: 'Tenant', metadata: { name: 'x' } });
-    expect(errors.map((e) => e.field)).to.deep.equal(['apiVersion', 'kind', 'spec']);
+    expect(errors.map((e) => e.field)).to.deep.equal(['apiVersion', 'kind', 'spec', '']);
+    expect(errors.at(-1)?.message).to.equal(RULES_NOT_CHECKED);
   });
 
-  it('names the field of a type error', () => {
-    expect(validateSoftTenant(doc({ allowFrom: { tenants: ['b'] } }))).to.deep.equal([
+  it('names the field of a type error, and runs no CEL rule after one', () => {
+    expect(validateSoftTenant(doc({ allowFrom: 'b' }))).to.deep.equal([
       { field: 'spec.allowFrom', message: 'must be of type array' },
+      { field: '', message: RULES_NOT_CHECKED },
     ]);
   });
 
-  it('reports every error, not just the first', () => {
-    const errors = validateSoftTenant(
+  it('reports every schema error, and every rule error when no schema error blocks them', () => {
+    const schema = validateSoftTenant(
       doc({ isolation: { ingress: 'x', egress: 'y' }, namespaces: { names: ['A'] } }),
     );
-    expect(errors.map((e) => e.field).sort()).to.deep.equal([
+    expect(schema.map((e) => e.field).sort()).to.deep.equal([
+      '',
       'spec.isolation.egress',
       'spec.isolation.ingress',
-      'spec.namespaces.names[0]',
     ]);
+    const rules = validateSoftTenant(
+      doc({ namespaces: { names: ['A', 'b_'] }, allowFrom: [{ ports: [{ port: 0 }] }] }),
+    );
+    expect(rules.map((e) => e.field)).to.deep.equal([
+      'spec.namespaces.names[0]',
+      'spec.namespaces.names[1]',
+      'spec.allowFrom[0].ports[0].port',
+    ]);
+  });
+
+  it('reports unknown fields alone, every one, with their paths (strict field validation)', () => {
+    expect(
+      validateSoftTenant(
+        doc({ isolation: { ingres: 'Open' }, rules: [{ name: 'r', spec: { podSelector: {}, x: 1 } }] }),
+      ),
+    ).to.deep.equal([
+      { field: 'spec.isolation.ingres', message: 'unknown field "spec.isolation.ingres"' },
+      { field: 'spec.rules[0].spec.x', message: 'unknown field "spec.rules[0].spec.x"' },
+    ]);
+  });
+
+  it('treats a null as absent (pruned, then defaulted), as the API server does', () => {
+    expect(validateSoftTenant(doc({ isolation: null, allowFrom: null }))).to.deep.equal([]);
   });
 
   it('checks namespaces only for what expansion needs', () => {

@@ -1,5 +1,10 @@
 import { expect } from 'chai';
+import { policyKey } from '../../operator/controller/ownership.js';
 import { Backoff } from '../../operator/util/backoff.js';
+import { canonicalJson } from '../../operator/util/canonical-json.js';
+import { errorMessage } from '../../operator/util/errors.js';
+import { metadataKey, objectKey } from '../../operator/util/object-key.js';
+import { microTime, rfc3339 } from '../../operator/util/time.js';
 import { parseDuration } from '../../operator/util/duration.js';
 import { dumpYaml, parseManifests } from '../../operator/util/manifests.js';
 
@@ -55,5 +60,33 @@ describe('parseManifests', () => {
   });
   it('dumps with sorted keys so output is stable', () => {
     expect(dumpYaml([{ b: 1, a: { d: 2, c: 3 } }])).to.equal('a:\n  c: 3\n  d: 2\nb: 1\n');
+  });
+});
+
+describe('small shared helpers', () => {
+  it('errorMessage: an Error’s message, anything else as a string', () => {
+    expect(errorMessage(new Error('boom'))).to.equal('boom');
+    expect(errorMessage('plain')).to.equal('plain');
+    expect(errorMessage(42)).to.equal('42');
+  });
+
+  it('rfc3339 gives whole seconds, microTime six fractional digits, both UTC', () => {
+    const at = new Date('2026-03-04T05:06:07.089Z');
+    expect(rfc3339(at)).to.equal('2026-03-04T05:06:07Z');
+    expect(microTime(at)).to.equal('2026-03-04T05:06:07.089000Z');
+  });
+
+  it('canonicalJson ignores key order and undefined members, not array order', () => {
+    expect(canonicalJson({ b: 1, a: { d: [2, 1], c: undefined } })).to.equal(
+      canonicalJson({ a: { d: [2, 1] }, b: 1 }),
+    );
+    expect(canonicalJson([1, 2])).to.not.equal(canonicalJson([2, 1]));
+    expect(canonicalJson(undefined)).to.equal('null');
+  });
+
+  it('objectKey puts an object without a namespace in default, for every caller alike', () => {
+    expect(objectKey('team-a', 'web')).to.equal('team-a/web');
+    expect(metadataKey({ name: 'web' })).to.equal('default/web');
+    expect(policyKey({ metadata: { name: 'web' } })).to.equal(objectKey(undefined, 'web'));
   });
 });
