@@ -7,7 +7,8 @@ import { logger } from '../util/logger.js';
 import type { TenantReads } from './client.js';
 import { ReconcileError, StaleReadError } from './errors.js';
 import { OwnershipIndex } from './ownership-index.js';
-import { DEFAULT_BACKOFF, SYSTEM_CLOCK, WorkQueue, type BackoffOptions, type Clock } from './queue.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { DEFAULT_BACKOFF, WorkQueue, type BackoffOptions } from './queue.js';
 import type { ReconcileResult } from './reconciler.js';
 import { ReportEventFilter } from './report-event-filter.js';
 import {
@@ -57,7 +58,7 @@ export class TenantController {
       nodePods: new NodePods(),
       reports: new ReportEventFilter(),
     };
-    this.clock = options.clock ?? SYSTEM_CLOCK;
+    this.clock = options.clock ?? systemClock;
     this.queue = new WorkQueue(options.backoff ?? DEFAULT_BACKOFF, this.clock);
   }
 

@@ -5,6 +5,7 @@
 // one reconcile per tenant.
 
 import { Backoff } from '../util/backoff.js';
+import { systemClock, type Clock } from '../util/clock.js';
 
 export interface BackoffOptions {
   /** Delay after the first failure (before jitter). */
@@ -16,19 +17,6 @@ export interface BackoffOptions {
 }
 
 export const DEFAULT_BACKOFF: BackoffOptions = { baseDelayMs: 250, maxDelayMs: 120_000 };
-
-/** Time as the queue and the controller see it; tests drive a manual one. */
-export interface Clock {
-  now(): number;
-  setTimeout(callback: () => void, delayMs: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const SYSTEM_CLOCK: Clock = {
-  now: () => Date.now(),
-  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 export class WorkQueue {
   private readonly waiting: string[] = [];
@@ -42,7 +30,7 @@ export class WorkQueue {
 
   constructor(
     private readonly backoff: BackoffOptions = DEFAULT_BACKOFF,
-    private readonly clock: Clock = SYSTEM_CLOCK,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Queues a key now (a no-op if it already waits; deferred if it is being processed). */

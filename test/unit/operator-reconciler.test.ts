@@ -6,7 +6,7 @@ import type { Pod } from '../../operator/api/networkpolicy.js';
 import { TENANT_LABEL, type SoftTenant } from '../../operator/api/softtenant.js';
 import { TenantController } from '../../operator/controller/controller.js';
 import { OwnershipIndex } from '../../operator/controller/ownership-index.js';
-import type { Clock } from '../../operator/controller/queue.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { Reconciler } from '../../operator/controller/reconciler.js';
 import { EventRecorder } from '../../operator/controller/recorder.js';
 import { expandTenants } from '../../operator/tenant/expand.js';
@@ -120,34 +120,6 @@ describe('operator: the reconciler against an in-memory cache port', function ()
     expect(port.namespace('a1')?.metadata.labels?.[TENANT_LABEL]).to.equal(undefined);
   });
 });
-
-/** Timers that fire only when the test advances time. */
-class ManualClock implements Clock {
-  private at = 0;
-  private timers: { due: number; fn: () => void; id: number }[] = [];
-  private ids = 0;
-  now(): number {
-    return this.at;
-  }
-  setTimeout(fn: () => void, delayMs: number): unknown {
-    const id = ++this.ids;
-    this.timers.push({ due: this.at + delayMs, fn, id });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers = this.timers.filter((t) => t.id !== handle);
-  }
-  async advance(ms: number): Promise<void> {
-    this.at += ms;
-    for (;;) {
-      const due = this.timers.filter((t) => t.due <= this.at).sort((a, b) => a.due - b.due)[0];
-      if (!due) break;
-      this.clearTimeout(due.id);
-      due.fn();
-    }
-    await settle();
-  }
-}
 
 /** Lets the queue hand keys to the workers and the workers finish (no clock involved). */
 async function settle(): Promise<void> {
