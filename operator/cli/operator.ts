@@ -25,10 +25,10 @@ import {
 import { KubeLeaseClient } from '../kube/leases.js';
 import { OperatorCaches } from '../kube/operator-caches.js';
 import { KubeTenantClient } from '../kube/tenant-client.js';
-import { MeteredReconciler } from '../metrics/metered-reconciler.js';
+import { MeteredReconciler } from '../controller/metered-reconciler.js';
 import { OperatorMetrics } from '../metrics/operator-metrics.js';
 import { processRegistry } from '../metrics/registry.js';
-import type { TenantLike } from '../metrics/tenant-conditions.js';
+import type { WatchedTenant } from '../metrics/tenant-conditions.js';
 import { expandTenants } from '../tenant/expand.js';
 import { parseDuration } from '../util/duration.js';
 import { logger } from '../util/logger.js';
@@ -176,7 +176,7 @@ export async function run(args: string[]): Promise<number> {
   });
   metrics.readQueueFrom(() => controller.queueStats());
   caches.onEvent((kind, type, object) => {
-    if (kind === 'SoftTenant') metrics.observeTenantEvent(type, object as TenantLike);
+    if (kind === 'SoftTenant') metrics.observeTenantEvent(type, object as WatchedTenant);
     controller.observe(kind, type, object);
   });
 

@@ -164,7 +164,7 @@ export class Reconciler {
         tenant.status,
         tenant.metadata.generation,
         describePlan(plan),
-        this.status.stamp(),
+        this.status.nowRfc3339(),
       );
       tenant = await this.status.write(tenant, progressing, log);
     }
@@ -184,13 +184,13 @@ export class Reconciler {
         policiesInPlace: plan.desired.length - outcome.failedApplies - plan.collisions.length,
         failures,
       },
-      this.status.stamp(),
+      this.status.nowRfc3339(),
     );
     // Applied policies have new generations: the cache holds them as the applies returned them.
     const enforcement = this.measureEnforcement(tenant, expansion);
     const next = withEnforcement(tenant.status, applied, enforcement, {
       generation: tenant.metadata.generation,
-      now: this.status.stamp(),
+      now: this.status.nowRfc3339(),
       createdAt: tenant.metadata.creationTimestamp,
     });
     tenant = await this.status.write(tenant, next, log);

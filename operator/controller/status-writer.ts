@@ -21,7 +21,8 @@ export class StatusWriter {
     private readonly now: () => Date,
   ) {}
 
-  stamp(): string {
+  /** Now, as condition and status times are written (RFC 3339, seconds). */
+  nowRfc3339(): string {
     return rfc3339(this.now());
   }
 
@@ -62,7 +63,7 @@ export class StatusWriter {
       failures,
     };
     try {
-      await this.write(tenant, finalStatus(tenant.status, outcome, this.stamp()), log);
+      await this.write(tenant, finalStatus(tenant.status, outcome, this.nowRfc3339()), log);
     } catch (err) {
       log.warn('could not write the failure into the status', { error: errorMessage(err) });
     }

@@ -3,14 +3,19 @@
 // sources at scrape time. Only the leader reconciles and watches, so on a standby the
 // reconcile and tenant series stay at zero or empty: aggregate across replicas with max/sum.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { WriteRecord } from '../kube/write-meter.js';
-import { TenantConditionsView, type TenantLike } from './tenant-conditions.js';
+import { TenantConditionsView, type WatchedTenant } from './tenant-conditions.js';
 
 export const RECONCILE_RESULTS = ['success', 'error'] as const;
 export type ReconcileResultLabel = (typeof RECONCILE_RESULTS)[number];
 
 /** Why a reconcile failed, as the controller's error classes tell it. */
 export const RECONCILE_ERROR_REASONS = ['stale_read', 'apply_failed', 'unexpected'] as const;
+/** A write as the metrics count it (the write meter's records carry more). */
+export interface CountedWrite {
+  verb: string;
+  kind: string;
+}
+
 export type ReconcileErrorReason = (typeof RECONCILE_ERROR_REASONS)[number];
 
 export interface QueueStats {
@@ -116,13 +121,13 @@ export class OperatorMetrics {
     this.leader = isLeader;
   }
 
-  /** For the write meter's listener. */
-  countWrite(write: WriteRecord): void {
+  /** For the write meter's listener: one write the operator sent. */
+  countWrite(write: CountedWrite): void {
     this.apiWrites.inc({ verb: write.verb, kind: write.kind });
   }
 
   /** For the SoftTenant watch: keeps the condition counts and observes new enforcements. */
-  observeTenantEvent(type: string, tenant: TenantLike): void {
+  observeTenantEvent(type: string, tenant: WatchedTenant): void {
     const seconds = this.tenants.observe(type, tenant);
     if (seconds !== undefined) this.enforcementSeconds.observe(seconds);
   }

@@ -9,7 +9,7 @@ export interface ConditionLike {
 }
 
 /** The parts of a SoftTenant (as the watch delivers it) this view reads. */
-export interface TenantLike {
+export interface WatchedTenant {
   metadata?: { name?: string };
   status?: {
     observedGeneration?: number;
@@ -42,7 +42,7 @@ export class TenantConditionsView {
    * watch starts or restarts, or a new leader starts) records without returning, because that
    * enforcement was already counted by whoever saw it happen.
    */
-  observe(type: string, tenant: TenantLike): number | undefined {
+  observe(type: string, tenant: WatchedTenant): number | undefined {
     const name = tenant.metadata?.name;
     if (!name) return undefined;
     if (type === 'DELETED') {

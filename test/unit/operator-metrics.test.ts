@@ -1,16 +1,16 @@
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
 import { ReconcileError, StaleReadError } from '../../operator/controller/errors.js';
-import { MeteredReconciler, reconcileErrorReason } from '../../operator/metrics/metered-reconciler.js';
+import { MeteredReconciler, reconcileErrorReason } from '../../operator/controller/metered-reconciler.js';
 import { OperatorMetrics } from '../../operator/metrics/operator-metrics.js';
-import { TenantConditionsView, type TenantLike } from '../../operator/metrics/tenant-conditions.js';
+import { TenantConditionsView, type WatchedTenant } from '../../operator/metrics/tenant-conditions.js';
 import { parseExposition } from '../support/endpoints.js';
 
 function tenant(
   name: string,
   conditions: [string, string][],
   enforcement?: { seconds: number; at?: string; generation?: number },
-): TenantLike {
+): WatchedTenant {
   return {
     metadata: { name },
     status: {
@@ -133,9 +133,9 @@ describe('operator metrics: reconciles', () => {
     let leader = false;
     metrics.readQueueFrom(() => ({ waiting, inFlight: 1 }));
     metrics.readLeadershipFrom(() => leader);
-    metrics.countWrite({ verb: 'apply', kind: 'NetworkPolicy', namespace: 'n', name: 'p' });
-    metrics.countWrite({ verb: 'apply', kind: 'NetworkPolicy', namespace: 'n', name: 'q' });
-    metrics.countWrite({ verb: 'patch', kind: 'Namespace', name: 'n' });
+    metrics.countWrite({ verb: 'apply', kind: 'NetworkPolicy' });
+    metrics.countWrite({ verb: 'apply', kind: 'NetworkPolicy' });
+    metrics.countWrite({ verb: 'patch', kind: 'Namespace' });
     metrics.observeTenantEvent('ADDED', tenant('a', [['Ready', 'True']]));
     metrics.observeTenantEvent('MODIFIED', tenant('a', [['Ready', 'True']], { seconds: 3, at: 't1' }));
 

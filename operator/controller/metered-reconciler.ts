@@ -1,9 +1,10 @@
-// Wraps the reconciler so every reconcile is counted and timed, without the controller knowing
-// about metrics.
-import type { TenantReconciler } from '../controller/controller.js';
-import { ReconcileError, StaleReadError } from '../controller/errors.js';
-import type { ReconcileResult } from '../controller/reconciler.js';
-import type { OperatorMetrics, ReconcileErrorReason } from './operator-metrics.js';
+// Wraps the reconciler so every reconcile is counted and timed: the controller hands its numbers
+// to the metrics module (which knows nothing of the controller), and the reconciler itself knows
+// nothing of metrics.
+import type { TenantReconciler } from './controller.js';
+import { ReconcileError, StaleReadError } from './errors.js';
+import type { ReconcileResult } from './reconciler.js';
+import type { OperatorMetrics, ReconcileErrorReason } from '../metrics/operator-metrics.js';
 
 export function reconcileErrorReason(err: unknown): ReconcileErrorReason {
   if (err instanceof StaleReadError) return 'stale_read';
