@@ -1,37 +1,30 @@
-// The agent's view of the cluster from the API server: one watch cache each for Pods,
-// Namespaces and NetworkPolicies (pods trimmed to what the model reads), behind the
-// ClusterSource port the agent loop reads.
+// The agent's view of the cluster from the API server: one informer (the read path both binaries
+// share, operator/kube/informer.ts) each for Pods, Namespaces and NetworkPolicies, behind the
+// ClusterSource port the agent loop reads. Lists come in pages and pods are trimmed page by page
+// to what the model reads, so the agent never holds a large cluster's pods whole, nor twice.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
-import { requestJson } from '../kube/raw-request.js';
+import { Informer, type Cached } from '../kube/informer.js';
 import type { Logger } from '../util/logger.js';
 import type { ClusterObjects } from '../netpol/types.js';
 import { trimPod } from './pod-trim.js';
 import type { ClusterSource } from './ports.js';
-import { WatchCache, type PlainList } from './watch-cache.js';
 
 export class WatchedCluster implements ClusterSource {
-  private readonly pods: WatchCache<Pod>;
-  private readonly namespaces: WatchCache<Namespace>;
-  private readonly policies: WatchCache<NetworkPolicy>;
+  private readonly pods: Informer<Pod & Cached>;
+  private readonly namespaces: Informer<Namespace & Cached>;
+  private readonly policies: Informer<NetworkPolicy & Cached>;
   private changed: () => void = () => undefined;
 
   constructor(kc: KubeConfig, log: Logger) {
-    const watch = <T extends { metadata?: { name?: string; namespace?: string } }>(
-      path: string,
-      prepare?: (obj: T) => void,
-    ): WatchCache<T> =>
-      new WatchCache<T>(
-        kc,
-        path,
-        () => requestJson<PlainList<T>>(kc, 'GET', path),
-        () => this.changed(),
-        log,
-        prepare,
-      );
-    this.pods = watch<Pod>('/api/v1/pods', trimPod);
-    this.namespaces = watch<Namespace>('/api/v1/namespaces');
-    this.policies = watch<NetworkPolicy>('/apis/networking.k8s.io/v1/networkpolicies');
+    const watch = <T extends Cached>(path: string, trim?: (obj: T) => T): Informer<T> => {
+      const informer = new Informer<T>(kc, { path, log, ...(trim ? { trim } : {}) });
+      informer.onEvent(() => this.changed());
+      return informer;
+    };
+    this.pods = watch<Pod & Cached>('/api/v1/pods', (pod) => trimPod(pod) as Pod & Cached);
+    this.namespaces = watch<Namespace & Cached>('/api/v1/namespaces');
+    this.policies = watch<NetworkPolicy & Cached>('/apis/networking.k8s.io/v1/networkpolicies');
   }
 
   start(changed: () => void): void {
@@ -46,7 +39,7 @@ export class WatchedCluster implements ClusterSource {
   }
 
   snapshot(): ClusterObjects {
-    return { namespaces: this.namespaces.items(), pods: this.pods.items(), policies: this.policies.items() };
+    return { namespaces: this.namespaces.list(), pods: this.pods.list(), policies: this.policies.list() };
   }
 
   async stop(): Promise<void> {

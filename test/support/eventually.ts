@@ -1,6 +1,6 @@
-import { errorMessage } from '../../operator/util/errors.js';
 // Polling for asynchronous outcomes: retry an assertion until it holds or time runs out, then
 // fail with the last assertion error (so the message says what was still wrong).
+import { errorMessage } from '../../operator/util/errors.js';
 
 export interface EventuallyOptions {
   timeoutMs?: number;
