@@ -66,7 +66,8 @@ for _ in $(seq 1 20); do
   while read -r d; do
     for f in "$d/cgroup.procs" "$d/tasks"; do
       [ -f "$f" ] || continue
-      while read -r pid; do kill -9 "$pid" 2>/dev/null && left=1; done <"$f"
+      # A cgroup can vanish while it is read (ENODEV): that is the goal, not an error.
+      { while read -r pid; do kill -9 "$pid" && left=1; done <"$f"; } 2>/dev/null
     done
   done < <(cgroup_dirs)
   [ "$left" = 0 ] && break
