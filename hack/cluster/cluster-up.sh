@@ -36,8 +36,10 @@ echo "$nodes" >"$state/nodes"
 trap 'rc=$?; if [ $rc -ne 0 ]; then log "cluster-up failed (exit $rc); tearing down"; "$here/cluster-down.sh" "$state"; fi' EXIT
 
 # One cluster per machine: the addresses above are fixed. Another one (another checkout, or
-# `make cluster-up` left running) is waited for, for as long as a test run takes.
-exec 8>"$SOFTTENANT_CACHE/cluster.lock"
+# `make cluster-up` left running) is waited for, for as long as a test run takes. The lock is
+# machine-wide, not in the cache: a checkout with its own SOFTTENANT_CACHE shares the addresses.
+mkdir -p /run/lock
+exec 8>/run/lock/softtenant-cluster.lock
 flock 8
 for t in $(seq 0 180); do
   other="$(ip -o addr show to "$api_ip/32" 2>/dev/null | awk '{print $2}' | head -n 1)"
