@@ -8,6 +8,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=cluster-env.sh
 . "$here/cluster-env.sh"
+# shellcheck source=../kube-module.sh
+. "$here/../kube-module.sh"
 
 mkdir -p "$NODE_BIN_DIR" "$NODE_IMAGE_DIR"
 exec 9>"$NODE_CACHE/.lock"
@@ -24,31 +26,17 @@ if [ "$done_all" = 1 ]; then
 fi
 command -v go >/dev/null || { log "error: Go is required to build the node binaries"; exit 1; }
 export GOFLAGS=-buildvcs=false GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
-minor="${KUBE_VERSION#v1.}"; minor="${minor%%.*}"
-staging="v0.${KUBE_VERSION#v1.}"
 work="$NODE_CACHE/build"
 mkdir -p "$work/netpol"
 cd "$work"
 
-# A throwaway module, as in hack/build-controlplane.sh: k8s.io/kubernetes with each staging
-# module pinned to its published version. The e2e package imports only the NetworkPolicy specs
-# and the framework's flags; it is written here, not copied.
+# A throwaway module (hack/kube-module.sh) for the node binaries and the e2e test package. The
+# e2e package imports only the NetworkPolicy specs and the framework's flags; it is written here,
+# not copied.
 tools='package main\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-proxy/app"\n\t_ "k8s.io/kubernetes/cmd/kube-scheduler/app"\n\t_ "k8s.io/kubernetes/cmd/kubelet/app"\n)\n\nfunc main() {}\n'
 suite='package netpol\n\nimport (\n\t"flag"\n\t"os"\n\t"testing"\n\n\t"github.com/onsi/ginkgo/v2"\n\t"github.com/onsi/gomega"\n\t"k8s.io/kubernetes/test/e2e/framework"\n\t_ "k8s.io/kubernetes/test/e2e/network/netpol"\n)\n\nfunc TestMain(m *testing.M) {\n\tframework.RegisterCommonFlags(flag.CommandLine)\n\tframework.RegisterClusterFlags(flag.CommandLine)\n\tflag.Parse()\n\tframework.AfterReadingAllFlags(&framework.TestContext)\n\tos.Exit(m.Run())\n}\n\nfunc TestNetworkPolicy(t *testing.T) {\n\tgomega.RegisterFailHandler(framework.Fail)\n\tginkgo.RunSpecs(t, "NetworkPolicy e2e")\n}\n'
-if [ ! -f go.mod ] || [ "$(cat tools.go 2>/dev/null)" != "$(printf "$tools")" ] || [ "$(cat netpol/netpol_test.go 2>/dev/null)" != "$(printf "$suite")" ]; then
-  log "preparing a throwaway module for k8s.io/kubernetes $KUBE_VERSION node binaries and the NetworkPolicy e2e"
-  rm -f go.mod go.sum
-  go mod init softtenant.local/node-build >/dev/null 2>&1
-  gomod="$(go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
-  sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\1#p' "$gomod" | sort -u | while read -r m; do
-    echo "replace $m => $m $staging" >>go.mod
-  done
-  go get "k8s.io/kubernetes@$KUBE_VERSION" 2>&1 | tail -n 3 >&2
-  printf "$tools" >tools.go
-  printf "$suite" >netpol/netpol_test.go
-  go mod tidy 2>&1 | tail -n 3 >&2
-fi
-ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$KUBE_VERSION"
+kube_module softtenant.local/node-build "$tools" netpol/netpol_test.go "$suite"
+ldflags="$(kube_ldflags)"
 
 step() { # name, command...: runs a build step unless its output exists, and times it
   local out="$1"; shift
