@@ -128,6 +128,7 @@ export class NodeAgent {
         chains: out.summary.chains,
         rules: out.summary.rules,
         ipsetEntries: out.summary.ipsetEntries,
+        families: out.summary.families,
         localPods: countEnforceablePodsOn(snapshot.pods, node),
         policies,
         errors: sortErrors(problems),

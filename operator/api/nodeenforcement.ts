@@ -26,6 +26,13 @@ export interface PolicyError {
   message: string;
 }
 
+/** What the agent programs for one address family: iptables (ipv4) or ip6tables (ipv6). */
+export interface FamilyEnforcement {
+  chains?: number;
+  rules?: number;
+  ipsetEntries?: number;
+}
+
 export interface NodeEnforcementStatus {
   /** Which iptables backend the agent uses on this node: "nft" or "legacy". */
   backend?: string;
@@ -38,6 +45,8 @@ export interface NodeEnforcementStatus {
   chains?: number;
   rules?: number;
   ipsetEntries?: number;
+  /** chains, rules and ipsetEntries per address family (the fields above are their sums). */
+  families?: { ipv4?: FamilyEnforcement; ipv6?: FamilyEnforcement };
   localPods?: number;
   /** Sorted by namespace, name. */
   policies?: EnforcedPolicy[];

@@ -1,5 +1,5 @@
-// `softtenant render`: what the agent would program on a node, from a snapshot file, as the two
-// restore files. Same code path as the agent (renderNode), so what you read is what runs.
+// `softtenant render`: what the agent would program on a node, from a snapshot file, as three
+// restore files (ipsets of both families, IPv4 rules, IPv6 rules). Same code path as the agent (renderNode), so what you read is what runs.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { renderNode } from '../dataplane/render-node.js';
@@ -14,11 +14,13 @@ Reads Namespaces, Pods and NetworkPolicies from FILE (multi-document YAML or a k
 as 'kubectl get ns,pods,netpol -A -o yaml' prints; '-' reads stdin) and writes what the node
 agent would program on node NAME:
 
-  DIR/ipset.restore     input for 'ipset restore'
-  DIR/iptables.restore  input for 'iptables-restore --noflush' (filter table)
+  DIR/ipset.restore     input for 'ipset restore' (the sets of both families, each
+                        created with 'family inet' or 'family inet6')
+  DIR/iptables.restore  input for 'iptables-restore --noflush' (IPv4 filter table)
+  DIR/ip6tables.restore input for 'ip6tables-restore --noflush' (IPv6 filter table)
 
-Applied in that order to a fresh node network namespace, they enforce every NetworkPolicy
-that selects a pod of that node. Output is deterministic.
+Applied in that order to a fresh node network namespace (sets first), they enforce every
+NetworkPolicy that selects a pod of that node, over IPv4 and IPv6. Output is deterministic.
 
 flags:
   --snapshot, -f FILE   cluster objects to read
@@ -103,13 +105,18 @@ export async function run(args: string[]): Promise<number> {
   await mkdir(outDir, { recursive: true });
   const ipsetFile = path.join(outDir, 'ipset.restore');
   const iptablesFile = path.join(outDir, 'iptables.restore');
-  await writeFile(ipsetFile, renderIpsetRestore(result.ruleset));
+  const ip6tablesFile = path.join(outDir, 'ip6tables.restore');
+  await writeFile(ipsetFile, renderIpsetRestore(result.ruleset, result.ruleset6));
   await writeFile(iptablesFile, renderIptablesRestore(result.ruleset));
+  await writeFile(ip6tablesFile, renderIptablesRestore(result.ruleset6));
   const s = result.summary;
+  const { ipv4, ipv6 } = s.families;
+  const sets = result.ruleset.ipsets.length + result.ruleset6.ipsets.length;
   process.stdout.write(
     `node ${node}: ${result.model.pods.length} local pods, ${s.policies.length} policies selecting them\n` +
-      `wrote ${ipsetFile} (${result.ruleset.ipsets.length} sets, ${s.ipsetEntries} entries)\n` +
-      `wrote ${iptablesFile} (${s.chains} chains, ${s.rules} rules)\n`,
+      `wrote ${ipsetFile} (${sets} sets, ${ipv4.ipsetEntries} IPv4 and ${ipv6.ipsetEntries} IPv6 entries)\n` +
+      `wrote ${iptablesFile} (${ipv4.chains} chains, ${ipv4.rules} rules)\n` +
+      `wrote ${ip6tablesFile} (${ipv6.chains} chains, ${ipv6.rules} rules)\n`,
   );
   return 0;
 }

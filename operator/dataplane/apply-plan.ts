@@ -4,6 +4,7 @@
 import type { BuiltinChain } from './apply-ownership.js';
 import { builtinChains, RulesetError, tempSetPrefix } from './apply-ownership.js';
 import { canonicalEntry } from './apply-observe.js';
+import type { Family } from '../net/address.js';
 import type { IpsetSpec, Ruleset } from './types.js';
 
 /** A rule as it is programmed: its text (usable with -D) and its comparison key. */
@@ -90,9 +91,15 @@ export function tempSetName(name: string): string {
   return `${tempSetPrefix}${h.toString(16).padStart(8, '0')}`;
 }
 
-function createLine(name: string, type: string, entries: number): string {
+/** The ipset family keyword of an address family. */
+export function ipsetFamily(family: Family): 'inet' | 'inet6' {
+  return family === 4 ? 'inet' : 'inet6';
+}
+
+/** `create NAME TYPE family inet|inet6 hashsize H maxelem M`, sized for `entries` entries. */
+export function createSetLine(name: string, type: string, entries: number, family: Family): string {
   const { hashsize, maxelem } = setSizing(entries);
-  return `create ${name} ${type} family inet hashsize ${hashsize} maxelem ${maxelem}`;
+  return `create ${name} ${type} family ${ipsetFamily(family)} hashsize ${hashsize} maxelem ${maxelem}`;
 }
 
 /**
@@ -124,7 +131,10 @@ function planSet(
   have: CurrentSet | undefined,
   out: string[],
   changes: SetChange[],
+  family: Family,
 ): Set<string> {
+  const createLine = (name: string, type: string, entries: number): string =>
+    createSetLine(name, type, entries, family);
   // The common case of a sync: the set is exactly as last applied. Comparing the raw entries
   // costs one pass and no parsing, which keeps a one-pod change cheap at thousands of entries.
   if (have && have.type === want.type && have.raw && sameEntries(have.raw, want.entries)) return have.entries;
@@ -215,7 +225,7 @@ export function planApply(
   for (const name of [...current.sets.keys()].sort())
     if (name.startsWith(tempSetPrefix)) plan.ipset.push(`destroy ${name}`);
   for (const s of byName(desired.ipsets)) {
-    plan.setEntries.set(s.name, planSet(s, current.sets.get(s.name), plan.ipset, plan.sets));
+    plan.setEntries.set(s.name, planSet(s, current.sets.get(s.name), plan.ipset, plan.sets, desired.family));
   }
   plan.destroySets = [...current.sets.keys()]
     .filter((n) => !wantedSets.has(n) && !n.startsWith(tempSetPrefix))

@@ -48,7 +48,7 @@ const baseAlias: Record<string, string> = {
 };
 
 function hostAddress(v: string): string {
-  return v.includes('/') ? v : `${v}/32`;
+  return v.includes('/') ? v : `${v}/${v.includes(':') ? 128 : 32}`;
 }
 
 export function normalizeRule(rule: string): string {

@@ -94,7 +94,7 @@ export class RulesetApplier {
     readonly tools: BackendTools,
     log?: Logger,
   ) {
-    this.log = log ?? logger('apply', { where: runner.where, backend: tools.backend });
+    this.log = log ?? logger('apply', { where: runner.where, backend: tools.backend, family: tools.family });
   }
 
   /** The ruleset last applied in full, if the applier trusts it (undefined after a failure). */
@@ -116,6 +116,14 @@ export class RulesetApplier {
   }
 
   private async applyNow(desired: Ruleset, options: ApplyOptions): Promise<ApplyResult> {
+    if (desired.family !== this.tools.family) {
+      throw new ApplyError(
+        `invalid ruleset: an IPv${desired.family} ruleset cannot go to ${this.tools.restore}`,
+        'validate',
+        undefined,
+        '',
+      );
+    }
     const sameShape =
       !options.resync &&
       this.applied !== undefined &&
@@ -251,6 +259,7 @@ export class RulesetApplier {
     // A copy: the caller may reuse or change its arrays; this is what the next diff trusts.
     const applied = this.applied;
     this.applied = {
+      family: desired.family,
       ipsets: desired.ipsets.map((x) => ({ ...x, entries: [...x.entries] })),
       chains:
         sameShape && applied ? applied.chains : desired.chains.map((c) => ({ ...c, rules: [...c.rules] })),

@@ -1,10 +1,11 @@
 // `softtenant agent --cleanup`: removes everything the agent ever installed, in both iptables
-// backends (an agent may have run with the other one before): its hook rules in the built-in
-// chains, its STN- chains, then its stn- ipsets. Foreign rules are never named.
+// backends (an agent may have run with the other one before) and both families (iptables and
+// ip6tables): its hook rules in the built-in chains, its STN- chains, then its stn- ipsets of
+// both families. Foreign rules are never named.
 import type { ObservedTable } from './apply-observe.js';
 import { observeSets, observeTable } from './apply-observe.js';
 import { builtinChains, isAgentHookRule } from './apply-ownership.js';
-import type { IptablesBackend } from './backend.js';
+import type { BackendTools, IptablesBackend } from './backend.js';
 import { toolsFor } from './backend.js';
 import type { Runner } from './runner.js';
 import { runChecked } from './runner.js';
@@ -13,7 +14,8 @@ export interface CleanupResult {
   hooksRemoved: number;
   chainsRemoved: number;
   setsRemoved: number;
-  backends: IptablesBackend[];
+  /** Where agent rules were found and removed: "nft", "legacy" (IPv4), "ip6 nft", "ip6 legacy". */
+  backends: string[];
 }
 
 /** The restore lines that remove the agent's hooks and chains from one filter table (pure). */
@@ -32,9 +34,9 @@ export function cleanupScript(table: ObservedTable): string[] {
   ];
 }
 
-async function backendAvailable(runner: Runner, backend: IptablesBackend): Promise<boolean> {
+async function backendAvailable(runner: Runner, tools: BackendTools): Promise<boolean> {
   try {
-    return (await runner.run([toolsFor(backend).save, '--version'])).code === 0;
+    return (await runner.run([tools.save, '--version'])).code === 0;
   } catch {
     return false;
   }
@@ -42,16 +44,20 @@ async function backendAvailable(runner: Runner, backend: IptablesBackend): Promi
 
 export async function cleanupAgentState(runner: Runner): Promise<CleanupResult> {
   const result: CleanupResult = { hooksRemoved: 0, chainsRemoved: 0, setsRemoved: 0, backends: [] };
-  for (const backend of ['nft', 'legacy'] as const) {
-    if (!(await backendAvailable(runner, backend))) continue;
-    const tools = toolsFor(backend);
+  const all: BackendTools[] = (['nft', 'legacy'] as const).flatMap((b: IptablesBackend) => [
+    toolsFor(b, 4),
+    toolsFor(b, 6),
+  ]);
+  for (const tools of all) {
+    if (!(await backendAvailable(runner, tools))) continue;
     const table = await observeTable(runner, tools);
     const script = cleanupScript(table);
     if (script.length === 0) continue;
-    await runChecked(runner, [tools.restore, '--noflush', '-w', '5'], `removing agent rules (${backend})`, {
+    const label = tools.family === 4 ? tools.backend : `ip6 ${tools.backend}`;
+    await runChecked(runner, [tools.restore, '--noflush', '-w', '5'], `removing agent rules (${label})`, {
       input: `${script.join('\n')}\n`,
     });
-    result.backends.push(backend);
+    result.backends.push(label);
     result.chainsRemoved += table.chains.size;
     result.hooksRemoved += script.filter((l) => l.startsWith('-D ')).length;
   }

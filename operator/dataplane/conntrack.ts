@@ -2,7 +2,7 @@
 // policy check, so without this an allowance that was revoked would keep working for every
 // connection opened while it held, until conntrack forgot them (days, for TCP).
 //
-// How: list the node's conntrack entries, judge each entry's original direction
+// How: list the node's conntrack entries (IPv4 and IPv6), judge each entry's original direction
 // (src -> dst:dport/proto) with the same allow model the ruleset was rendered from, and delete
 // exactly the entries it denies. Entries that are still allowed are left alone on purpose:
 // deleting them "to be safe" is not harmless — the next packet would be picked up as a new flow
@@ -11,6 +11,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Family } from '../net/address.js';
 import type { Runner } from './runner.js';
 import { runChecked } from './runner.js';
 
@@ -51,14 +52,17 @@ export function parseConntrack(text: string): TrackedFlow[] {
   return out;
 }
 
-export async function listFlows(runner: Runner): Promise<TrackedFlow[]> {
+/** The entries of one address family (conntrack lists one family at a time). */
+export async function listFlows(runner: Runner, family: Family = 4): Promise<TrackedFlow[]> {
+  const f = family === 4 ? 'ipv4' : 'ipv6';
   return parseConntrack(
-    await runChecked(runner, ['conntrack', '-L', '-f', 'ipv4'], 'listing conntrack entries'),
+    await runChecked(runner, ['conntrack', '-L', '-f', f], `listing ${f} conntrack entries`),
   );
 }
 
 function deleteLine(f: TrackedFlow): string {
-  const parts = ['-D', '-p', f.protocol, '--orig-src', f.src, '--orig-dst', f.dst];
+  const family = f.src.includes(':') ? 'ipv6' : 'ipv4';
+  const parts = ['-D', '-f', family, '-p', f.protocol, '--orig-src', f.src, '--orig-dst', f.dst];
   if (f.sport !== undefined) parts.push('--sport', String(f.sport));
   if (f.dport !== undefined) parts.push('--dport', String(f.dport));
   return parts.join(' ');
@@ -99,9 +103,14 @@ export interface CutResult {
   deleted: number;
 }
 
-/** Deletes the conntrack entries of every flow the judge now denies. */
-export async function cutDeniedFlows(runner: Runner, judge: FlowJudge): Promise<CutResult> {
-  const flows = await listFlows(runner);
+/** Deletes the conntrack entries of every flow the judge now denies, in the given families. */
+export async function cutDeniedFlows(
+  runner: Runner,
+  judge: FlowJudge,
+  families: readonly Family[] = [4, 6],
+): Promise<CutResult> {
+  const flows: TrackedFlow[] = [];
+  for (const family of families) for (const f of await listFlows(runner, family)) flows.push(f);
   const judged = flows.filter(
     (f) => (f.protocol === 'tcp' || f.protocol === 'udp' || f.protocol === 'sctp') && judge.concerns(f),
   );

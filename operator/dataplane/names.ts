@@ -4,6 +4,7 @@
 // order, so a re-render of an unchanged cluster gives byte-identical output and the apply edge
 // rewrites only what changed.
 import { createHash } from 'node:crypto';
+import type { Family } from '../net/address.js';
 
 export const CHAIN_PREFIX = 'STN-';
 export const IPSET_PREFIX = 'stn-';
@@ -51,10 +52,20 @@ export function policyChainName(direction: 'ingress' | 'egress', policyKey: stri
 export function podGroupNames(
   direction: 'ingress' | 'egress',
   policyKeys: readonly string[],
+  family: Family = 4,
 ): { chain: string; ipset: string } {
   const d = direction === 'ingress' ? 'i' : 'e';
   const h = digest(`group|${direction}|${policyKeys.join(',')}`);
-  return { chain: `${CHAIN_PREFIX}${d.toUpperCase()}-${h}`, ipset: `${IPSET_PREFIX}${d}-${h}` };
+  return { chain: `${CHAIN_PREFIX}${d.toUpperCase()}-${h}`, ipset: setName(d, h, family) };
+}
+
+/**
+ * Chains live in two tables (iptables, ip6tables) and keep one name in both; ipsets share one
+ * namespace per node, so an IPv6 set is told apart by a "6" after its kind, and its hash is one
+ * digit shorter to stay within MAX_RENDERED_IPSET_NAME: stn-p-<16 hex> / stn-p6-<15 hex>.
+ */
+function setName(kind: string, hash: string, family: Family): string {
+  return family === 4 ? `${IPSET_PREFIX}${kind}-${hash}` : `${IPSET_PREFIX}${kind}6-${hash.slice(0, 15)}`;
 }
 
 /**
@@ -63,8 +74,8 @@ export function podGroupNames(
  * "p" the pods of a list of selector peers (hash:ip), "n" ipBlocks (hash:net), "d" the pods a
  * named port resolves to one number on (hash:ip). `identity` is the canonical description.
  */
-export function peerSetName(kind: 'p' | 'n' | 'd', identity: string): string {
-  return `${IPSET_PREFIX}${kind}-${digest(`set|${kind}|${identity}`)}`;
+export function peerSetName(kind: 'p' | 'n' | 'd', identity: string, family: Family = 4): string {
+  return setName(kind, digest(`set|${kind}|${identity}`), family);
 }
 
 /** Text safe inside a double-quoted iptables comment (at most 256 bytes). */

@@ -6,8 +6,8 @@
 // exception: the renderer then renders in full and logs why. Pure.
 import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import { peersSelectPod, type SelectorPeer } from '../netpol/cluster-index.js';
-import { parseIPv4 } from '../net/address.js';
-import { blockContainsIPv4Number, parseCidrBlock } from '../netpol/ip-blocks.js';
+import { compareAddresses, familyOf, type Family } from '../net/address.js';
+import { blockContainsIP, parseCidrBlock } from '../netpol/ip-blocks.js';
 import type { NamedPortRef } from '../netpol/ports.js';
 import { lookupNamedPort } from '../netpol/pods.js';
 import type { CompiledSelector, Labels } from '../netpol/selector.js';
@@ -20,9 +20,9 @@ import {
   type RuleModel,
 } from '../netpol/types.js';
 import { peerSetName, podGroupNames } from './names.js';
-import { ipv4Only, namedGroupIdentity } from './render.js';
+import { namedGroupIdentity, ofFamily } from './render.js';
 import type { NodeRender } from './render-node.js';
-import type { Ruleset } from './types.js';
+import type { IpsetSpec, Ruleset } from './types.js';
 
 /** Why the pod-only path cannot make a change; the full render takes over. */
 export interface Refusal {
@@ -80,14 +80,14 @@ export interface NamedPortRule {
   refs: readonly NamedPortRef[];
 }
 
-/** What a pod contributes to the model, when it is enforceable: one IPv4 address. */
+/** What a pod contributes to the model, when it is enforceable: one address, or one of each family. */
 export interface PodFacts {
   key: string;
   namespace: string;
   name: string;
   labels: Labels;
-  ip: string;
-  ipv4: number;
+  /** In status order (as the model's LocalPodModel.ips). */
+  ips: readonly string[];
   nodeName: string | undefined;
   ports: ReadonlyMap<string, number>;
 }
@@ -102,8 +102,11 @@ export interface ResultIndex {
   localPods: Map<string, LocalPodModel>;
   /** groupId() -> how many local pods are in the group. */
   groupSize: Map<string, number>;
-  /** Set name -> position in ruleset.ipsets (fixed while no set is created or deleted). */
-  setAt: Map<string, number>;
+  /**
+   * Set name -> its family's ruleset and position in its ipsets (fixed while no set is created
+   * or deleted). Set names differ between families (see names.ts).
+   */
+  setAt: Map<string, { family: Family; at: number }>;
 }
 
 export function groupId(direction: Direction, policies: readonly string[]): string {
@@ -120,17 +123,20 @@ export function byKey(a: string, b: string): number {
 
 // Small edits of sorted string lists, for patching set members and pod lists in place.
 
-/** Inserts an IPv4 address into a list sorted by address (all IPv4, all distinct). */
+/** Inserts an address into a list in address order (IPv4 first, then IPv6; all distinct). */
 function insertByAddress(list: string[], ip: string): void {
-  const n = parseIPv4(ip) as number;
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if ((parseIPv4(list[mid]) as number) < n) lo = mid + 1;
+    if (compareAddresses(list[mid], ip) < 0) lo = mid + 1;
     else hi = mid;
   }
   list.splice(lo, 0, ip);
+}
+
+function sameIPs(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((ip, i) => ip === b[i]);
 }
 
 function insertSorted(list: string[], key: string): void {
@@ -190,7 +196,7 @@ export class PodDelta {
     if (
       old &&
       now &&
-      old.ip === now.ip &&
+      sameIPs(old.ips, now.ips) &&
       old.nodeName === now.nodeName &&
       old.namespace === now.namespace &&
       sameLabels(old.labels, now.labels)
@@ -214,8 +220,8 @@ export class PodDelta {
       if (!was && !is) continue;
       const ips = this.peerList(key);
       if (isRefusal(ips)) return ips;
-      if (was) remove(ips, old.ip);
-      if (is) insertByAddress(ips, now.ip);
+      if (was) for (const ip of old.ips) remove(ips, ip);
+      if (is) for (const ip of now.ips) insertByAddress(ips, ip);
     }
     return undefined;
   }
@@ -226,7 +232,8 @@ export class PodDelta {
     for (const [id, named] of this.st.namedRules) {
       const policy = this.model.policies[this.ix.policyAt.get(named.policyKey) as number];
       const rule = policy[named.direction].find((r) => r.index === named.index) as RuleModel;
-      if (!this.holdsNamedPort(pod, named.policyKey, named.direction, rule)) continue;
+      const covered = this.namedPortAddresses(pod, named.policyKey, named.direction, rule);
+      if (covered.length === 0) continue;
       for (const ref of named.refs) {
         const port = lookupNamedPort(pod.ports, ref.protocol, ref.name);
         if (port === undefined) continue;
@@ -238,7 +245,7 @@ export class PodDelta {
         if (i < 0)
           return refuse(`named port ${ref.name} of pod ${pod.key} resolves to a port no rule has yet`);
         const ips = [...groups[i].podIPs];
-        edit(ips, pod.ip);
+        for (const ip of covered) edit(ips, ip);
         groups[i] = { ...groups[i], podIPs: ips };
       }
     }
@@ -246,22 +253,31 @@ export class PodDelta {
   }
 
   /**
-   * Whether a rule's named ports resolve on this pod: for ingress, a local pod the policy selects
-   * (the port is the destination's); for egress, a destination the rule's peers allow.
+   * The addresses of this pod a rule's named ports resolve on: for ingress, all of a local pod
+   * the policy selects (the port is the destination's); for egress, those of a destination the
+   * rule's peers allow — all of a selected pod, or the ones inside its ipBlocks (a block is of
+   * one family, as in the model).
    */
-  private holdsNamedPort(pod: PodFacts, policyKey: string, direction: Direction, rule: RuleModel): boolean {
+  private namedPortAddresses(
+    pod: PodFacts,
+    policyKey: string,
+    direction: Direction,
+    rule: RuleModel,
+  ): readonly string[] {
     if (direction === 'ingress') {
-      return (
+      const holds =
         pod.nodeName === this.node &&
         (this.st.policiesByNs.get(pod.namespace) ?? []).some(
           (p) => p.key === policyKey && p.selector.matches(pod.labels),
-        )
-      );
+        );
+      return holds ? pod.ips : [];
     }
-    if (rule.peers.any) return true;
+    if (rule.peers.any) return pod.ips;
     const sel = this.st.peerSelectors.get(rule.peers.podPeersKey);
-    if (sel && this.matches(pod, sel.namespace, sel.peers)) return true;
-    return rule.peers.blocks.some((b) => blockContainsIPv4Number(parseCidrBlock(b), pod.ipv4));
+    if (sel && this.matches(pod, sel.namespace, sel.peers)) return pod.ips;
+    if (rule.peers.blocks.length === 0) return [];
+    const blocks = rule.peers.blocks.map(parseCidrBlock);
+    return pod.ips.filter((ip) => blocks.some((b) => blockContainsIP(b, ip)));
   }
 
   private holderCount(ip: string): number {
@@ -269,14 +285,18 @@ export class PodDelta {
   }
 
   private release(pod: PodFacts): Refusal | undefined {
-    if (this.holderCount(pod.ip) !== 1) return refuse(`address ${pod.ip} is held by more than one pod`);
-    this.holders.set(pod.ip, 0);
+    for (const ip of pod.ips) {
+      if (this.holderCount(ip) !== 1) return refuse(`address ${ip} is held by more than one pod`);
+      this.holders.set(ip, 0);
+    }
     return undefined;
   }
 
   private hold(pod: PodFacts): Refusal | undefined {
-    if (this.holderCount(pod.ip) !== 0) return refuse(`address ${pod.ip} is held by more than one pod`);
-    this.holders.set(pod.ip, 1);
+    for (const ip of pod.ips) {
+      if (this.holderCount(ip) !== 0) return refuse(`address ${ip} is held by more than one pod`);
+      this.holders.set(ip, 1);
+    }
     return undefined;
   }
 
@@ -287,9 +307,7 @@ export class PodDelta {
   private peerList(key: string): string[] | Refusal {
     let list = this.changedPeers.get(key);
     if (!list) {
-      const current = this.ix.peerIPs.get(key) ?? [];
-      if (current.some((ip) => ip.includes(':'))) return refuse('a peer set holds IPv6 addresses');
-      this.changedPeers.set(key, (list = [...current]));
+      this.changedPeers.set(key, (list = [...(this.ix.peerIPs.get(key) ?? [])]));
     }
     return list;
   }
@@ -316,8 +334,8 @@ export class PodDelta {
     return this.podModels.has(key) ? this.podModels.get(key) : this.ix.localPods.get(key);
   }
 
-  /** Moves the pod's address out of (or into) the set of its pod group; the group must exist. */
-  private regroup(pod: LocalPodModel, ip: string, joining: boolean): Refusal | undefined {
+  /** Moves the pod's addresses out of (or into) its family's set of its pod group; the group must exist. */
+  private regroup(pod: LocalPodModel, ips: readonly string[], joining: boolean): Refusal | undefined {
     for (const direction of ['ingress', 'egress'] as const) {
       const policies = direction === 'ingress' ? pod.ingressPolicies : pod.egressPolicies;
       if (policies.length === 0) continue;
@@ -325,17 +343,23 @@ export class PodDelta {
       const size = (this.groupSize.get(id) ?? this.ix.groupSize.get(id) ?? 0) + (joining ? 1 : -1);
       if (size <= 0 || (joining && size === 1)) return refuse(`the ${direction} pod groups would change`);
       this.groupSize.set(id, size);
-      const name = podGroupNames(direction, policies).ipset;
-      let entries = this.groupEntries.get(name);
-      if (!entries) {
-        const at = this.ix.setAt.get(name);
-        if (at === undefined) return refuse(`set ${name} is not programmed`);
-        this.groupEntries.set(name, (entries = [...this.st.result.ruleset.ipsets[at].entries]));
+      for (const ip of ips) {
+        const name = podGroupNames(direction, policies, familyOf(ip)).ipset;
+        let entries = this.groupEntries.get(name);
+        if (!entries) {
+          const at = this.ix.setAt.get(name);
+          if (at === undefined) return refuse(`set ${name} is not programmed`);
+          this.groupEntries.set(name, (entries = [...this.rulesetOf(at.family).ipsets[at.at].entries]));
+        }
+        if (joining) insertByAddress(entries, ip);
+        else remove(entries, ip);
       }
-      if (joining) insertByAddress(entries, ip);
-      else remove(entries, ip);
     }
     return undefined;
+  }
+
+  private rulesetOf(family: Family): Ruleset {
+    return family === 4 ? this.st.result.ruleset : this.st.result.ruleset6;
   }
 
   private leaveNode(pod: PodFacts): Refusal | undefined {
@@ -347,7 +371,7 @@ export class PodDelta {
       if (list.length === 0) return refuse(`policy ${p.key} would select no pod on this node`);
     }
     const model = this.localPod(pod.key);
-    const refused = model ? this.regroup(model, pod.ip, false) : undefined;
+    const refused = model ? this.regroup(model, model.ips, false) : undefined;
     this.podModels.set(pod.key, undefined);
     return refused;
   }
@@ -359,11 +383,11 @@ export class PodDelta {
     const model: LocalPodModel = {
       namespace: pod.namespace,
       name: pod.name,
-      ips: [pod.ip],
+      ips: pod.ips,
       ingressPolicies: selecting.filter((p) => p.ingress).map((p) => p.key),
       egressPolicies: selecting.filter((p) => p.egress).map((p) => p.key),
     };
-    const refused = this.regroup(model, pod.ip, true);
+    const refused = this.regroup(model, pod.ips, true);
     this.podModels.set(pod.key, model);
     return refused;
   }
@@ -374,7 +398,7 @@ export class PodDelta {
       if (groups.some((g) => g.podIPs.length === 0)) return refuse('a named-port group would empty');
     }
     const model = this.nextModel();
-    const { ruleset, entriesDelta } = this.nextRuleset(model);
+    const { rulesets, entriesDelta } = this.nextRulesets(model);
     const prev = this.st.result;
     for (const [ip, n] of this.holders) {
       if (n === 0) this.st.ipHolders.delete(ip);
@@ -386,11 +410,20 @@ export class PodDelta {
       else this.ix.localPods.delete(key);
     }
     for (const [id, n] of this.groupSize) this.ix.groupSize.set(id, n);
+    const families = prev.summary.families;
     return {
       model,
-      ruleset,
+      ruleset: rulesets[4],
+      ruleset6: rulesets[6],
       // Chains, rules and policies are the same; only set entries moved.
-      summary: { ...prev.summary, ipsetEntries: prev.summary.ipsetEntries + entriesDelta },
+      summary: {
+        ...prev.summary,
+        ipsetEntries: prev.summary.ipsetEntries + entriesDelta[4] + entriesDelta[6],
+        families: {
+          ipv4: { ...families.ipv4, ipsetEntries: families.ipv4.ipsetEntries + entriesDelta[4] },
+          ipv6: { ...families.ipv6, ipsetEntries: families.ipv6.ipsetEntries + entriesDelta[6] },
+        },
+      },
       problems: prev.problems,
       mode: 'pods',
     };
@@ -432,32 +465,40 @@ export class PodDelta {
     return { ...this.model, policies, pods };
   }
 
-  private nextRuleset(model: NodeModel): { ruleset: Ruleset; entriesDelta: number } {
-    const prev = this.st.result.ruleset;
+  private nextRulesets(model: NodeModel): {
+    rulesets: Record<Family, Ruleset>;
+    entriesDelta: Record<Family, number>;
+  } {
+    const families = [4, 6] as const;
     const entries = new Map<string, string[]>(this.groupEntries);
-    for (const [key, ips] of this.changedPeers) entries.set(peerSetName('p', key), ipv4Only(ips));
+    for (const [key, ips] of this.changedPeers)
+      for (const f of families) entries.set(peerSetName('p', key, f), ofFamily(ips, f));
     for (const [id, groups] of this.changedNamed) {
       const named = this.st.namedRules.get(id);
       if (!named) continue;
       const policy = model.policies[this.ix.policyAt.get(named.policyKey) as number];
       const rule = policy[named.direction].find((r) => r.index === named.index) as RuleModel;
       for (const g of groups) {
-        entries.set(
-          peerSetName('d', namedGroupIdentity(named.direction, named.policyKey, rule, g)),
-          ipv4Only(g.podIPs),
-        );
+        const identity = namedGroupIdentity(named.direction, named.policyKey, rule, g);
+        for (const f of families) entries.set(peerSetName('d', identity, f), ofFamily(g.podIPs, f));
       }
     }
-    const ipsets = [...prev.ipsets];
-    let entriesDelta = 0;
+    const ipsets: Record<Family, IpsetSpec[] | undefined> = { 4: undefined, 6: undefined };
+    const entriesDelta: Record<Family, number> = { 4: 0, 6: 0 };
     for (const [name, next] of entries) {
-      const at = this.ix.setAt.get(name);
-      if (at === undefined) continue; // a peer list no rule turns into a set
-      const set = ipsets[at];
+      const where = this.ix.setAt.get(name);
+      if (where === undefined) continue; // a peer list no rule turns into a set
+      const list = (ipsets[where.family] ??= [...this.rulesetOf(where.family).ipsets]);
+      const set = list[where.at];
       if (next.length === set.entries.length && next.every((e, i) => e === set.entries[i])) continue;
-      entriesDelta += next.length - set.entries.length;
-      ipsets[at] = { ...set, entries: next };
+      entriesDelta[where.family] += next.length - set.entries.length;
+      list[where.at] = { ...set, entries: next };
     }
-    return { ruleset: { ...prev, ipsets }, entriesDelta };
+    const patched = (f: Family): Ruleset => {
+      const prev = this.rulesetOf(f);
+      const list = ipsets[f];
+      return list ? { ...prev, ipsets: list } : prev;
+    };
+    return { rulesets: { 4: patched(4), 6: patched(6) }, entriesDelta };
   }
 }

@@ -6,7 +6,8 @@
 // removed: no chain, rule or set is created or deleted. This module computes exactly that delta
 // and falls back to the full render whenever a change could do more (a policy would start or
 // stop selecting pods here, a pod group or a named-port group would appear or empty, an IP is
-// shared, an address is IPv6, a namespace or policy changed). The result is the one the full
+// shared, a namespace or policy changed). Pods with an IPv4 address, an IPv6 address or one of
+// each (dual-stack) all take the fast path; both families' rulesets are patched. The result is the one the full
 // render gives for the same objects — the unit tests check it on random clusters — and the
 // agent's periodic full sync renders in full anyway.
 //
@@ -19,7 +20,7 @@
 // No I/O: the state kept between calls is the previous input and output.
 import type { NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import { namespaceLabelsOf, type SelectorPeer } from '../netpol/cluster-index.js';
-import { parseIPv4 } from '../net/address.js';
+import { familyOf, type Family } from '../net/address.js';
 import { buildNodeModel, effectivePolicyTypes } from '../netpol/model.js';
 import { isEnforceablePod, namedPorts, podIPs } from '../netpol/pods.js';
 import { compileSelector, type CompiledSelector, type Labels } from '../netpol/selector.js';
@@ -52,7 +53,7 @@ function fullBecause(r: Refusal): PodPath {
 
 /** Lookups into a full render's result, which each pod-only render then patches. */
 function indexResult(result: NodeRender): ResultIndex {
-  const { model, ruleset } = result;
+  const { model, ruleset, ruleset6 } = result;
   const peerIPs = new Map<string, readonly string[]>();
   for (const p of model.policies) {
     for (const r of [...p.ingress, ...p.egress]) {
@@ -73,7 +74,16 @@ function indexResult(result: NodeRender): ResultIndex {
     peerIPs,
     localPods: new Map(model.pods.map((p) => [objectKey(p.namespace, p.name), p])),
     groupSize,
-    setAt: new Map(ruleset.ipsets.map((set, i) => [set.name, i])),
+    setAt: new Map([
+      ...ruleset.ipsets.map((set, at): [string, { family: Family; at: number }] => [
+        set.name,
+        { family: 4, at },
+      ]),
+      ...ruleset6.ipsets.map((set, at): [string, { family: Family; at: number }] => [
+        set.name,
+        { family: 6, at },
+      ]),
+    ]),
   };
 }
 
@@ -167,11 +177,13 @@ export class IncrementalNodeRenderer {
           void namedRules.set(ruleId(key, direction, index), { policyKey: key, direction, index, refs }),
       },
     );
-    const ruleset = renderRuleset(model);
+    const ruleset = renderRuleset(model, 4);
+    const ruleset6 = renderRuleset(model, 6);
     const result: NodeRender = {
       model,
       ruleset,
-      summary: summarizeRuleset(ruleset, model),
+      ruleset6,
+      summary: summarizeRuleset(ruleset, ruleset6, model),
       problems: model.problems,
       mode: 'full',
       fullReason: reason,
@@ -224,15 +236,16 @@ export class IncrementalNodeRenderer {
     if (!isEnforceablePod(pod, ips)) return undefined;
     const namespace = pod.metadata.namespace ?? 'default';
     const where = objectKey(namespace, pod.metadata.name);
-    if (ips.length !== 1 || ips[0].includes(':')) return { refused: `pod ${where} is not single-stack IPv4` };
+    const families = ips.map(familyOf);
+    if (ips.length > 2 || (ips.length === 2 && families[0] === families[1]))
+      return { refused: `pod ${where} has more than one address of a family` };
     if (!st.nsLabels.has(namespace)) return { refused: `namespace of pod ${where} is not known` };
     return {
       key: where,
       namespace,
       name: pod.metadata.name,
       labels: pod.metadata.labels ?? {},
-      ip: ips[0],
-      ipv4: parseIPv4(ips[0]) as number,
+      ips,
       nodeName: pod.spec.nodeName,
       ports: namedPorts(pod),
     };

@@ -5,12 +5,15 @@ import { buildNodeModel } from '../netpol/model.js';
 import type { PolicyError } from '../api/nodeenforcement.js';
 import type { ClusterObjects, NodeModel } from '../netpol/types.js';
 import { countIpsetEntries, countRules, renderRuleset } from './render.js';
-import type { Ruleset, RulesetSummary } from './types.js';
+import type { FamilyCounts, Ruleset, RulesetSummary } from './types.js';
 
 /** What a node must program, and how it was computed: the one result of every render. */
 export interface NodeRender {
   model: NodeModel;
+  /** IPv4: for iptables-restore, `family inet` sets. */
   ruleset: Ruleset;
+  /** IPv6, from the same model: for ip6tables-restore, `family inet6` sets; same chains and hook. */
+  ruleset6: Ruleset;
   summary: RulesetSummary;
   /** Policy parts that could not be programmed (they allow nothing); see buildNodeModel. */
   problems: PolicyError[];
@@ -20,11 +23,23 @@ export interface NodeRender {
   fullReason?: string;
 }
 
-export function summarizeRuleset(ruleset: Ruleset, model: NodeModel): RulesetSummary {
+function familyCounts(ruleset: Ruleset): FamilyCounts {
   return {
     chains: ruleset.chains.length,
     rules: countRules(ruleset),
     ipsetEntries: countIpsetEntries(ruleset),
+  };
+}
+
+/** Counts of both rulesets (totals and per family), and the policies they program. */
+export function summarizeRuleset(ruleset: Ruleset, ruleset6: Ruleset, model: NodeModel): RulesetSummary {
+  const ipv4 = familyCounts(ruleset);
+  const ipv6 = familyCounts(ruleset6);
+  return {
+    chains: ipv4.chains + ipv6.chains,
+    rules: ipv4.rules + ipv6.rules,
+    ipsetEntries: ipv4.ipsetEntries + ipv6.ipsetEntries,
+    families: { ipv4, ipv6 },
     policies: model.policies.map((p) => ({
       namespace: p.namespace,
       name: p.name,
@@ -42,11 +57,13 @@ export function renderNode(objects: ClusterObjects, node: string): NodeRender {
     pods: objects.pods,
     policies: objects.policies,
   });
-  const ruleset = renderRuleset(model);
+  const ruleset = renderRuleset(model, 4);
+  const ruleset6 = renderRuleset(model, 6);
   return {
     model,
     ruleset,
-    summary: summarizeRuleset(ruleset, model),
+    ruleset6,
+    summary: summarizeRuleset(ruleset, ruleset6, model),
     problems: model.problems,
     mode: 'full',
   };

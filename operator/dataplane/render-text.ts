@@ -1,22 +1,27 @@
-// A Ruleset as the text `ipset restore` and `iptables-restore --noflush` read. Applied in that
-// order to a fresh network namespace (sets first: rules refer to them), the two files give the
-// node full enforcement. (The agent's apply edge diffs Rulesets and writes its own, smaller
+// A Ruleset as the text `ipset restore` and `iptables-restore --noflush` (IPv4) or
+// `ip6tables-restore --noflush` (IPv6) read. Applied in that order to a fresh network namespace
+// (sets first: rules refer to them), the files give the node full enforcement. (The agent's apply edge diffs Rulesets and writes its own, smaller
 // restore input; this is the whole-node form `softtenant render` writes.)
-import { setSizing } from './apply-plan.js';
+import type { Family } from '../net/address.js';
+import { createSetLine } from './apply-plan.js';
 import type { ChainSpec, HookSpec, IpsetSpec, Ruleset } from './types.js';
 
-/** `create NAME TYPE family inet hashsize H maxelem M`, sized as the agent sizes its sets. */
-export function ipsetCreateLine(set: IpsetSpec): string {
-  const { hashsize, maxelem } = setSizing(set.entries.length);
-  return `create ${set.name} ${set.type} family inet hashsize ${hashsize} maxelem ${maxelem}`;
+/** `create NAME TYPE family inet|inet6 hashsize H maxelem M`, sized as the agent sizes its sets. */
+export function ipsetCreateLine(set: IpsetSpec, family: Family): string {
+  return createSetLine(set.name, set.type, set.entries.length, family);
 }
 
-/** Input for `ipset restore`: every set created, then filled. */
-export function renderIpsetRestore(ruleset: Ruleset): string {
+/**
+ * Input for `ipset restore`: every set of the given rulesets created, then filled. Sets of both
+ * families live in one ipset namespace, so one file carries both, each set tagged with its family.
+ */
+export function renderIpsetRestore(...rulesets: Ruleset[]): string {
   const lines: string[] = [];
-  for (const set of ruleset.ipsets) {
-    lines.push(ipsetCreateLine(set));
-    for (const e of set.entries) lines.push(`add ${set.name} ${e}`);
+  for (const ruleset of rulesets) {
+    for (const set of ruleset.ipsets) {
+      lines.push(ipsetCreateLine(set, ruleset.family));
+      for (const e of set.entries) lines.push(`add ${set.name} ${e}`);
+    }
   }
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
@@ -34,7 +39,8 @@ export interface IptablesTextOptions {
 }
 
 /**
- * Input for `iptables-restore --noflush` (filter table). Each agent chain is declared (which
+ * Input for `iptables-restore --noflush` or, for an IPv6 ruleset, `ip6tables-restore --noflush`
+ * (filter table; the text has the same form for both). Each agent chain is declared (which
  * creates it, or flushes it if it exists) and refilled; built-in chains are not declared, so
  * other tools' rules stay. The hook is an insert, so this text is meant for a namespace that does
  * not have it yet; the apply edge adds hooks only where they are missing.

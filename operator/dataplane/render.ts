@@ -1,10 +1,18 @@
 // Render: the per-node allow model -> a Ruleset (ipsets, filter-table chains, hooks). Pure and
 // deterministic: sorted, hashed names, no timestamps.
 //
-// Packet path (filter table, IPv4):
+// One model, two rulesets: IPv4 for iptables-restore and IPv6 for ip6tables-restore, with the
+// same chains, rules and hook; only the addresses in the sets (each family's own, `family inet`
+// or `inet6`), the set names and the REJECT type differ. A peer of one family (an IPv6 ipBlock,
+// an IPv6-only pod) has entries in that family's sets only, so it allows nothing in the other.
+//
+// Packet path (filter table, each family):
 //
 //   FORWARD --hook--> STN-FORWARD
-//     1. RELATED,ESTABLISHED -> RETURN (replies and the rest of allowed connections)
+//     1. RELATED,ESTABLISHED -> RETURN (replies and the rest of allowed connections, and the
+//        ICMP/ICMPv6 errors about them: destination unreachable, packet too big, time exceeded,
+//        parameter problem, which path MTU discovery and connection setup rely on)
+//        IPv6 only: neighbour discovery (ICMPv6 133-136, hop limit 255) -> RETURN (see below)
 //     2. source in stn-e-G  -> STN-E-G   (once per group G of local pods that the same policies
 //                                         isolate for egress)
 //     3. dest in stn-i-G    -> STN-I-G   (same for ingress)
@@ -34,7 +42,7 @@
 // keeps STN-FORWARD short (per-packet cost is a few set lookups, not a scan of two rules per local
 // pod), and a pod starting or stopping next to pods like it changes set entries and no chain.
 // INVALID packets are dropped only in those chains, i.e. only for isolated pods' traffic.
-import { parseIPv4 } from '../net/address.js';
+import { sortAddresses, type Family } from '../net/address.js';
 import { parseCidrBlock } from '../netpol/ip-blocks.js';
 import {
   objectKey,
@@ -66,10 +74,25 @@ export const FORWARD_HOOK: HookSpec = {
   rule: `-m comment --comment "${HOOK_COMMENT_PREFIX} NetworkPolicy enforcement for pods" -j ${TOP_CHAIN}`,
 };
 
-const rejectRules: readonly string[] = [
-  '-p tcp -j REJECT --reject-with tcp-reset',
-  '-j REJECT --reject-with icmp-port-unreachable',
-];
+const rejectRules: Record<Family, readonly string[]> = {
+  4: ['-p tcp -j REJECT --reject-with tcp-reset', '-j REJECT --reject-with icmp-port-unreachable'],
+  6: ['-p tcp -j REJECT --reject-with tcp-reset', '-j REJECT --reject-with icmp6-port-unreachable'],
+};
+
+/**
+ * IPv6 needs neighbour discovery to reach anyone on a link: router solicitation and advertisement
+ * (133, 134), neighbour solicitation and advertisement (135, 136). Conntrack does not track them
+ * (they are never ESTABLISHED), and on the bridge of a node they cross FORWARD between pods with
+ * the pods' own addresses, so isolation would break every IPv6 connection of an isolated pod,
+ * allowed ones included. They are let through always, but only with hop limit 255, which a
+ * sender sets and every router decrements: such a packet cannot have been routed, it comes from
+ * the same link (receivers drop ND with any other hop limit, RFC 4861). Redirect (137) is not:
+ * the node's own stack sends it (OUTPUT, not hooked), and a pod has no reason to accept one from
+ * another pod. ICMPv6 errors pass as RELATED in rule 1, like ICMP errors for IPv4.
+ */
+export const neighbourDiscoveryRules: readonly string[] = [133, 134, 135, 136].map(
+  (type) => `-p ipv6-icmp -m icmp6 --icmpv6-type ${type} -m hl --hl-eq 255 -j RETURN`,
+);
 
 /** `-p tcp -m tcp --dport 80[:90]`, or `-p udp` for every port of a protocol. */
 export function portMatch(range: PortRange): string {
@@ -79,17 +102,20 @@ export function portMatch(range: PortRange): string {
   return `-p ${p} -m ${p} --dport ${ports}`;
 }
 
-/** IPv4 entries only (the filter table is IPv4); model IPs are validated, so ':' tells IPv6. */
-export function ipv4Only(ips: readonly string[]): string[] {
-  return ips.some((ip) => ip.includes(':')) ? ips.filter((ip) => !ip.includes(':')) : [...ips];
+/**
+ * The entries of one family from a model address list (model IPs are validated, so ':' tells
+ * IPv6). Model lists are in address order with IPv4 first, so the result is sorted too.
+ */
+export function ofFamily(ips: readonly string[], family: Family): string[] {
+  const v6 = family === 6;
+  let mixed = false;
+  for (const ip of ips) if (ip.includes(':') !== v6) mixed = true;
+  return mixed ? ips.filter((ip) => ip.includes(':') === v6) : [...ips];
 }
 
-/** IPv4 addresses in address order (set entries are sorted, so a pod joining is one insert). */
+/** Addresses in address order, each once (set entries are sorted, so a pod joining is one insert). */
 export function byAddress(ips: string[]): string[] {
-  return ips
-    .map((ip) => ({ ip, n: parseIPv4(ip) as number }))
-    .sort((a, b) => a.n - b.n)
-    .map((x) => x.ip);
+  return sortAddresses(ips);
 }
 
 /** push(...items) without the argument-count limit that large spreads hit. */
@@ -102,6 +128,8 @@ function join(...parts: string[]): string {
 }
 
 class RulesetBuilder {
+  constructor(readonly family: Family) {}
+
   private readonly sets = new Map<string, IpsetSpec>();
   private readonly chains = new Map<string, string[]>();
   private readonly blockEntries = new Map<string, string[][]>();
@@ -110,7 +138,7 @@ class RulesetBuilder {
   blockSets(blocks: readonly CidrBlock[]): string[][] {
     const key = blocks.map((b) => [b.cidr, ...b.except].join(' ')).join(',');
     let hit = this.blockEntries.get(key);
-    if (!hit) this.blockEntries.set(key, (hit = blockSetEntries(blocks.map(parseCidrBlock))));
+    if (!hit) this.blockEntries.set(key, (hit = blockSetEntries(blocks.map(parseCidrBlock), this.family)));
     return hit;
   }
 
@@ -125,7 +153,7 @@ class RulesetBuilder {
     const id = `${kind}|${identity}`;
     let name = this.setNames.get(id);
     if (name === undefined) {
-      this.setNames.set(id, (name = peerSetName(kind, identity)));
+      this.setNames.set(id, (name = peerSetName(kind, identity, this.family)));
       this.putSet(name, type, entries());
     }
     return name;
@@ -162,6 +190,7 @@ class RulesetBuilder {
       ...names.filter((n) => !fixed.includes(n)).sort(),
     ];
     return {
+      family: this.family,
       ipsets: [...this.sets.values()].sort((a, b) => (a.name < b.name ? -1 : 1)),
       chains: ordered.map((name) => ({ name, rules: this.chains.get(name) as string[] })),
       hooks,
@@ -175,7 +204,9 @@ function peerMatches(b: RulesetBuilder, direction: Direction, rule: RuleModel): 
   const flag = direction === 'ingress' ? 'src' : 'dst';
   const out: string[] = [];
   if (rule.peers.podPeersKey !== '') {
-    const name = b.addSet('p', rule.peers.podPeersKey, 'hash:ip', () => ipv4Only(rule.peers.podIPs));
+    const name = b.addSet('p', rule.peers.podPeersKey, 'hash:ip', () =>
+      ofFamily(rule.peers.podIPs, b.family),
+    );
     out.push(`-m set --match-set ${name} ${flag}`);
   }
   for (const entries of b.blockSets(rule.peers.blocks)) {
@@ -212,8 +243,11 @@ function policyRules(b: RulesetBuilder, policy: PolicyModel, direction: Directio
     const peers = usesPeers ? peerMatches(b, direction, rule) : [];
     for (const port of ports) for (const peer of peers) out.push(join(port, peer, allow));
     for (const g of rule.named) {
+      // Ingress peers of only the other family (an IPv6-only ipBlock in the IPv4 ruleset):
+      // nothing to allow in this family, and no set to make.
+      if (direction === 'ingress' && peers.length === 0) continue;
       const set = b.addSet('d', namedGroupIdentity(direction, key, rule, g), 'hash:ip', () =>
-        ipv4Only(g.podIPs),
+        ofFamily(g.podIPs, b.family),
       );
       const port = portMatch({ protocol: g.protocol, port: g.port });
       const dst = `-m set --match-set ${set} dst`;
@@ -230,6 +264,7 @@ function policyRules(b: RulesetBuilder, policy: PolicyModel, direction: Directio
 export function podGroups(
   model: NodeModel,
   direction: Direction,
+  family: Family,
 ): Map<string, { policies: string[]; ips: string[] }> {
   const groups = new Map<string, { policies: string[]; ips: string[] }>();
   for (const pod of model.pods) {
@@ -238,19 +273,22 @@ export function podGroups(
     const id = policies.join('\n');
     let g = groups.get(id);
     if (!g) groups.set(id, (g = { policies, ips: [] }));
-    g.ips.push(...ipv4Only(pod.ips));
+    for (const ip of pod.ips) if (ip.includes(':') === (family === 6)) g.ips.push(ip);
   }
   return groups;
 }
 
 /**
- * Renders the ruleset for one node. Chains exist only for policies that select a local pod (the
- * model holds no others); sets and chains are sorted by name, rules are in evaluation order.
+ * Renders one family's ruleset for one node. Chains exist only for policies that select a local
+ * pod (the model holds no others); sets and chains are sorted by name, rules are in evaluation
+ * order. Both families get every chain and set, so the two rulesets have the same shape (a set
+ * with no address of a family is empty in that family's ruleset).
  */
-export function renderRuleset(model: NodeModel): Ruleset {
-  const b = new RulesetBuilder();
+export function renderRuleset(model: NodeModel, family: Family = 4): Ruleset {
+  const b = new RulesetBuilder(family);
   const top = b.chain(TOP_CHAIN);
   top.push('-m conntrack --ctstate RELATED,ESTABLISHED -j RETURN');
+  if (family === 6) appendAll(top, neighbourDiscoveryRules);
   b.chain(MARK_CHAIN).push(`-j MARK --set-xmark ${ALLOW_MARK_HEX}/${ALLOW_MARK_HEX}`);
   b.chain(PASS_CHAIN).push(`-j MARK --set-xmark 0x0/${ALLOW_MARK_HEX}`);
 
@@ -266,8 +304,8 @@ export function renderRuleset(model: NodeModel): Ruleset {
   // egress, then (if that allowed it) against its destination's ingress.
   for (const direction of ['egress', 'ingress'] as const) {
     const dispatch: string[] = [];
-    for (const group of podGroups(model, direction).values()) {
-      const names = podGroupNames(direction, group.policies);
+    for (const group of podGroups(model, direction, family).values()) {
+      const names = podGroupNames(direction, group.policies, family);
       b.putSet(names.ipset, 'hash:ip', byAddress([...new Set(group.ips)]));
       dispatch.push(
         `-m set --match-set ${names.ipset} ${direction === 'ingress' ? 'dst' : 'src'} -j ${names.chain}`,
@@ -278,7 +316,7 @@ export function renderRuleset(model: NodeModel): Ruleset {
         rules.push(b.policyJump(direction, policyKey));
         rules.push(`-m mark --mark ${ALLOW_MARK_HEX}/${ALLOW_MARK_HEX} -g ${PASS_CHAIN}`);
       }
-      rules.push(...rejectRules);
+      rules.push(...rejectRules[family]);
     }
     appendAll(top, dispatch.sort());
   }

@@ -2,6 +2,8 @@
 // node). A ruleset is data; text for ipset/iptables-restore is derived from it, and apply
 // diffs rulesets chain by chain and set by set.
 
+import type { Family } from '../net/address.js';
+
 export type IpsetType = 'hash:ip' | 'hash:net';
 
 export interface IpsetSpec {
@@ -31,16 +33,30 @@ export interface HookSpec {
  * unchanged chains between results and the applier recognises them by identity.
  */
 export interface Ruleset {
+  /**
+   * The address family: 4 goes to iptables-restore with `family inet` sets, 6 to
+   * ip6tables-restore with `family inet6` sets. A node has one ruleset of each, from one model.
+   */
+  family: Family;
   ipsets: IpsetSpec[];
   chains: ChainSpec[];
   hooks: HookSpec[];
 }
 
-/** What a rendered ruleset enforces, for reports (per-node status) and logs. */
-export interface RulesetSummary {
+export interface FamilyCounts {
   chains: number;
   rules: number;
   ipsetEntries: number;
+}
+
+/** What a rendered ruleset enforces, for reports (per-node status) and logs. */
+export interface RulesetSummary {
+  /** Both families together. */
+  chains: number;
+  rules: number;
+  ipsetEntries: number;
+  /** The same counts per family. */
+  families: { ipv4: FamilyCounts; ipv6: FamilyCounts };
   /** "namespace/name" -> UID and generation of each programmed policy that selects a local pod. */
   policies: { namespace: string; name: string; uid?: string; generation?: number }[];
 }

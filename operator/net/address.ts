@@ -264,3 +264,71 @@ export function networkPolicyCidrError(text: string): string | undefined {
   if (legacy.hostBits) return 'must not have bits set beyond the prefix length';
   return undefined;
 }
+
+/** The family of an address the model already holds (validated): ':' only appears in IPv6. */
+export function familyOf(ip: string): Family {
+  return ip.includes(':') ? 6 : 4;
+}
+
+/**
+ * Canonical text of an IP literal in the legacy syntax (what a pod's status may hold): IPv4 as
+ * written, IPv6 in RFC 5952 form (what `ipset save` and `conntrack -L` print), so that the model,
+ * the rules and what the kernel reports spell one address one way. Undefined if not an IP.
+ */
+export function canonicalIP(text: string): string | undefined {
+  if (parseIPv4(text) !== undefined) return text;
+  const address = parseIP(text, 'legacy');
+  return address ? formatIP(address.bytes) : undefined;
+}
+
+/** A key that orders IPv6 addresses by value: 32 hex digits. */
+function ipv6Key(ip: string): string {
+  const address = parseIP(ip, 'legacy');
+  if (address?.family !== 6) throw new AddressError(`"${ip}" is not an IPv6 address`);
+  return address.bytes.map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Orders two addresses: IPv4 before IPv6, each family by value. For the few comparisons of a
+ * binary search; to sort a list use sortAddresses, which parses each address once.
+ */
+export function compareAddresses(a: string, b: string): number {
+  const fa = familyOf(a);
+  const fb = familyOf(b);
+  if (fa !== fb) return fa - fb;
+  if (fa === 4) return (parseIPv4(a) as number) - (parseIPv4(b) as number);
+  const ka = ipv6Key(a);
+  const kb = ipv6Key(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/**
+ * Addresses sorted as compareAddresses orders them, each once. A list of IPv4 addresses only is
+ * sorted by number without building keys for IPv6 (the common case, on every render).
+ */
+export function sortAddresses(ips: readonly string[]): string[] {
+  const v4: { ip: string; n: number }[] = [];
+  const v6: { ip: string; k: string }[] = [];
+  for (const ip of ips) {
+    if (ip.includes(':')) v6.push({ ip, k: ipv6Key(ip) });
+    else v4.push({ ip, n: parseIPv4(ip) as number });
+  }
+  v4.sort((x, y) => x.n - y.n);
+  v6.sort((x, y) => (x.k < y.k ? -1 : x.k > y.k ? 1 : 0));
+  const out: string[] = [];
+  for (const x of v4) if (out[out.length - 1] !== x.ip) out.push(x.ip);
+  for (const x of v6) if (out[out.length - 1] !== x.ip) out.push(x.ip);
+  return out;
+}
+
+/** Is an address (either family) inside a CIDR? Different families never contain each other. */
+export function cidrContainsIP(outer: Cidr, ip: string): boolean {
+  if (!ip.includes(':')) {
+    const n = parseIPv4(ip);
+    return n !== undefined && cidrContains(outer, n);
+  }
+  if (outer.family !== 6) return false;
+  const address = parseIP(ip, 'legacy');
+  if (address?.family !== 6) return false;
+  return masked(address.bytes, outer.prefix).every((b, i) => b === outer.bytes[i]);
+}

@@ -3,7 +3,7 @@
 // thousands of policies tend to repeat the same few selectors. Pods are ranked by IP once, so
 // every IP list the model hands out is sorted by comparing integers, never by re-parsing text.
 import { NAMESPACE_NAME_LABEL, type Namespace, type Pod } from '../api/networkpolicy.js';
-import { parseIPv4 } from '../net/address.js';
+import { parseIPv4, sortAddresses } from '../net/address.js';
 import { isEnforceablePod, namedPorts, podIPs } from './pods.js';
 import type { CompiledSelector, Labels } from './selector.js';
 import { objectKey } from './types.js';
@@ -33,17 +33,27 @@ function byRank(a: IndexedPod, b: IndexedPod): number {
   return a.rank - b.rank;
 }
 
-/** IPs of pods in rank order (which is IP order), each once. */
-function ipsOf(pods: readonly IndexedPod[]): string[] {
+/**
+ * IPs of pods (given in rank order), each once, in address order: IPv4 first, then IPv6 (see
+ * sortAddresses). Rank order is IPv4 order, so IPv4 addresses need no sort; only the IPv6
+ * addresses of a dual-stack or IPv6 cluster are sorted.
+ */
+export function ipsOf(pods: readonly IndexedPod[]): string[] {
   const out: string[] = [];
+  let v6: string[] | undefined;
   let last: string | undefined;
   for (const p of pods) {
     for (const ip of p.ips) {
+      if (ip.includes(':')) {
+        (v6 ??= []).push(ip);
+        continue;
+      }
       // Equal IPs are adjacent in rank order (a stale pod can share an IP with its successor).
       if (ip !== last) out.push(ip);
       last = ip;
     }
   }
+  if (v6) for (const ip of sortAddresses(v6)) out.push(ip);
   return out;
 }
 

@@ -4,7 +4,7 @@
 // oracle for the model: the tests check it, the model and the render against the independent
 // one in test/support/netpol-oracle.ts.
 import type { Protocol } from '../api/networkpolicy.js';
-import { blockContainsIPv4, parseCidrBlock, type ParsedBlock } from './ip-blocks.js';
+import { blockContainsIP, parseCidrBlock, type ParsedBlock } from './ip-blocks.js';
 import { portInRange } from './ports.js';
 import type { Direction, LocalPodModel, NodeModel, PolicyModel, RuleModel } from './types.js';
 import { objectKey } from './types.js';
@@ -53,7 +53,7 @@ export class ModelEvaluator {
     const peerMatches =
       rule.peers.any ||
       rule.peers.podIPs.includes(peer) ||
-      this.parsedBlocks(rule).some((b) => blockContainsIPv4(b, peer));
+      this.parsedBlocks(rule).some((b) => blockContainsIP(b, peer));
     if (peerMatches && (rule.anyPort || rule.ports.some((r) => portInRange(r, conn.protocol, conn.port))))
       return true;
     return rule.named.some(

@@ -3,7 +3,7 @@
 // syntax (see net/address.ts): the API server still serves ipBlocks written before it became
 // strict, and host bits in them are cleared, as every enforcer does.
 import type { IPBlock } from '../api/networkpolicy.js';
-import { cidrContains, isStrictSubset, parseCidr, parseIPv4, type Cidr } from '../net/address.js';
+import { cidrContains, cidrContainsIP, isStrictSubset, parseCidr, type Cidr } from '../net/address.js';
 import type { CidrBlock } from './types.js';
 
 export interface ParsedBlock {
@@ -34,13 +34,12 @@ export function toCidrBlock(block: ParsedBlock): CidrBlock {
   return { cidr: block.cidr.text, except: [...new Set(block.except.map((e) => e.text))].sort() };
 }
 
-/** Is an IPv4 address in the CIDR and in none of its excepts? */
-export function blockContainsIPv4(block: ParsedBlock, ip: string): boolean {
-  const n = parseIPv4(ip);
-  return n !== undefined && blockContainsIPv4Number(block, n);
+/** Is an address (either family) in the CIDR and in none of its excepts? A block holds one family. */
+export function blockContainsIP(block: ParsedBlock, ip: string): boolean {
+  return cidrContainsIP(block.cidr, ip) && !block.except.some((e) => cidrContainsIP(e, ip));
 }
 
-/** blockContainsIPv4 for an address already parsed to a number. */
+/** blockContainsIP for an IPv4 address already parsed to a number (the model's fast path). */
 export function blockContainsIPv4Number(block: ParsedBlock, ip: number): boolean {
   return cidrContains(block.cidr, ip) && !block.except.some((e) => cidrContains(e, ip));
 }

@@ -12,7 +12,14 @@ import type {
 import { policyTypesOf } from '../api/networkpolicy-defaults.js';
 import type { PolicyError } from '../api/nodeenforcement.js';
 import { ClusterIndex, peersKey, type IndexedPod, type SelectorPeer } from './cluster-index.js';
-import { blockContainsIPv4Number, parseIPBlock, toCidrBlock, type ParsedBlock } from './ip-blocks.js';
+import { sortAddresses } from '../net/address.js';
+import {
+  blockContainsIP,
+  blockContainsIPv4Number,
+  parseIPBlock,
+  toCidrBlock,
+  type ParsedBlock,
+} from './ip-blocks.js';
 import { lookupNamedPort } from './pods.js';
 import { normalizePorts, type NamedPortRef } from './ports.js';
 import { compileSelector, type CompiledSelector } from './selector.js';
@@ -134,41 +141,73 @@ function resolvePeers(
   return out;
 }
 
+/** A pod a named port may resolve on, and which of its addresses the rule's peers cover. */
+interface PortHolder {
+  pod: IndexedPod;
+  ips: readonly string[];
+}
+
 /**
- * Groups pods (given in IP order) by the number a named port resolves to on each of them; pods
- * without the name drop out.
+ * Groups pods (given in rank order) by the number a named port resolves to on each of them; pods
+ * without the name drop out. Each group's addresses are in address order (see ipsOf).
  */
 function groupByNamedPort(
   index: ClusterIndex,
-  pods: readonly IndexedPod[],
+  holders: readonly PortHolder[],
   ref: NamedPortRef,
 ): NamedPortGroup[] {
   const byPort = new Map<number, string[]>();
-  for (const pod of pods) {
+  for (const { pod, ips: covered } of holders) {
     const port = lookupNamedPort(index.namedPortsOf(pod), ref.protocol, ref.name);
     if (port === undefined) continue;
     let ips = byPort.get(port);
     if (!ips) byPort.set(port, (ips = []));
-    for (const ip of pod.ips) if (ips[ips.length - 1] !== ip) ips.push(ip);
+    for (const ip of covered) ips.push(ip);
   }
   return [...byPort.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([port, podIPs]) => ({ protocol: ref.protocol, name: ref.name, port, podIPs }));
+    .map(([port, podIPs]) => ({
+      protocol: ref.protocol,
+      name: ref.name,
+      port,
+      podIPs: inAddressOrder(podIPs),
+    }));
+}
+
+/** Addresses collected pod by pod in rank order, each once, in address order. */
+function inAddressOrder(ips: string[]): string[] {
+  // Rank order is IPv4 order: only IPv6 addresses (or repeats) need the sort.
+  for (let i = 1; i < ips.length; i++)
+    if (ips[i].includes(':') || ips[i] === ips[i - 1]) return sortAddresses(ips);
+  return ips.length > 0 && ips[0].includes(':') ? sortAddresses(ips) : ips;
 }
 
 /**
- * Egress named ports resolve on the destination pods: the rule's selector peers' pods plus the
- * pods whose (IPv4) address lies in one of its ipBlocks; in IP order.
+ * Egress named ports resolve on the destination pods: every address of the rule's selector
+ * peers' pods, plus the addresses of any pod that lie in one of its ipBlocks (a block is of one
+ * family, so an IPv4 block makes a dual-stack pod a destination by its IPv4 address only).
  */
-function egressDestinationPods(peers: ResolvedPeers, ctx: PolicyContext): readonly IndexedPod[] {
-  if (peers.model.any) return ctx.index.allPods();
-  if (peers.blocks.length === 0) return peers.pods;
-  const inBlocks = ctx.index
-    .allPods()
-    .filter(
-      (p) => p.ipv4 !== undefined && peers.blocks.some((b) => blockContainsIPv4Number(b, p.ipv4 as number)),
+function egressDestinations(peers: ResolvedPeers, ctx: PolicyContext): readonly PortHolder[] {
+  const all = (pods: readonly IndexedPod[]): PortHolder[] => pods.map((pod) => ({ pod, ips: pod.ips }));
+  if (peers.model.any) return all(ctx.index.allPods());
+  if (peers.blocks.length === 0) return all(peers.pods);
+  const selected = new Set(peers.pods);
+  const out: PortHolder[] = [];
+  for (const pod of ctx.index.allPods()) {
+    if (selected.has(pod)) {
+      out.push({ pod, ips: pod.ips });
+      continue;
+    }
+    const ips = pod.ips.filter((ip) =>
+      peers.blocks.some((b) =>
+        ip.includes(':')
+          ? blockContainsIP(b, ip)
+          : b.cidr.family === 4 && blockContainsIPv4Number(b, pod.ipv4 as number),
+      ),
     );
-  return [...new Set([...peers.pods, ...inBlocks])].sort((a, b) => a.rank - b.rank);
+    if (ips.length > 0) out.push({ pod, ips });
+  }
+  return out;
 }
 
 function compareNamed(a: NamedPortGroup, b: NamedPortGroup): number {
@@ -200,8 +239,11 @@ function buildRule(
   const named: NamedPortGroup[] = [];
   if (ports.named.length > 0) {
     ctx.observer?.namedPortRule(ctx.key, direction, index, ports.named);
-    const pods = direction === 'ingress' ? ctx.selected : egressDestinationPods(peers, ctx);
-    for (const ref of ports.named) named.push(...groupByNamedPort(ctx.index, pods, ref));
+    const holders =
+      direction === 'ingress'
+        ? ctx.selected.map((pod) => ({ pod, ips: pod.ips }))
+        : egressDestinations(peers, ctx);
+    for (const ref of ports.named) named.push(...groupByNamedPort(ctx.index, holders, ref));
   }
   return {
     index,

@@ -2,16 +2,23 @@
 // its named container ports.
 import type { Pod, Protocol } from '../api/networkpolicy.js';
 import { portProtocol } from '../api/networkpolicy-defaults.js';
-import { ipFamily } from '../net/address.js';
+import { canonicalIP } from '../net/address.js';
 
 /**
- * IPs of the pod, in status order: status.podIPs if present, else status.podIP. Anything that is
- * not an IP literal is dropped (a pod with no valid IP is not enforceable).
+ * IPs of the pod, in status order: status.podIPs if present (a dual-stack pod has one of each
+ * family), else status.podIP. IPv6 addresses are put in canonical form (RFC 5952), which is how
+ * ipset and conntrack print them. Anything that is not an IP literal is dropped (a pod with no
+ * valid IP is not enforceable).
  */
 export function podIPs(pod: Pod): string[] {
   const listed = pod.status?.podIPs?.map((p) => p.ip) ?? [];
   const all = listed.length > 0 ? listed : pod.status?.podIP ? [pod.status.podIP] : [];
-  return [...new Set(all.filter((ip) => typeof ip === 'string' && ipFamily(ip) !== undefined))];
+  const out: string[] = [];
+  for (const ip of all) {
+    const canonical = typeof ip === 'string' ? canonicalIP(ip) : undefined;
+    if (canonical !== undefined && !out.includes(canonical)) out.push(canonical);
+  }
+  return out;
 }
 
 /**

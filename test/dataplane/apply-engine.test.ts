@@ -23,6 +23,7 @@ interface Shape {
 function ruleset(shape: Shape = {}): Ruleset {
   const withPod = shape.withPod ?? true;
   return {
+    family: 4,
     ipsets: [
       { name: 'stn-t-peers', type: 'hash:ip', entries: shape.members ?? ['10.9.1.1', '10.9.1.2'] },
       ...(withPod

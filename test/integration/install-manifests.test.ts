@@ -320,6 +320,10 @@ describe('install: config/default manifests on the real API server', function ()
       chains: 7,
       rules: 31,
       ipsetEntries: 120,
+      families: {
+        ipv4: { chains: 4, rules: 15, ipsetEntries: 70 },
+        ipv6: { chains: 3, rules: 16, ipsetEntries: 50 },
+      },
       localPods: 12,
       policies: [
         {

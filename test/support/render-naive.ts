@@ -72,5 +72,10 @@ export function renderNaiveRuleset(model: NodeModel): Ruleset {
     }
   }
   chains.sort((a, b) => (a.name < b.name ? -1 : 1));
-  return { ipsets: [], chains: [{ name: TOP_CHAIN, rules: top }, ...chains], hooks: [FORWARD_HOOK] };
+  return {
+    family: 4,
+    ipsets: [],
+    chains: [{ name: TOP_CHAIN, rules: top }, ...chains],
+    hooks: [FORWARD_HOOK],
+  };
 }

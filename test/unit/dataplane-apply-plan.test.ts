@@ -10,6 +10,7 @@ const same = (r: string): string => r;
 
 function desired(over: Partial<Ruleset> = {}): Ruleset {
   return {
+    family: 4,
     ipsets: [{ name: 'stn-peers', type: 'hash:ip', entries: ['10.0.0.2', '10.0.0.1'] }],
     chains: [
       { name: 'STN-TOP', rules: ['-j STN-POD'] },
@@ -70,6 +71,7 @@ describe('dataplane apply plan', () => {
 
   it('deletes stale chains last, after the chains and hooks that referred to them', () => {
     const next: Ruleset = {
+      family: 4,
       ipsets: [],
       chains: [{ name: 'STN-TOP2', rules: ['-j RETURN'] }],
       hooks: [{ builtin: 'FORWARD', rule: '-m comment --comment "softtenant: x" -j STN-TOP2' }],

@@ -21,6 +21,8 @@ export function ns(name: string, labels: Record<string, string> = {}): Namespace
 
 export interface PodOptions {
   ip?: string;
+  /** A second address (dual-stack): status.podIPs lists ip, then ip2. */
+  ip2?: string;
   node?: string;
   labels?: Record<string, string>;
   ports?: ContainerPort[];
@@ -34,7 +36,11 @@ export function pod(namespace: string, name: string, o: PodOptions = {}): Pod {
     kind: 'Pod',
     metadata: { name, namespace, labels: o.labels ?? {} },
     spec: { nodeName: o.node ?? NODE, containers: [{ name: 'c', ...(o.ports ? { ports: o.ports } : {}) }] },
-    status: { phase: o.phase ?? 'Running', ...(o.ip ? { podIP: o.ip } : {}) },
+    status: {
+      phase: o.phase ?? 'Running',
+      ...(o.ip ? { podIP: o.ip } : {}),
+      ...(o.ip && o.ip2 ? { podIPs: [{ ip: o.ip }, { ip: o.ip2 }] } : {}),
+    },
   };
   if (o.hostNetwork) p.spec.hostNetwork = true;
   return p;

@@ -37,7 +37,7 @@ describe('softtenant render (CLI)', () => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('writes the two restore files for the seed example, equal to the golden files', async () => {
+  it('writes the three restore files for the seed example, equal to the golden files', async () => {
     const out = path.join(tmp, 'out');
     const r = await softtenant(
       'render',
@@ -51,7 +51,7 @@ describe('softtenant render (CLI)', () => {
     expect(r.stderr).to.equal('');
     expect(r.code).to.equal(0);
     expect(r.stdout).to.contain('1 policies').and.contain('ipset.restore');
-    for (const f of ['ipset.restore', 'iptables.restore']) {
+    for (const f of ['ipset.restore', 'iptables.restore', 'ip6tables.restore']) {
       expect(readFileSync(path.join(out, f), 'utf8')).to.equal(readFileSync(path.join(seedDir, f), 'utf8'));
     }
   });

@@ -1,5 +1,5 @@
-// Golden files: for each test/golden/render/<case>/ (snapshot.yaml, node), the two restore files
-// must match byte for byte. UPDATE_GOLDEN=1 rewrites them; review the diff before committing.
+// Golden files: for each test/golden/render/<case>/ (snapshot.yaml, node), the three restore
+// files (ipsets of both families, IPv4 rules, IPv6 rules) must match byte for byte. UPDATE_GOLDEN=1 rewrites them; review the diff before committing.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +22,7 @@ describe('render: golden files', () => {
   });
 
   for (const name of cases) {
-    it(`${name}: ipset.restore and iptables.restore`, () => {
+    it(`${name}: ipset.restore, iptables.restore and ip6tables.restore`, () => {
       const dir = path.join(goldenRoot, name);
       const node = readFileSync(path.join(dir, 'node'), 'utf8').trim();
       const objects = snapshotFromObjects(
@@ -31,8 +31,9 @@ describe('render: golden files', () => {
       const result = renderNode(objects, node);
       expect(result.problems).to.deep.equal([]);
       const outputs: [string, string][] = [
-        ['ipset.restore', renderIpsetRestore(result.ruleset)],
+        ['ipset.restore', renderIpsetRestore(result.ruleset, result.ruleset6)],
         ['iptables.restore', renderIptablesRestore(result.ruleset)],
+        ['ip6tables.restore', renderIptablesRestore(result.ruleset6)],
       ];
       for (const [file, text] of outputs) {
         const golden = path.join(dir, file);

@@ -28,6 +28,7 @@ function expectSameAsFull(
   const want = renderNode(o, NODE);
   expect(got.model, `model after ${what}`).to.deep.equal(want.model);
   expect(got.ruleset, `ruleset after ${what}`).to.deep.equal(want.ruleset);
+  expect(got.ruleset6, `IPv6 ruleset after ${what}`).to.deep.equal(want.ruleset6);
   expect(got.summary, `summary after ${what}`).to.deep.equal(want.summary);
   expect(got.problems, `problems after ${what}`).to.deep.equal(want.problems);
   return got.mode;
@@ -46,12 +47,17 @@ function mutate(r: Random, pods: Pod[], serial: number): { pods: Pod[]; what: st
   const i = Math.floor(r() * pods.length);
   const target = pods[i];
   const others = pods.filter((_, j) => j !== i);
-  const freshIP = `10.0.${r() < 0.5 ? 1 : 2}.${100 + serial}`;
+  const subnet = r() < 0.5 ? 1 : 2;
+  const freshIP = `10.0.${subnet}.${100 + serial}`;
+  // Half the new addresses are dual-stack (an IPv6 address beside the IPv4 one).
+  const fresh6 = r() < 0.5 ? `fd00:0:${subnet}::${(100 + serial).toString(16)}` : undefined;
+  const freshIPs = fresh6 ? [{ ip: freshIP }, { ip: fresh6 }] : [{ ip: freshIP }];
   switch (Math.floor(r() * 7)) {
     case 0:
     case 1: {
       const p = pod(pick(r, ['n1', 'n2', 'n3']), `new${serial}`, {
         ip: freshIP,
+        ...(fresh6 ? { ip2: fresh6 } : {}),
         node: r() < 0.6 ? NODE : 'node-b',
         labels: pick(r, labelChoices),
         ...(r() < 0.3 ? { ports: [{ name: 'http', containerPort: 80 }] } : {}),
@@ -67,7 +73,7 @@ function mutate(r: Random, pods: Pod[], serial: number): { pods: Pod[]; what: st
       };
     case 4:
       return {
-        pods: [...others, { ...target, status: { ...target.status, podIP: freshIP } }],
+        pods: [...others, { ...target, status: { ...target.status, podIP: freshIP, podIPs: freshIPs } }],
         what: `readdressing ${target.metadata.name}`,
       };
     case 5:

@@ -71,6 +71,11 @@ const blocks = [
   { cidr: '10.0.1.0/24' },
   { cidr: '10.0.2.0/25', except: ['10.0.2.0/28', '10.0.2.64/26'] },
   { cidr: '0.0.0.0/0', except: ['128.0.0.0/1', '10.0.2.0/24'] },
+  { cidr: 'fd00::/16', except: ['fd00:0:1::/48'] },
+  { cidr: '::/0', except: ['fd00::/16'] },
+  { cidr: '::/0' },
+  { cidr: 'fd00:0:2::/48' },
+  { cidr: '2001:db8::7/128' },
 ] as const;
 
 function blockPeer(r: Random): NetworkPolicyPeer {
@@ -139,8 +144,18 @@ export function randomCluster(r: Random): RandomCluster {
       ...(r() < 0.4 ? [{ name: 'dns', containerPort: 53, protocol: 'UDP' as const }] : []),
     ];
     const subnet = r() < 0.5 ? 1 : 2;
+    // Dual-stack, IPv4-only and IPv6-only pods side by side (either family may come first).
+    const v4 = `10.0.${subnet}.${10 + i}`;
+    const v6 = `fd00:0:${subnet}::${(10 + i).toString(16)}`;
+    const family = r();
     const p = pod(pick(r, ['n1', 'n2', 'n3']), `p${i}`, {
-      ip: `10.0.${subnet}.${10 + i}`,
+      ...(family < 0.45
+        ? { ip: v4 }
+        : family < 0.7
+          ? { ip: v4, ip2: v6 }
+          : family < 0.85
+            ? { ip: v6, ip2: v4 }
+            : { ip: v6 }),
       node: r() < 0.6 ? 'node-a' : 'node-b',
       labels: labelsFrom(r, podVocab),
       ports,
@@ -161,7 +176,7 @@ export function randomCluster(r: Random): RandomCluster {
     return policy(pick(r, ['n1', 'n2', 'n3']), `pol${i}`, spec);
   });
   const addresses = [
-    ...pods.map((p) => p.status?.podIP as string),
+    ...pods.flatMap((p) => (p.status?.podIPs ?? [{ ip: p.status?.podIP as string }]).map((x) => x.ip)),
     '192.0.2.7',
     '10.0.1.77',
     '10.0.2.5',
@@ -170,6 +185,11 @@ export function randomCluster(r: Random): RandomCluster {
     '10.0.3.1',
     '200.1.1.1',
     '8.8.8.8',
+    'fd00:0:1::77',
+    'fd00:0:2::5',
+    'fd00:0:3::1',
+    '2001:db8::7',
+    '2001:db8::8',
   ];
   return { namespaces, pods, policies, addresses };
 }

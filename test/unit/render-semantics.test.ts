@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type { Protocol } from '../../operator/api/networkpolicy.js';
 import { ALLOW_MARK } from '../../operator/dataplane/names.js';
+import { familyOf } from '../../operator/net/address.js';
 import { renderRuleset } from '../../operator/dataplane/render.js';
 import { ModelEvaluator } from '../../operator/netpol/evaluate.js';
 import { buildNodeModel } from '../../operator/netpol/model.js';
@@ -98,10 +99,15 @@ describe('render semantics (interpreted chains)', () => {
             },
             node,
           );
-          const sim = new RulesetSimulator(renderRuleset(m));
+          // One model, two rulesets: a packet meets the ruleset of its family.
+          const sims = {
+            4: new RulesetSimulator(renderRuleset(m, 4)),
+            6: new RulesetSimulator(renderRuleset(m, 6)),
+          };
           for (const src of cluster.addresses) {
             for (const dst of cluster.addresses) {
-              if (src === dst) continue;
+              if (src === dst || familyOf(src) !== familyOf(dst)) continue;
+              const sim = sims[familyOf(src)];
               for (const [protocol, port] of probes) {
                 const packet: SimPacket = { src, dst, protocol, port };
                 const expected = oracle.allows({ src, dst, protocol, port });
@@ -123,7 +129,12 @@ describe('render semantics (interpreted chains)', () => {
                     mismatches.push(`seed ${seed} ${node}: mark left set for ${src} -> ${dst}`);
                 } else {
                   denied++;
-                  const want = protocol === 'TCP' ? 'tcp-reset' : 'icmp-port-unreachable';
+                  const want =
+                    protocol === 'TCP'
+                      ? 'tcp-reset'
+                      : familyOf(src) === 4
+                        ? 'icmp-port-unreachable'
+                        : 'icmp6-port-unreachable';
                   if (got.verdict !== 'REJECT' || got.rejectWith !== want)
                     mismatches.push(
                       `seed ${seed}: ${src} -> ${dst} ${protocol} denied with ${got.verdict} ${got.rejectWith ?? ''}`,

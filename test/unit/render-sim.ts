@@ -5,13 +5,17 @@
 // something the tests silently ignore. Real packets in network namespaces are the dataplane
 // suite's job; this checks the chain logic fast and exhaustively.
 import type { Protocol } from '../../operator/api/networkpolicy.js';
-import { cidrContains, parseCidr, parseIPv4 } from '../../operator/net/address.js';
+import { cidrContainsIP, familyOf, parseCidr } from '../../operator/net/address.js';
 import type { Ruleset } from '../../operator/dataplane/types.js';
 
 export interface SimPacket {
   src: string;
   dst: string;
-  protocol: Protocol | 'ICMP';
+  protocol: Protocol | 'ICMP' | 'ICMPv6';
+  /** ICMPv6 type (neighbour discovery is 133-136). */
+  icmpType?: number;
+  /** IPv6 hop limit; default 64. */
+  hopLimit?: number;
   port: number;
   state?: 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID';
   mark?: number;
@@ -73,7 +77,7 @@ class SetTable {
           s.name,
           s.entries.map((e) => {
             const [addr, flag] = e.split(' ');
-            const text = addr.includes('/') ? addr : `${addr}/32`;
+            const text = addr.includes('/') ? addr : `${addr}/${familyOf(addr) === 4 ? 32 : 128}`;
             const cidr = parseCidr(text);
             if (cidr.prefix === 0) throw new Error(`set ${s.name}: hash:net cannot hold ${text}`);
             return { cidr, nomatch: flag === 'nomatch' };
@@ -88,11 +92,9 @@ class SetTable {
     if (plain) return plain.has(ip);
     const net = this.hashNet.get(name);
     if (!net) throw new Error(`rule refers to unknown set ${name}`);
-    const n = parseIPv4(ip);
-    if (n === undefined) return false;
     let best: { prefix: number; nomatch: boolean } | undefined;
     for (const e of net) {
-      if (cidrContains(e.cidr, n) && (!best || e.cidr.prefix > best.prefix))
+      if (cidrContainsIP(e.cidr, ip) && (!best || e.cidr.prefix > best.prefix))
         best = { prefix: e.cidr.prefix, nomatch: e.nomatch };
     }
     return !!best && !best.nomatch;
@@ -114,18 +116,16 @@ function parseRule(text: string, sets: SetTable): SimRule {
     switch (tok) {
       case '-s':
       case '-d': {
-        const cidr = parseCidr(next().includes('/') ? t[i] : `${t[i]}/32`);
+        const v = next();
+        const cidr = parseCidr(v.includes('/') ? v : `${v}/${familyOf(v) === 4 ? 32 : 128}`);
         const field = tok === '-s' ? 'src' : 'dst';
-        matches.push((p) => {
-          const n = parseIPv4(p[field]);
-          return n !== undefined && cidrContains(cidr, n);
-        });
+        matches.push((p) => cidrContainsIP(cidr, p[field]));
         break;
       }
       case '-p': {
         const pr = next();
         proto = pr;
-        matches.push((p) => p.protocol.toLowerCase() === pr);
+        matches.push((p) => (pr === 'ipv6-icmp' ? p.protocol === 'ICMPv6' : p.protocol.toLowerCase() === pr));
         break;
       }
       case '-m': {
@@ -135,6 +135,15 @@ function parseRule(text: string, sets: SetTable): SimRule {
           if (next() !== '--dport') throw new Error(`rule "${text}": expected --dport`);
           const [lo, hi] = next().split(':').map(Number) as [number, number | undefined];
           matches.push((p) => p.port >= lo && p.port <= (hi ?? lo));
+        } else if (mod === 'icmp6') {
+          if (proto !== 'ipv6-icmp') throw new Error(`rule "${text}": -m icmp6 without -p ipv6-icmp`);
+          if (next() !== '--icmpv6-type') throw new Error(`rule "${text}": expected --icmpv6-type`);
+          const type = Number(next());
+          matches.push((p) => p.icmpType === type);
+        } else if (mod === 'hl') {
+          if (next() !== '--hl-eq') throw new Error(`rule "${text}": expected --hl-eq`);
+          const hl = Number(next());
+          matches.push((p) => (p.hopLimit ?? 64) === hl);
         } else if (mod === 'set') {
           if (next() !== '--match-set') throw new Error(`rule "${text}": expected --match-set`);
           const name = next();
