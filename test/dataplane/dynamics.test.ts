@@ -2,7 +2,8 @@
 // a policy update, a pod relabel and a namespace relabel change the matrix; open TCP
 // connections and UDP flows stop when a change revokes them (conntrack), while allowed ones
 // live on; drift is repaired by a resync; foreign rules survive every apply; after cleanup
-// nothing of the agent's is left. Both backends.
+// nothing of the agent's is left. Both backends; every pod is dual-stack and the matrices and
+// flows are checked over IPv4 and IPv6 (iptables and ip6tables).
 import { expect } from 'chai';
 import type { NetworkPolicy } from '../../operator/api/networkpolicy.js';
 import { NodeDataplane } from '../../operator/dataplane/node-dataplane.js';
@@ -65,7 +66,7 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
       expectMatrix(l, await l.probe(cells), expected, label);
     };
     const intoDb = (p = [tcp(6379)]): ProbeCell[] =>
-      allCells([...allPods, ...allExternals], [pods.db, pods.db2], p);
+      allCells([...allPods, ...allExternals], [pods.db, pods.db2], p, [4, 6]);
 
     before(async function () {
       this.timeout(60_000);
@@ -171,17 +172,21 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
       state.policies = [dbFrom([frontends, prod])];
       await planes.program(state);
       const open = async (): Promise<LabFlow[]> => {
-        const opened = [
-          await l.openFlow(pods.fe1, pods.db, 6379, 'TCP'), // same node
-          await l.openFlow(pods.fe2, pods.db, 6379, 'TCP'), // cross node
-          await l.openFlow(pods.fe1, pods.db, 6379, 'UDP'),
-          await l.openFlow(pods.fe2, pods.db, 6379, 'UDP'),
-        ];
+        const opened: LabFlow[] = [];
+        for (const family of [4, 6] as const) {
+          opened.push(
+            await l.openFlow(pods.fe1, pods.db, 6379, 'TCP', 2000, family), // same node
+            await l.openFlow(pods.fe2, pods.db, 6379, 'TCP', 2000, family), // cross node
+            await l.openFlow(pods.fe1, pods.db, 6379, 'UDP', 2000, family),
+            await l.openFlow(pods.fe2, pods.db, 6379, 'UDP', 2000, family),
+          );
+        }
         flows.push(...opened);
         return opened;
       };
       const control = await l.openFlow(pods.api2, pods.db, 6379, 'TCP'); // stays allowed
-      flows.push(control);
+      const control6 = await l.openFlow(pods.api2, pods.db, 6379, 'TCP', 2000, 6);
+      flows.push(control, control6);
       const revoked = await open();
 
       // Revoke without cutting: new connections are refused, but the open ones keep going on
@@ -189,12 +194,12 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
       state.policies = [dbFrom([prod])];
       await planes.program(state, { cutFlows: false });
       await matrix(
-        allCells([pods.fe1, pods.fe2], [pods.db], [tcp(6379), udp(6379)]),
+        allCells([pods.fe1, pods.fe2], [pods.db], [tcp(6379), udp(6379)], [4, 6]),
         () => false,
         'new connections after revoke',
       );
       for (const f of revoked)
-        expect((await f.check()).outcome, `${f.from} ${f.protocol} before the cut`).to.equal('ok');
+        expect((await f.check()).outcome, `${f.id} ${f.from} ${f.protocol} before the cut`).to.equal('ok');
 
       // The agent's way: the same change with the cut.
       state.policies = [dbFrom([frontends, prod])];
@@ -205,12 +210,15 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
         expect((await f.check()).outcome, `${f.from} ${f.protocol} reopened`).to.equal('ok');
       state.policies = [dbFrom([prod])];
       const r = await planes.program(state);
-      expect(r.get(N1)?.conntrack?.deleted ?? 0, 'entries deleted on n1').to.be.greaterThanOrEqual(4);
+      // Four flows of each family (TCP and UDP, same node and cross node) pass n1, where db is.
+      expect(r.get(N1)?.conntrack?.deleted ?? 0, 'entries deleted on n1').to.be.greaterThanOrEqual(8);
       for (const f of again)
-        expect((await f.check(400)).outcome, `${f.from} -> ${f.to} ${f.protocol} after the cut`).not.to.equal(
-          'ok',
-        );
+        expect(
+          (await f.check(400)).outcome,
+          `${f.id} ${f.from} -> ${f.to} ${f.protocol} after the cut`,
+        ).not.to.equal('ok');
       expect((await control.check()).outcome, 'the still-allowed connection').to.equal('ok');
+      expect((await control6.check()).outcome, 'the still-allowed IPv6 connection').to.equal('ok');
     });
 
     it('a resync repairs drift: a flushed chain, a deleted hook, a destroyed set', async () => {
@@ -250,6 +258,16 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
       );
       await planes.program(state, { full: true });
       await matrix(intoDb(), expected, 'after the second resync');
+
+      // The same in ip6tables: a flushed chain opens IPv6 only, and a resync closes it again.
+      await sh(n1, `ip6tables-${backend} -F STN-FORWARD`);
+      await matrix(
+        intoDb(),
+        (c) => (c.to === pods.db && c.family === 6 ? true : expected(c)),
+        'after someone flushed the IPv6 STN-FORWARD on n1',
+      );
+      await planes.program(state, { full: true });
+      await matrix(intoDb(), expected, 'after the IPv6 resync');
       expect(
         (await planes.save(N1))
           .split('\n')
@@ -263,6 +281,7 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
         const fresh = await NodeDataplane.open(l.nodeRunner(node), backend);
         const r = await fresh.apply(renderNode(state, node), { full: true });
         expect(r.apply, node).to.include({ mode: 'resync', iptablesLines: 0, ipsetLines: 0 });
+        expect(r.apply6, `${node} IPv6`).to.include({ mode: 'resync', iptablesLines: 0, ipsetLines: 0 });
       }
     });
 
@@ -272,9 +291,12 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
       for (const node of [N1, N2]) {
         const runner = l.nodeRunner(node);
         for (const b of ['nft', 'legacy'] as IptablesBackend[]) {
-          expect(await sh(runner, `${toolsFor(b).save} -t filter`), `${b} on ${node}`).not.to.match(
-            /STN-|softtenant/,
-          );
+          for (const family of [4, 6] as const) {
+            expect(
+              await sh(runner, `${toolsFor(b, family).save} -t filter`),
+              `${b} IPv${family} on ${node}`,
+            ).not.to.match(/STN-|softtenant/);
+          }
         }
         expect(await sh(runner, 'ipset list -n'), `ipsets on ${node}`).not.to.match(/stn-/);
       }

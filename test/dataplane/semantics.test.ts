@@ -2,8 +2,9 @@
 // on both lab nodes by the real render and apply edge, every source probes every destination,
 // and the matrix must be exactly what the case's expectation (written from the API semantics,
 // not from the model) says. Pods of every namespace sit on both nodes, so each case is checked
-// on the bridged same-node path and the routed cross-node path at once. Cases marked core also
-// run on the iptables-legacy backend.
+// on the bridged same-node path and the routed cross-node path at once, and every pod and host
+// is dual-stack, so each case is probed over IPv4 and over IPv6 (iptables and ip6tables, from
+// the same model). Cases marked core also run on the iptables-legacy backend.
 import { expect } from 'chai';
 import type { NetworkPolicy } from '../../operator/api/networkpolicy.js';
 import type { IptablesBackend } from '../../operator/dataplane/backend.js';
@@ -40,6 +41,7 @@ const role = (r: string) => ({ matchLabels: { role: r } });
 const app = (a: string) => ({ matchLabels: { app: a } });
 
 interface Ctx {
+  /** The host's IPv4 address (the fixture's IPv6 addresses mirror it, see mirror6). */
   ip(host: string): string;
   node(host: string): string;
 }
@@ -55,6 +57,8 @@ interface Case {
   expected: (c: ProbeCell, x: Ctx) => boolean;
   /** Extra checks on the programmed rules. */
   rules?: (saves: Map<string, string>) => void;
+  /** Families probed (default both). */
+  families?: (4 | 6)[];
 }
 
 const cases: Case[] = [
@@ -261,21 +265,40 @@ const cases: Case[] = [
       '10. ipBlock: cidr minus except, an except re-allowed by another policy, /0, a block covering pod IPs',
     core: true,
     policies: [
+      // Each block and its IPv6 mirror (a /16 is a /48, a /24 a /64), so both families see the same.
       netpol('default', 'blocks', {
         podSelector: role('db'),
-        ingress: [{ from: [{ ipBlock: { cidr: '172.17.0.0/16', except: ['172.17.1.0/24'] } }] }],
+        ingress: [
+          {
+            from: [
+              { ipBlock: { cidr: '172.17.0.0/16', except: ['172.17.1.0/24'] } },
+              { ipBlock: { cidr: 'fd00:172:17::/48', except: ['fd00:172:17:1::/64'] } },
+            ],
+          },
+        ],
       }),
       netpol('default', 'reallow', {
         podSelector: role('db'),
-        ingress: [{ from: [{ ipBlock: { cidr: '172.17.1.5/32' } }] }],
+        ingress: [
+          { from: [{ ipBlock: { cidr: '172.17.1.5/32' } }, { ipBlock: { cidr: 'fd00:172:17:1::5/128' } }] },
+        ],
       }),
       netpol('prod', 'zero', {
         podSelector: app('api'),
-        ingress: [{ from: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.244.2.0/24'] } }] }],
+        ingress: [
+          {
+            from: [
+              { ipBlock: { cidr: '0.0.0.0/0', except: ['10.244.2.0/24'] } },
+              { ipBlock: { cidr: '::/0', except: ['fd00:10:244:2::/64'] } },
+            ],
+          },
+        ],
       }),
       netpol('dev', 'podnet', {
         podSelector: app('web'),
-        ingress: [{ from: [{ ipBlock: { cidr: '10.244.1.0/24' } }] }],
+        ingress: [
+          { from: [{ ipBlock: { cidr: '10.244.1.0/24' } }, { ipBlock: { cidr: 'fd00:10:244:1::/64' } }] },
+        ],
       }),
     ],
     ports: [tcp(80)],
@@ -284,6 +307,37 @@ const cases: Case[] = [
       if (db(c.to)) return c.from === ext.x1 || c.from === ext.x2; // x1b stays in the except
       if (api(c.to)) return !ip.startsWith('10.244.2.');
       if (web(c.to)) return ip.startsWith('10.244.1.');
+      return true;
+    },
+  },
+  {
+    title:
+      '10 (families). an IPv6-only ipBlock allows exactly its IPv6 addresses and nothing over IPv4; an IPv4-only one the other way round',
+    core: true,
+    policies: [
+      netpol('default', 'v6-only', {
+        podSelector: role('db'),
+        ingress: [{ from: [{ ipBlock: { cidr: 'fd00:172:17::/48', except: ['fd00:172:17:2::/64'] } }] }],
+      }),
+      netpol('prod', 'v4-only', {
+        podSelector: app('api'),
+        ingress: [{ from: [{ ipBlock: { cidr: '172.17.0.0/16', except: ['172.17.2.0/24'] } }] }],
+      }),
+      // Egress too: web may reach 10.0.0.0/24 (ext/svc) over IPv4 only, and fd00:192:168::/48
+      // (ext/far) over IPv6 only.
+      netpol('dev', 'split-egress', {
+        podSelector: app('web'),
+        policyTypes: ['Egress'],
+        egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/24' } }, { ipBlock: { cidr: 'fd00:192:168::/48' } }] }],
+      }),
+    ],
+    ports: [tcp(80)],
+    destinations: [...allPods, ...allExternals],
+    expected: (c) => {
+      const v6 = c.family === 6;
+      if (web(c.from)) return v6 ? c.to === ext.far : c.to === ext.svc;
+      if (db(c.to)) return v6 && (c.from === ext.x1 || c.from === ext.x1b);
+      if (api(c.to)) return !v6 && (c.from === ext.x1 || c.from === ext.x1b);
       return true;
     },
   },
@@ -452,10 +506,12 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
         state.policies = c.policies;
         c.mutate?.(state);
         await planes.program(state);
+        const families = c.families ?? [4, 6];
         const cells = allCells(
           c.sources ?? [...allPods, ...allExternals],
           c.destinations ?? allPods,
           c.ports,
+          families,
         );
         const results = await l.probe(cells);
         const ctx: Ctx = {
@@ -463,14 +519,21 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
           node: (h) => l.plan.hosts.find((x) => x.name === h)?.node ?? '',
         };
         expectMatrix(l, results, (cell) => c.expected(cell, ctx), c.title);
-        // Every isolating case denies on both paths; the fixture puts each namespace on both nodes.
-        const paths = pathsCovered(l, results);
-        if (paths['same-node'].denied + paths['cross-node'].denied > 0) {
-          expect(paths['same-node'].denied, 'same-node denied cells').to.be.greaterThan(0);
-          expect(paths['cross-node'].denied, 'cross-node denied cells').to.be.greaterThan(0);
+        // Every isolating case denies on both paths, in both families; the fixture puts each
+        // namespace on both nodes.
+        for (const family of families) {
+          const paths = pathsCovered(
+            l,
+            results.filter((r) => (r.family ?? 4) === family),
+          );
+          const f = `IPv${family}`;
+          if (paths['same-node'].denied + paths['cross-node'].denied > 0) {
+            expect(paths['same-node'].denied, `${f} same-node denied cells`).to.be.greaterThan(0);
+            expect(paths['cross-node'].denied, `${f} cross-node denied cells`).to.be.greaterThan(0);
+          }
+          expect(paths['same-node'].allowed, `${f} same-node allowed cells`).to.be.greaterThan(0);
+          expect(paths['cross-node'].allowed, `${f} cross-node allowed cells`).to.be.greaterThan(0);
         }
-        expect(paths['same-node'].allowed, 'same-node allowed cells').to.be.greaterThan(0);
-        expect(paths['cross-node'].allowed, 'cross-node allowed cells').to.be.greaterThan(0);
         if (c.rules)
           c.rules(
             new Map(

@@ -64,6 +64,7 @@ async function startHost(h: LabHostPlan, parentPid: number | undefined): Promise
     tcp: h.tcp,
     udp: h.udp,
     udpAddress: h.ip,
+    ...(h.ip6 !== undefined ? { udpAddress6: h.ip6 } : {}),
     ...(parentPid ? { parentPid } : {}),
   };
   writeFileSync(h.config, JSON.stringify(config));

@@ -36,19 +36,21 @@ function serveTcp(port: number): Promise<void> {
   listeners.push(server);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ port, host: '0.0.0.0', backlog: 1024 }, () => resolve());
+    // '::' takes both families (IPv4 arrives mapped); without IPv6 the netns has no '::'.
+    const host = config.udpAddress6 !== undefined ? '::' : '0.0.0.0';
+    server.listen({ port, host, backlog: 1024 }, () => resolve());
   });
 }
 
-function serveUdp(port: number): Promise<void> {
-  const sock = dgram.createSocket('udp4');
+function serveUdp(port: number, address: string): Promise<void> {
+  const sock = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
   listeners.push(sock);
   sock.on('message', (msg, rinfo) => {
     sock.send(`${config.name} ${msg.toString('utf8')}`, rinfo.port, rinfo.address);
   });
   return new Promise((resolve, reject) => {
     sock.once('error', reject);
-    sock.bind(port, config.udpAddress, () => resolve());
+    sock.bind(port, address, () => resolve());
   });
 }
 
@@ -145,7 +147,7 @@ function awaitUdpReply(sock: dgram.Socket, token: string, timeoutMs: number): Pr
 }
 
 function connectUdp(t: ProbeTarget): Promise<dgram.Socket> {
-  const sock = dgram.createSocket('udp4');
+  const sock = dgram.createSocket(t.ip.includes(':') ? 'udp6' : 'udp4');
   return new Promise((resolve, reject) => {
     sock.once('error', reject);
     sock.connect(t.port, t.ip, () => {
@@ -275,7 +277,10 @@ function shutdown(code: number): never {
 
 async function main(): Promise<void> {
   for (const p of config.tcp) await serveTcp(p);
-  for (const p of config.udp) await serveUdp(p);
+  for (const p of config.udp) {
+    await serveUdp(p, config.udpAddress);
+    if (config.udpAddress6 !== undefined) await serveUdp(p, config.udpAddress6);
+  }
   rmSync(config.socket, { force: true });
   const control = net.createServer((conn) => {
     let buf = '';

@@ -9,7 +9,7 @@ import { hostRequest } from './control.js';
 import type { LabPlan } from './plan.js';
 import { labStateRoot, planLab } from './plan.js';
 import type { ProbeCell, ProbeOptions, ProbeResult } from './probe.js';
-import { hostByName, probeCells } from './probe.js';
+import { hostByName, probeCells, targetAddress } from './probe.js';
 import type { LabProtocol, ProbeOutcome } from './protocol.js';
 import type { LabSpec } from './spec.js';
 
@@ -52,8 +52,9 @@ export class Lab {
     return this.plan.hosts.filter((h) => !kind || h.kind === kind).map((h) => h.name);
   }
 
-  ipOf(host: string): string {
-    return hostByName(this.plan, host).ip;
+  /** A host's address of a family (default IPv4). */
+  ipOf(host: string, family: 4 | 6 = 4): string {
+    return targetAddress(hostByName(this.plan, host), family);
   }
 
   nodeNetns(node: string): string {
@@ -78,13 +79,14 @@ export class Lab {
     port: number,
     protocol: LabProtocol,
     timeoutMs = 2000,
+    family: 4 | 6 = 4,
   ): Promise<LabFlow> {
     const src = hostByName(this.plan, from);
     const dst = hostByName(this.plan, to);
     const id = `f${++flowCounter}`;
     const reply = await hostRequest(
       src.socket,
-      { op: 'flow-open', flow: id, target: { ip: dst.ip, port, protocol }, timeoutMs },
+      { op: 'flow-open', flow: id, target: { ip: targetAddress(dst, family), port, protocol }, timeoutMs },
       timeoutMs + 5000,
     );
     const first = reply.results?.[0];

@@ -7,15 +7,24 @@
 // veth; a "fabric" netns holding a plain bridge that links the nodes (cross-node traffic is
 // routed node to node over it). No link ever reaches the root namespace and no netns has a
 // route out of the lab.
+//
+// Dual-stack: when any pod or external host has an IPv6 address, the lab carries IPv6 too — a
+// /64 per node on br0, the fabric routed over IPv6 as well, IPv6 routes to the externals —
+// with duplicate address detection off (`nodad`, accept_dad=0) so addresses work at once, IPv6
+// forwarding and bridge-nf-call-ip6tables on in the node namespaces (only there: every sysctl
+// is set inside a namespace the lab made). Otherwise IPv6 is disabled in every lab namespace.
 import { cidrContains, gatewayCandidates, subnetOf } from './ipv4.js';
+import { canonical6, gatewayCandidates6, podPrefixLength6, subnetOf6 } from './ipv6.js';
 import type { LabPort, LabSpec } from './spec.js';
 import { externalHostName, nodeHostName, podHostName } from './spec.js';
 
 export const labNetnsPrefix = 'stlab-';
 export const labStateRoot = '/run/softtenant-lab';
 const fabricNet = '169.254.100';
+const fabricNet6 = 'fd00:a9fe:6400::';
 /** The node-side address of every external host's point-to-point link. */
 const externalGateway = '169.254.0.1';
+const externalGateway6 = 'fd00:a9fe::1';
 
 export type LabHostKind = 'pod' | 'external' | 'node';
 
@@ -27,6 +36,8 @@ export interface LabHostPlan {
   node: string;
   /** The address probes aim at. */
   ip: string;
+  /** Its IPv6 address (dual-stack labs; a pod without one is IPv4-only). */
+  ip6?: string;
   tcp: number[];
   udp: number[];
   socket: string;
@@ -38,7 +49,10 @@ export interface LabNodePlan {
   name: string;
   netns: string;
   fabricIp: string;
+  fabricIp6?: string;
   subnets: { cidr: string; gateway: string }[];
+  /** IPv6 pod subnets (/64) and their gateways on br0. */
+  subnets6: { cidr: string; gateway: string }[];
   /** Host name -> its veth in the node netns (pods on br0, externals routed). */
   links: Record<string, string>;
 }
@@ -72,6 +86,8 @@ function portsOf(base: LabPort[], extra: LabPort[], protocol: 'TCP' | 'UDP'): nu
 }
 
 const quiet = ['net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'];
+/** In a dual-stack lab: IPv6 on, and no duplicate address detection (addresses usable at once). */
+const noDad = ['net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0'];
 
 export function planLab(spec: LabSpec, id: string): LabPlan {
   if (!id.startsWith(labNetnsPrefix)) throw new LabSpecError(`lab id must start with ${labNetnsPrefix}`);
@@ -98,9 +114,22 @@ export function planLab(spec: LabSpec, id: string): LabPlan {
   };
   const subnetOwner = new Map<string, string>();
   const nodeSubnets = new Map<string, string[]>(nodeNames.map((n) => [n, []]));
+  const nodeSubnets6 = new Map<string, string[]>(nodeNames.map((n) => [n, []]));
+  const dual = spec.pods.some((p) => p.ip6 !== undefined) || externals.some((e) => e.ip6 !== undefined);
   for (const p of spec.pods) {
     const who = podHostName(p.namespace, p.name);
     claim(p.ip, who);
+    if (p.ip6 !== undefined) {
+      claim(canonical6(p.ip6), who);
+      const cidr6 = subnetOf6(p.ip6);
+      const owner6 = subnetOwner.get(cidr6);
+      if (owner6 && owner6 !== p.node)
+        throw new LabSpecError(`pod subnet ${cidr6} has pods on nodes ${owner6} and ${p.node}`);
+      if (!owner6) {
+        subnetOwner.set(cidr6, p.node);
+        nodeSubnets6.get(p.node)?.push(cidr6);
+      }
+    }
     const cidr = subnetOf(p.ip, prefixLength);
     const owner = subnetOwner.get(cidr);
     if (owner && owner !== p.node) {
@@ -115,8 +144,13 @@ export function planLab(spec: LabSpec, id: string): LabPlan {
   }
   for (const e of externals) {
     claim(e.ip, externalHostName(e.name));
+    if (e.ip6 !== undefined) {
+      claim(canonical6(e.ip6), externalHostName(e.name));
+      if (subnetOwner.has(subnetOf6(e.ip6)))
+        throw new LabSpecError(`external ${e.name} (${e.ip6}) lies in a pod subnet`);
+    }
     for (const cidr of subnetOwner.keys()) {
-      if (cidrContains(cidr, e.ip))
+      if (!cidr.includes(':') && cidrContains(cidr, e.ip))
         throw new LabSpecError(`external ${e.name} (${e.ip}) lies in pod subnet ${cidr}`);
     }
     if (e.ip.startsWith('169.254.'))
@@ -127,8 +161,15 @@ export function planLab(spec: LabSpec, id: string): LabPlan {
     name,
     netns: `${id}-n${i}`,
     fabricIp: `${fabricNet}.${i + 1}`,
+    ...(dual ? { fabricIp6: `${fabricNet6}${(i + 1).toString(16)}` } : {}),
     subnets: (nodeSubnets.get(name) ?? []).sort().map((cidr) => {
       const gateway = gatewayCandidates(cidr).find((g) => !seen.has(g));
+      if (!gateway) throw new LabSpecError(`no free gateway address in ${cidr}`);
+      seen.set(gateway, nodeHostName(name));
+      return { cidr, gateway };
+    }),
+    subnets6: (nodeSubnets6.get(name) ?? []).sort().map((cidr) => {
+      const gateway = gatewayCandidates6(cidr).find((g) => !seen.has(g));
       if (!gateway) throw new LabSpecError(`no free gateway address in ${cidr}`);
       seen.set(gateway, nodeHostName(name));
       return { cidr, gateway };
@@ -146,6 +187,7 @@ export function planLab(spec: LabSpec, id: string): LabPlan {
     node: string,
     ip: string,
     own: LabPort[],
+    ip6: string | undefined,
   ): void => {
     const i = hosts.length;
     hosts.push({
@@ -154,6 +196,7 @@ export function planLab(spec: LabSpec, id: string): LabPlan {
       netns,
       node,
       ip,
+      ...(ip6 !== undefined ? { ip6: canonical6(ip6) } : {}),
       tcp: portsOf(own, serve, 'TCP'),
       udp: portsOf(own, serve, 'UDP'),
       socket: `${stateDir}/h${i}.sock`,
@@ -162,17 +205,34 @@ export function planLab(spec: LabSpec, id: string): LabPlan {
     });
   };
   for (const n of nodes)
-    host(nodeHostName(n.name), 'node', n.netns, n.name, n.subnets[0]?.gateway ?? n.fabricIp, []);
+    host(
+      nodeHostName(n.name),
+      'node',
+      n.netns,
+      n.name,
+      n.subnets[0]?.gateway ?? n.fabricIp,
+      [],
+      n.subnets6[0]?.gateway ?? n.fabricIp6,
+    );
   spec.pods.forEach((p, k) =>
-    host(podHostName(p.namespace, p.name), 'pod', `${id}-p${k}`, p.node, p.ip, p.ports),
+    host(podHostName(p.namespace, p.name), 'pod', `${id}-p${k}`, p.node, p.ip, p.ports, p.ip6),
   );
-  externals.forEach((e, k) => host(externalHostName(e.name), 'external', `${id}-x${k}`, e.node, e.ip, []));
+  externals.forEach((e, k) =>
+    host(externalHostName(e.name), 'external', `${id}-x${k}`, e.node, e.ip, [], e.ip6),
+  );
 
   // Phase 1: node namespaces create every veth (the far end lands directly in the pod,
   // external or fabric netns), addresses and routes. Phase 2: the far ends are configured.
   const nodeSteps: LabStep[] = nodes.map((n, i) => {
-    const ip: string[] = ['link set lo up', 'link add br0 type bridge', 'link set br0 up'];
+    // No multicast snooping: neighbour solicitations go to solicited-node multicast groups, and a
+    // snooping bridge without an MLD querier may not forward them.
+    const ip: string[] = [
+      'link set lo up',
+      `link add br0 type bridge${dual ? ' mcast_snooping 0' : ''}`,
+      'link set br0 up',
+    ];
     for (const s of n.subnets) ip.push(`addr add ${s.gateway}/${prefixLength} dev br0`);
+    for (const s of n.subnets6) ip.push(`addr add ${s.gateway}/${podPrefixLength6} dev br0 nodad`);
     spec.pods.forEach((p, k) => {
       if (p.node !== n.name) return;
       const link = `vp${k}`;
@@ -186,6 +246,7 @@ export function planLab(spec: LabSpec, id: string): LabPlan {
     ip.push(
       `link add fab0 type veth peer name n${i} netns ${fabricNetns}`,
       `addr add ${n.fabricIp}/24 dev fab0`,
+      ...(n.fabricIp6 ? [`addr add ${n.fabricIp6}/64 dev fab0 nodad`] : []),
       'link set fab0 up',
     );
     externals.forEach((e, k) => {
@@ -198,20 +259,33 @@ export function planLab(spec: LabSpec, id: string): LabPlan {
         `link set ${link} up`,
         `route add ${e.ip}/32 dev ${link}`,
       );
+      if (e.ip6 !== undefined)
+        ip.push(`addr add ${externalGateway6}/128 dev ${link} nodad`, `route add ${e.ip6}/128 dev ${link}`);
     });
     for (const other of nodes) {
       if (other === n) continue;
       for (const s of other.subnets) ip.push(`route add ${s.cidr} via ${other.fabricIp} dev fab0`);
+      for (const s of other.subnets6) ip.push(`route add ${s.cidr} via ${other.fabricIp6 ?? ''} dev fab0`);
     }
     for (const e of externals) {
       const at = nodeByName.get(e.node);
       if (at && at !== n) ip.push(`route add ${e.ip}/32 via ${at.fabricIp} dev fab0`);
+      if (at && at !== n && e.ip6 !== undefined)
+        ip.push(`route add ${e.ip6}/128 via ${at.fabricIp6 ?? ''} dev fab0`);
     }
     return {
       netns: n.netns,
       ip,
       sysctl: [
-        ...quiet,
+        ...(dual
+          ? [
+              ...noDad,
+              'net.ipv6.conf.all.forwarding=1',
+              'net.bridge.bridge-nf-call-ip6tables=1',
+              // REJECT answers with ICMPv6; unthrottled, as for IPv4 below.
+              'net.ipv6.icmp.ratelimit=0',
+            ]
+          : quiet),
         'net.ipv4.ip_forward=1',
         // Bridged pod-to-pod packets must cross iptables FORWARD, as on a real node.
         'net.bridge.bridge-nf-call-iptables=1',
@@ -234,33 +308,41 @@ export function planLab(spec: LabSpec, id: string): LabPlan {
       ...nodes.flatMap((_, i) => [`link set n${i} master fab`, `link set n${i} up`]),
     ],
     // The fabric is a plain switch: no firewall of its own in the path.
-    sysctl: [...quiet, 'net.bridge.bridge-nf-call-iptables=0'],
+    sysctl: [
+      ...(dual ? [...noDad, 'net.bridge.bridge-nf-call-ip6tables=0'] : quiet),
+      'net.bridge.bridge-nf-call-iptables=0',
+    ],
   };
   const podSteps: LabStep[] = spec.pods.map((p, k) => {
     const n = nodeByName.get(p.node) as LabNodePlan;
     const cidr = subnetOf(p.ip, prefixLength);
     const gw = n.subnets.find((s) => s.cidr === cidr)?.gateway as string;
-    return {
-      netns: `${id}-p${k}`,
-      ip: [
-        'link set lo up',
-        `addr add ${p.ip}/${prefixLength} dev eth0`,
+    const ip = ['link set lo up', `addr add ${p.ip}/${prefixLength} dev eth0`];
+    if (p.ip6 !== undefined) {
+      const gw6 = n.subnets6.find((s) => s.cidr === subnetOf6(p.ip6 as string))?.gateway as string;
+      ip.push(
+        `addr add ${p.ip6}/${podPrefixLength6} dev eth0 nodad`,
         'link set eth0 up',
         `route add default via ${gw} dev eth0`,
-      ],
-      sysctl: quiet,
-    };
+        `route add ::/0 via ${gw6} dev eth0`,
+      );
+    } else ip.push('link set eth0 up', `route add default via ${gw} dev eth0`);
+    return { netns: `${id}-p${k}`, ip, sysctl: dual ? [...noDad, 'net.ipv6.conf.eth0.accept_dad=0'] : quiet };
   });
   const externalSteps: LabStep[] = externals.map((e, k) => ({
     netns: `${id}-x${k}`,
     ip: [
       'link set lo up',
       `addr add ${e.ip}/32 dev eth0`,
+      ...(e.ip6 !== undefined ? [`addr add ${e.ip6}/128 dev eth0 nodad`] : []),
       'link set eth0 up',
       `route add ${externalGateway}/32 dev eth0`,
       `route add default via ${externalGateway} dev eth0`,
+      ...(e.ip6 !== undefined
+        ? [`route add ${externalGateway6}/128 dev eth0`, `route add ::/0 via ${externalGateway6} dev eth0`]
+        : []),
     ],
-    sysctl: quiet,
+    sysctl: dual ? [...noDad, 'net.ipv6.conf.eth0.accept_dad=0'] : quiet,
   }));
 
   // Nodes first so that a half-built lab is still found by the node netns names, then the rest.

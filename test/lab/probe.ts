@@ -11,6 +11,15 @@ export interface ProbeCell {
   to: string;
   port: number;
   protocol: LabProtocol;
+  /** The address family the probe uses (default 4): the destination's IPv4 or IPv6 address. */
+  family?: 4 | 6;
+}
+
+/** The address a cell's probe aims at: the destination's address of the cell's family. */
+export function targetAddress(h: LabHostPlan, family: 4 | 6 | undefined): string {
+  if (family !== 6) return h.ip;
+  if (h.ip6 === undefined) throw new Error(`lab host ${h.name} has no IPv6 address`);
+  return h.ip6;
 }
 
 export interface ProbeResult extends ProbeCell {
@@ -63,7 +72,7 @@ async function attempt(
       const targets: ProbeTarget[] = idx.map((i) => {
         const c = cells[i];
         const dst = hostByName(plan, c.to);
-        return { ip: dst.ip, port: c.port, protocol: c.protocol };
+        return { ip: targetAddress(dst, c.family), port: c.port, protocol: c.protocol };
       });
       // Enough time for every batch of `concurrency` sockets to time out, plus slack.
       const budget = (Math.ceil(targets.length / concurrency) + 2) * timeoutMs + 10_000;
@@ -114,17 +123,24 @@ export async function probeCells(
   });
 }
 
-/** Every source to every destination on every port (a source never probes itself). */
+/**
+ * Every source to every destination on every port (a source never probes itself), over each of
+ * `families` (default IPv4 only).
+ */
 export function allCells(
   sources: string[],
   destinations: string[],
   ports: { port: number; protocol: LabProtocol }[],
+  families: readonly (4 | 6)[] = [4],
 ): ProbeCell[] {
   const cells: ProbeCell[] = [];
-  for (const from of sources) {
-    for (const to of destinations) {
-      if (from === to) continue;
-      for (const p of ports) cells.push({ from, to, port: p.port, protocol: p.protocol });
+  for (const family of families) {
+    for (const from of sources) {
+      for (const to of destinations) {
+        if (from === to) continue;
+        for (const p of ports)
+          cells.push({ from, to, port: p.port, protocol: p.protocol, ...(family === 6 ? { family } : {}) });
+      }
     }
   }
   return cells;
@@ -133,8 +149,10 @@ export function allCells(
 /** A readable matrix: one row per source, one column per destination:port/proto; "+" allowed, "." denied. */
 export function formatMatrix(results: ProbeResult[]): string {
   const rows = [...new Set(results.map((r) => r.from))];
-  const cols = [...new Set(results.map((r) => `${r.to}:${r.port}/${r.protocol.toLowerCase()}`))];
-  const cell = new Map(results.map((r) => [`${r.from}|${r.to}:${r.port}/${r.protocol.toLowerCase()}`, r]));
+  const col = (r: ProbeResult): string =>
+    `${r.to}:${r.port}/${r.protocol.toLowerCase()}${r.family === 6 ? '/v6' : ''}`;
+  const cols = [...new Set(results.map(col))];
+  const cell = new Map(results.map((r) => [`${r.from}|${col(r)}`, r]));
   const w = Math.max(4, ...rows.map((r) => r.length));
   const lines = [`${''.padEnd(w)}  ${cols.map((_, i) => String(i + 1).padStart(3)).join('')}`];
   for (const r of rows) {

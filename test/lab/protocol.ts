@@ -38,6 +38,8 @@ export interface HostConfig {
    * the client's connected socket drops it — and a node host has several addresses.
    */
   udpAddress: string;
+  /** The IPv6 address, when the host has one: TCP then listens on both families, UDP binds both. */
+  udpAddress6?: string;
   /** The host exits when this process is gone (labs owned by a test run). */
   parentPid?: number;
 }

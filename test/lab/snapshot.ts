@@ -8,16 +8,26 @@ import type { LabExternalSpec, LabPodSpec, LabPort, LabSpec } from './spec.js';
 export function labPodsFromSnapshot(pods: readonly Pod[]): LabPodSpec[] {
   const out: LabPodSpec[] = [];
   for (const p of pods) {
-    const ip = p.status?.podIP ?? p.status?.podIPs?.[0]?.ip;
+    const ips = (p.status?.podIPs ?? []).map((x) => x.ip);
+    if (ips.length === 0 && p.status?.podIP) ips.push(p.status.podIP);
+    // A lab pod has an IPv4 address and, when dual-stack, an IPv6 one; IPv6-only pods are left out.
+    const ip = ips.find((x) => !x.includes(':'));
+    const ip6 = ips.find((x) => x.includes(':'));
     const node = p.spec.nodeName;
     const phase = p.status?.phase;
     if (!ip || !node || p.spec.hostNetwork || phase === 'Succeeded' || phase === 'Failed') continue;
-    if (ip.includes(':')) continue; // the lab is IPv4
     const ports: LabPort[] = [];
     for (const c of [...p.spec.containers, ...(p.spec.initContainers ?? [])]) {
       for (const cp of c.ports ?? []) ports.push({ port: cp.containerPort, protocol: cp.protocol ?? 'TCP' });
     }
-    out.push({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name, node, ip, ports });
+    out.push({
+      namespace: p.metadata.namespace ?? 'default',
+      name: p.metadata.name,
+      node,
+      ip,
+      ...(ip6 !== undefined ? { ip6 } : {}),
+      ports,
+    });
   }
   return out;
 }

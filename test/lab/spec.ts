@@ -12,6 +12,8 @@ export interface LabPodSpec {
   name: string;
   node: string;
   ip: string;
+  /** Its IPv6 address, for a dual-stack pod (status.podIPs holds both). */
+  ip6?: string;
   /** The pod's containerPorts; every host also serves LabSpec.servePorts. */
   ports: LabPort[];
 }
@@ -20,6 +22,8 @@ export interface LabExternalSpec {
   /** Shown as "ext/<name>" in matrices. */
   name: string;
   ip: string;
+  /** Its IPv6 address, in a dual-stack lab. */
+  ip6?: string;
   /** The node network namespace the host hangs off (routed, like a host beside the node). */
   node: string;
 }

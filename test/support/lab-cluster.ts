@@ -32,6 +32,8 @@ export function ns(name: string, labels: Record<string, string> = {}): Namespace
 }
 
 export interface PodExtra {
+  /** A dual-stack pod's IPv6 address: status.podIPs lists the IPv4 one, then this. */
+  ip6?: string;
   phase?: string;
   hostNetwork?: boolean;
   noIP?: boolean;
@@ -55,7 +57,12 @@ export function pod(
       ...(extra.hostNetwork ? { hostNetwork: true } : {}),
       containers: [{ name: 'main', ports }],
     },
-    status: { phase: extra.phase ?? 'Running', ...(extra.noIP ? {} : { podIP: ip, podIPs: [{ ip }] }) },
+    status: {
+      phase: extra.phase ?? 'Running',
+      ...(extra.noIP
+        ? {}
+        : { podIP: ip, podIPs: extra.ip6 !== undefined ? [{ ip }, { ip: extra.ip6 }] : [{ ip }] }),
+    },
   };
 }
 

@@ -1,6 +1,8 @@
 // The two-node cluster the dataplane tests probe: four namespaces with pods on both nodes (so
-// every relation is seen on the bridged same-node path and the routed cross-node path) and four
-// non-pod hosts for ipBlock cases. Named ports differ per pod on purpose.
+// every relation is seen on the bridged same-node path and the routed cross-node path) and
+// non-pod hosts for ipBlock cases. Named ports differ per pod on purpose. Every pod and host is
+// dual-stack: its IPv6 address mirrors the IPv4 one (10.244.1.10 -> fd00:10:244:1::10, see
+// mirror6), so a /16 maps to a /48 and a /24 to a /64 and one expectation serves both families.
 import type { ProbeCell } from '../lab/probe.js';
 import type { LabExternalSpec, LabPort } from '../lab/spec.js';
 import { ClusterState, ns, pod } from './lab-cluster.js';
@@ -8,32 +10,46 @@ import { ClusterState, ns, pod } from './lab-cluster.js';
 export const N1 = 'n1';
 export const N2 = 'n2';
 
+/** The IPv6 address the fixture gives a host with this IPv4 address: fd00:a:b:c::d (digits as written). */
+export function mirror6(ip: string): string {
+  const [a, b, c, d] = ip.split('.');
+  return `fd00:${a}:${b}:${c}::${d}`.replace(':0:0::', '::');
+}
+
+/** A fixture pod: dual-stack, its IPv6 address mirroring the IPv4 one. */
+function dualPod(...args: Parameters<typeof pod>): ReturnType<typeof pod> {
+  const [namespace, name, node, ip, labels, ports, extra] = args;
+  return pod(namespace, name, node, ip, labels, ports, { ...extra, ip6: mirror6(ip) });
+}
+
 export function fixtureCluster(): ClusterState {
   return new ClusterState(
     [ns('default'), ns('prod', { team: 'a', project: 'myproject' }), ns('dev', { team: 'b' }), ns('ops')],
     [
-      pod('default', 'db', N1, '10.244.1.10', { role: 'db' }, [
+      dualPod('default', 'db', N1, '10.244.1.10', { role: 'db' }, [
         { name: 'redis', containerPort: 6379 },
         { name: 'http', containerPort: 80 },
       ]),
-      pod('default', 'fe1', N1, '10.244.1.11', { role: 'frontend' }, [{ name: 'http', containerPort: 80 }]),
-      pod('prod', 'api1', N1, '10.244.1.12', { app: 'api' }, [{ name: 'http', containerPort: 8080 }]),
-      pod('dev', 'web1', N1, '10.244.1.13', { app: 'web' }, [
+      dualPod('default', 'fe1', N1, '10.244.1.11', { role: 'frontend' }, [
+        { name: 'http', containerPort: 80 },
+      ]),
+      dualPod('prod', 'api1', N1, '10.244.1.12', { app: 'api' }, [{ name: 'http', containerPort: 8080 }]),
+      dualPod('dev', 'web1', N1, '10.244.1.13', { app: 'web' }, [
         { name: 'http', containerPort: 80 },
         { name: 'dns', containerPort: 53, protocol: 'UDP' },
       ]),
       // role=frontend outside "default": a podSelector alone must not reach it.
-      pod('ops', 'tool1', N1, '10.244.1.14', { app: 'tool', role: 'frontend' }),
-      pod('default', 'db2', N2, '10.244.2.10', { role: 'db' }, [
+      dualPod('ops', 'tool1', N1, '10.244.1.14', { app: 'tool', role: 'frontend' }),
+      dualPod('default', 'db2', N2, '10.244.2.10', { role: 'db' }, [
         { name: 'redis', containerPort: 6379 },
         { name: 'http', containerPort: 8080 },
       ]),
-      pod('default', 'fe2', N2, '10.244.2.11', { role: 'frontend' }),
-      pod('prod', 'api2', N2, '10.244.2.12', { app: 'api' }, [{ name: 'http', containerPort: 80 }]),
-      pod('dev', 'web2', N2, '10.244.2.13', { app: 'web', canary: 'true' }, [
+      dualPod('default', 'fe2', N2, '10.244.2.11', { role: 'frontend' }),
+      dualPod('prod', 'api2', N2, '10.244.2.12', { app: 'api' }, [{ name: 'http', containerPort: 80 }]),
+      dualPod('dev', 'web2', N2, '10.244.2.13', { app: 'web', canary: 'true' }, [
         { name: 'dns', containerPort: 53, protocol: 'UDP' },
       ]),
-      pod('ops', 'tool2', N2, '10.244.2.14', { app: 'tool' }),
+      dualPod('ops', 'tool2', N2, '10.244.2.14', { app: 'tool' }),
     ],
   );
 }
@@ -44,7 +60,7 @@ export const fixtureExternals: LabExternalSpec[] = [
   { name: 'x2', ip: '172.17.2.5', node: N2 },
   { name: 'svc', ip: '10.0.0.5', node: N2 },
   { name: 'far', ip: '192.168.7.5', node: N1 },
-];
+].map((e) => ({ ...e, ip6: mirror6(e.ip) }));
 
 const tcp = (port: number): LabPort => ({ port, protocol: 'TCP' });
 const udp = (port: number): LabPort => ({ port, protocol: 'UDP' });

@@ -32,7 +32,7 @@ export function pathOf(lab: Lab, cell: ProbeCell): PathKind {
 }
 
 function cellName(c: ProbeCell): string {
-  return `${c.from} -> ${c.to}:${c.port}/${c.protocol.toLowerCase()}`;
+  return `${c.from} -> ${c.to}:${c.port}/${c.protocol.toLowerCase()}${c.family === 6 ? ' (IPv6)' : ''}`;
 }
 
 /**
