@@ -1,5 +1,7 @@
 // `make bench`: render and apply figures for synthetic clusters, ipset-based render side by side
-// with the naive one-rule-per-pod-pair render (test/support/render-naive.ts). Prints tables; asserts nothing.
+// with the naive one-rule-per-pod-pair render (test/support/render-naive.ts), and the same
+// clusters made dual-stack (every pod also has an IPv6 address, every ipBlock an IPv6 twin)
+// against their IPv4-only form. Prints tables; asserts nothing.
 //
 //   node dist/hack/bench.js [--no-apply] [--quick]
 //
@@ -19,7 +21,8 @@ import { rootLogger } from '../operator/util/logger.js';
 import { apiServedPod } from '../test/support/api-served-pod.js';
 import { benchPod, syntheticCluster, type BenchSize, type SyntheticCluster } from './bench-cluster.js';
 import { trimPod } from '../operator/agent/pod-trim.js';
-import type { Pod } from '../operator/api/networkpolicy.js';
+import type { NetworkPolicy, NetworkPolicyPeer, Pod } from '../operator/api/networkpolicy.js';
+import type { Ruleset } from '../operator/dataplane/types.js';
 import { errorMessage } from '../operator/util/errors.js';
 
 const sizes: BenchSize[] = [
@@ -112,6 +115,99 @@ function measureRender(c: SyntheticCluster, size: BenchSize, reps: number): Rend
     naiveRules: naive.rules,
     naiveMs,
     naiveText: naive.text,
+    onePodMs: median(oneTimes),
+  };
+}
+
+// ---- dual-stack ----------------------------------------------------------------------------
+
+/** The IPv6 twin of an IPv4 address or CIDR: the IPv4 bits under fd00::/96, /n -> /(n+96). */
+function twin6(text: string): string {
+  const [ip, prefix] = text.split('/');
+  return prefix === undefined ? `fd00::${ip}` : `fd00::${ip}/${Number(prefix) + 96}`;
+}
+
+/** A peer list where every ipBlock has an IPv6 twin next to it (what a dual-stack tenant writes). */
+function twinBlocks(peers: NetworkPolicyPeer[] | undefined): NetworkPolicyPeer[] | undefined {
+  return peers?.flatMap((peer) => {
+    if (!peer.ipBlock) return [peer];
+    const cidr = peer.ipBlock.cidr === '0.0.0.0/0' ? '::/0' : twin6(peer.ipBlock.cidr);
+    const except = (peer.ipBlock.except ?? []).map(twin6);
+    return [peer, { ipBlock: { cidr, ...(except.length ? { except } : {}) } }];
+  });
+}
+
+/** The same cluster, dual-stack: each pod gets status.podIPs [IPv4, its IPv6 twin]. */
+function dualStackOf(c: SyntheticCluster): SyntheticCluster {
+  const pods = c.pods.map((p): Pod => {
+    const ip = p.status?.podIP;
+    if (!ip) return p;
+    return { ...p, status: { ...p.status, podIPs: [{ ip }, { ip: twin6(ip) }] } };
+  });
+  const policies = c.policies.map(
+    (pol): NetworkPolicy => ({
+      ...pol,
+      spec: {
+        ...pol.spec,
+        ...(pol.spec.ingress
+          ? {
+              ingress: pol.spec.ingress.map((r) => ({
+                ...r,
+                ...(r.from ? { from: twinBlocks(r.from) } : {}),
+              })),
+            }
+          : {}),
+        ...(pol.spec.egress
+          ? { egress: pol.spec.egress.map((r) => ({ ...r, ...(r.to ? { to: twinBlocks(r.to) } : {}) })) }
+          : {}),
+      },
+    }),
+  );
+  return { ...c, pods, policies };
+}
+
+/** Full render of both families, with the text for ipset, iptables and ip6tables. */
+function renderBoth(c: SyntheticCluster): NodeRender {
+  const result = renderNode(c, c.node);
+  renderIpsetRestore(result.ruleset, result.ruleset6);
+  renderIptablesRestore(result.ruleset);
+  renderIptablesRestore(result.ruleset6);
+  return result;
+}
+
+interface FamilyFigures {
+  rules4: number;
+  rules6: number;
+  entries: number;
+  renderMs: number;
+  onePodMs: number;
+}
+
+function measureFamilies(c: SyntheticCluster, size: BenchSize, reps: number): FamilyFigures {
+  renderBoth(c);
+  const times: number[] = [];
+  let result: NodeRender | undefined;
+  for (let i = 0; i < reps; i++) {
+    const [r, t] = timeIt(() => renderBoth(c));
+    result = r;
+    times.push(t);
+  }
+  const changed = withOneMorePod(c, size);
+  const oneTimes: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const renderer = new IncrementalNodeRenderer(c.node);
+    renderer.render(c);
+    const [r, t] = timeIt(() => renderer.render(changed));
+    if (r.mode !== 'pods') throw new Error(`bench: the one-pod change took the full render: ${r.fullReason}`);
+    oneTimes.push(t);
+  }
+  const rs = result as NodeRender;
+  const count = (x: Ruleset): number => countRules(x);
+  return {
+    rules4: count(rs.ruleset),
+    rules6: count(rs.ruleset6),
+    entries: rs.summary.ipsetEntries,
+    renderMs: median(times),
     onePodMs: median(oneTimes),
   };
 }
@@ -304,6 +400,7 @@ async function main(argv: string[]): Promise<void> {
   const applyBlocked = argv.includes('--no-apply') ? '--no-apply' : canApply();
   const reps = quick ? 3 : 7;
   const renderRows: string[][] = [];
+  const dualRows: string[][] = [];
   const applyRows: string[][] = [];
   const targets: string[] = [];
 
@@ -328,6 +425,35 @@ async function main(argv: string[]): Promise<void> {
       `${(f.naiveMs / f.renderMs).toFixed(1)}x`,
     ]);
     const isTarget = size.pods === 10000 && size.local === 1500;
+    {
+      process.stderr.write(`bench:   dual-stack render ...\n`);
+      const v4 = measureFamilies(c, size, reps);
+      const dual = measureFamilies(dualStackOf(c), size, reps);
+      // IPv4-only: what iptables holds (its IPv6 ruleset has the same chains and empty sets).
+      const dualRules = dual.rules4 + dual.rules6;
+      dualRows.push([
+        label(size),
+        n(v4.rules4),
+        n(dual.rules4),
+        n(dual.rules6),
+        `${(dualRules / v4.rules4).toFixed(2)}x`,
+        n(v4.entries),
+        n(dual.entries),
+        ms(v4.renderMs),
+        ms(dual.renderMs),
+        `${(dual.renderMs / v4.renderMs).toFixed(2)}x`,
+        ms(v4.onePodMs),
+        ms(dual.onePodMs),
+      ]);
+      if (isTarget) {
+        targets.push(
+          `dual-stack: ${n(dualRules)} rules (IPv4 ${n(dual.rules4)} + IPv6 ${n(dual.rules6)}) = ${(dualRules / v4.rules4).toFixed(2)}x the IPv4-only ${n(v4.rules4)}  [target <= 2x: ${dualRules <= 2 * v4.rules4 ? 'met' : 'MISSED'}]`,
+        );
+        targets.push(
+          `dual-stack render (both families, model + rulesets + text) ${ms(dual.renderMs)} ms = ${(dual.renderMs / v4.renderMs).toFixed(2)}x the IPv4-only cluster's ${ms(v4.renderMs)} ms  [target <= 2x: ${dual.renderMs <= 2 * v4.renderMs ? 'met' : 'MISSED'}]`,
+        );
+      }
+    }
     if (isTarget) {
       targets.push(
         `render (model + ruleset + text) median ${ms(f.renderMs)} ms, best ${ms(f.renderMinMs)} ms  [target < 100 ms: ${f.renderMs < 100 ? 'met' : 'MISSED'}]`,
@@ -387,6 +513,28 @@ async function main(argv: string[]): Promise<void> {
         'time x',
       ],
       renderRows,
+    ) + '\n',
+  );
+  process.stdout.write(
+    '\nDual-stack: the same clusters with an IPv6 address on every pod and an IPv6 twin of every ipBlock, against their\nIPv4-only form. Render = model + both rulesets + the ipset, iptables and ip6tables text (median). "x" = dual-stack\nrules (IPv4 + IPv6) over the IPv4-only cluster\'s iptables rules, and dual-stack render time over IPv4-only render time.\n\n',
+  );
+  process.stdout.write(
+    table(
+      [
+        'cluster',
+        'v4-only rules',
+        'dual v4 rules',
+        'dual v6 rules',
+        'rules x',
+        'v4-only entries',
+        'dual entries',
+        'v4-only ms',
+        'dual ms',
+        'time x',
+        'v4-only one-pod ms',
+        'dual one-pod ms',
+      ],
+      dualRows,
     ) + '\n',
   );
   process.stdout.write('\nApply, each in a fresh network namespace\n');
