@@ -277,15 +277,35 @@ export function familyOf(ip: string): Family {
  */
 export function canonicalIP(text: string): string | undefined {
   if (parseIPv4(text) !== undefined) return text;
+  const hit = canonical6.get(text);
+  if (hit !== undefined) return hit;
   const address = parseIP(text, 'legacy');
-  return address ? formatIP(address.bytes) : undefined;
+  if (!address) return undefined;
+  return remember(canonical6, text, formatIP(address.bytes));
+}
+
+/**
+ * IPv6 parsing results by text. Every render meets every pod's IPv6 address again (a dual-stack
+ * cluster of 10k pods sorts thousands of them per peer set), and parsing is far slower than a
+ * lookup. Bounded: emptied when full, so pod churn cannot grow it without end.
+ */
+const canonical6 = new Map<string, string>();
+const keys6 = new Map<string, string>();
+const memoLimit = 1 << 17;
+
+function remember(memo: Map<string, string>, key: string, value: string): string {
+  if (memo.size >= memoLimit) memo.clear();
+  memo.set(key, value);
+  return value;
 }
 
 /** A key that orders IPv6 addresses by value: 32 hex digits. */
 function ipv6Key(ip: string): string {
+  const hit = keys6.get(ip);
+  if (hit !== undefined) return hit;
   const address = parseIP(ip, 'legacy');
   if (address?.family !== 6) throw new AddressError(`"${ip}" is not an IPv6 address`);
-  return address.bytes.map((b) => b.toString(16).padStart(2, '0')).join('');
+  return remember(keys6, ip, address.bytes.map((b) => b.toString(16).padStart(2, '0')).join(''));
 }
 
 /**

@@ -20,6 +20,8 @@ export interface IndexedPod {
   nodeName: string | undefined;
   /** Rank of the pod in IP order over the whole cluster. */
   rank: number;
+  /** Rank of its IPv6 address among every pod's IPv6 address (-1: it has none). */
+  rank6: number;
   pod: Pod;
 }
 
@@ -40,12 +42,12 @@ function byRank(a: IndexedPod, b: IndexedPod): number {
  */
 export function ipsOf(pods: readonly IndexedPod[]): string[] {
   const out: string[] = [];
-  let v6: string[] | undefined;
+  let v6: IndexedPod[] | undefined;
   let last: string | undefined;
   for (const p of pods) {
     for (const ip of p.ips) {
       if (ip.includes(':')) {
-        (v6 ??= []).push(ip);
+        (v6 ??= []).push(p);
         continue;
       }
       // Equal IPs are adjacent in rank order (a stale pod can share an IP with its successor).
@@ -53,7 +55,16 @@ export function ipsOf(pods: readonly IndexedPod[]): string[] {
       last = ip;
     }
   }
-  if (v6) for (const ip of sortAddresses(v6)) out.push(ip);
+  if (v6) {
+    // Ranked once per cluster (see ClusterIndex): a numeric sort, no address parsing.
+    v6.sort((a, b) => a.rank6 - b.rank6);
+    let prev: string | undefined;
+    for (const p of v6) {
+      const ip = p.ips.find((x) => x.includes(':')) as string;
+      if (ip !== prev) out.push(ip);
+      prev = ip;
+    }
+  }
   return out;
 }
 
@@ -108,6 +119,7 @@ export class ClusterIndex {
         ipv4: first4 === undefined ? undefined : parseIPv4(first4),
         nodeName: pod.spec.nodeName,
         rank: 0,
+        rank6: -1,
         pod,
       });
     }
@@ -127,6 +139,14 @@ export class ClusterIndex {
       if (!this.nsLabels.has(p.namespace))
         this.nsLabels.set(p.namespace, { [NAMESPACE_NAME_LABEL]: p.namespace });
     });
+    // IPv6 order, for the IPv6 half of every address list (pods have one address per family).
+    const v6 = all.filter((p) => p.ips.some((ip) => ip.includes(':')));
+    if (v6.length > 0) {
+      const order = new Map(
+        sortAddresses(v6.map((p) => p.ips.find((ip) => ip.includes(':')) as string)).map((ip, i) => [ip, i]),
+      );
+      for (const p of v6) p.rank6 = order.get(p.ips.find((ip) => ip.includes(':')) as string) as number;
+    }
     this.everyPod = all;
     this.sortedNamespaces = [...this.nsLabels.keys()].sort();
   }
