@@ -45,6 +45,9 @@ bench: build ## Print render/apply figures for synthetic clusters
 bench-operator: build controlplane-build ## Operator at 100/1,000/5,000 tenants on the local control plane: time to Ready, API requests, CPU, RSS
 	node dist/hack/bench-operator.js $(BENCH_SIZES)
 
+bench-agent: build controlplane-build ## Agent memory (RSS, high-water mark) on a real API server: 10k pods, 1,500 on the node, 2k policies
+	node dist/hack/bench-agent.js $(BENCH_AGENT_SIZE)
+
 ##@ Image
 image: build ## Build the softtenant image offline (buildah) into $(IMAGE_ARCHIVE) as $(IMAGE)
 	bash hack/image/build.sh
@@ -80,4 +83,4 @@ clean: ## Remove build output
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make <target>\n"} /^[a-zA-Z_-]+:.*?##/ { printf "  %-22s %s\n", $$1, $$2 } /^##@/ { printf "\n%s\n", substr($$0, 5) }' $(MAKEFILE_LIST)
 
-.PHONY: demo test deps build lint image test-image test-unit test-integration test-dataplane test-e2e bench bench-operator controlplane-build controlplane-up controlplane-down cluster-up cluster-down test-nodes test-conformance clean help
+.PHONY: demo test deps build lint image test-image test-unit test-integration test-dataplane test-e2e bench bench-operator bench-agent controlplane-build controlplane-up controlplane-down cluster-up cluster-down test-nodes test-conformance clean help

@@ -40,6 +40,11 @@ export interface TenantReads {
   namespace(name: string): Namespace | undefined;
   /** A generated (managed-by=softtenant) NetworkPolicy by name. */
   managedPolicy(namespace: string, name: string): NetworkPolicy | undefined;
+  /**
+   * Any NetworkPolicy by name, generated or not: before a policy is created, so that a user's
+   * same-named one is reported as a collision and never taken over.
+   */
+  policy(namespace: string, name: string): NetworkPolicy | undefined;
   /** Generated NetworkPolicies whose tenant label names this tenant. */
   policiesLabelled(tenant: string): NetworkPolicy[];
   /** Pods of one namespace (trimmed to what enforcement status reads). */
@@ -48,13 +53,8 @@ export interface TenantReads {
   reports(): NodeEnforcement[];
 }
 
-/** The write path (and the one read a write needs: see lookUpPolicy). */
+/** The write path. */
 export interface TenantClient {
-  /**
-   * A NetworkPolicy the managed cache does not hold (not generated, or its labels stripped by
-   * hand), read before a policy of that name is created so that none is taken over.
-   */
-  lookUpPolicy(namespace: string, name: string): Promise<NetworkPolicy | undefined>;
   /** Server-side apply (field manager softtenant-operator, force). */
   applyPolicy(policy: NetworkPolicy): Promise<void>;
   /** Deletes exactly this object (UID precondition); gone already counts as done. */

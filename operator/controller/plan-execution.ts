@@ -1,7 +1,10 @@
-// Carries out a live tenant's plan: namespace labels, then policy applies, then prunes. Every
-// write is attempted (one failure does not hold back the rest); failures are collected for the
-// status, lost races are kept apart so the reconcile can retry quietly. Each kind of change is
-// reported in one Event per reconcile.
+// Carries out a live tenant's plan: namespace labels, then policy applies, then prunes. The
+// writes of one step go out together (they touch different objects; a tenant's reconcile costs
+// a round trip per step, not per object), and the steps stay in this order so that a namespace
+// is a tenant peer before a policy of that tenant isolates it. Every write is attempted (one
+// failure does not hold back the rest); failures are collected for the status, lost races are
+// kept apart so the reconcile can retry quietly. Each kind of change is reported in one Event
+// per reconcile; Events are sent in the background (recorder.ts).
 import type { NetworkPolicy } from '../api/networkpolicy.js';
 import { TENANT_LABEL, type SoftTenant } from '../api/softtenant.js';
 import type { Logger } from '../util/logger.js';
@@ -51,13 +54,17 @@ export class PlanExecution {
 
   private async moveLabels(moves: readonly LabelMove[]): Promise<void> {
     const name = this.tenant.metadata.name;
-    for (const move of moves) {
+    const done = await Promise.all(
+      moves.map((move) =>
+        this.attempt(`label namespace ${move.namespace.metadata.name}`, () =>
+          this.client.setNamespaceTenantLabel(move.namespace, move.tenant),
+        ),
+      ),
+    );
+    moves.forEach((move, i) => {
+      if (!done[i]) return;
       const ns = move.namespace.metadata.name;
       const from = tenantLabel(move.namespace) ?? null;
-      const ok = await this.attempt(`label namespace ${ns}`, () =>
-        this.client.setNamespaceTenantLabel(move.namespace, move.tenant),
-      );
-      if (!ok) continue;
       this.log.info('namespace label changed', { namespace: ns, from, to: move.tenant });
       const note =
         move.tenant === name
@@ -65,31 +72,36 @@ export class PlanExecution {
           : move.tenant === null
             ? `namespace ${ns} left the tenant (label ${TENANT_LABEL} removed)`
             : `namespace ${ns} left the tenant for tenant ${move.tenant}`;
-      await this.recorder.record({
+      this.recorder.record({
         tenant: this.tenant,
         type: 'Normal',
         reason: move.tenant === name ? 'NamespaceJoined' : 'NamespaceLeft',
         action: 'Label',
         note,
       });
-    }
+    });
   }
 
   private async applyPolicies(plan: TenantPlan): Promise<void> {
     const created: string[] = [];
     const restored: string[] = [];
-    for (const { policy, existing, differences } of plan.apply) {
+    const done = await Promise.all(
+      plan.apply.map(({ policy }) =>
+        this.attempt(`apply NetworkPolicy ${policyKey(policy)}`, () => this.client.applyPolicy(policy)),
+      ),
+    );
+    plan.apply.forEach(({ policy, existing, differences }, i) => {
       const key = policyKey(policy);
-      if (!(await this.attempt(`apply NetworkPolicy ${key}`, () => this.client.applyPolicy(policy)))) {
+      if (!done[i]) {
         this.outcome.failedApplies += 1;
-        continue;
+        return;
       }
       this.log.info(existing ? 'policy updated' : 'policy created', { policy: key, differences });
       if (existing) restored.push(`${key} (${differences.join(', ')})`);
       else created.push(key);
-    }
+    });
     if (created.length > 0) {
-      await this.recorder.record({
+      this.recorder.record({
         tenant: this.tenant,
         type: 'Normal',
         reason: 'PolicyCreated',
@@ -98,7 +110,7 @@ export class PlanExecution {
       });
     }
     if (restored.length > 0) {
-      await this.recorder.record({
+      this.recorder.record({
         tenant: this.tenant,
         type: 'Normal',
         reason: 'PolicyUpdated',
@@ -109,16 +121,16 @@ export class PlanExecution {
   }
 
   private async prunePolicies(prune: readonly NetworkPolicy[]): Promise<void> {
-    const deleted: string[] = [];
-    for (const policy of prune) {
-      const key = policyKey(policy);
-      if (await this.attempt(`delete NetworkPolicy ${key}`, () => this.client.deletePolicy(policy))) {
-        this.log.info('policy deleted', { policy: key });
-        deleted.push(key);
-      }
-    }
+    const keys = prune.map(policyKey);
+    const done = await Promise.all(
+      prune.map((policy, i) =>
+        this.attempt(`delete NetworkPolicy ${keys[i]}`, () => this.client.deletePolicy(policy)),
+      ),
+    );
+    const deleted = keys.filter((_, i) => done[i]);
+    for (const key of deleted) this.log.info('policy deleted', { policy: key });
     if (deleted.length > 0) {
-      await this.recorder.record({
+      this.recorder.record({
         tenant: this.tenant,
         type: 'Normal',
         reason: 'PolicyDeleted',

@@ -20,7 +20,7 @@ import { PlanExecution } from './plan-execution.js';
 import { describePlan, planIsEmpty, planTenant } from './plan.js';
 import type { EventRecorder } from './recorder.js';
 import { TenantRelease } from './release.js';
-import { finalStatus, progressingStatus } from './status.js';
+import { finalStatus } from './status.js';
 import { StatusWriter } from './status-writer.js';
 import { errorMessage } from '../util/errors.js';
 
@@ -157,22 +157,18 @@ export class Reconciler {
       result,
       namespaces: snapshot.namespaces,
       owned: snapshot.owned,
-      live: await this.livePolicies(expansion),
+      live: this.livePolicies(expansion),
     });
-    if (!planIsEmpty(plan)) {
-      const progressing = progressingStatus(
-        tenant.status,
-        tenant.metadata.generation,
-        describePlan(plan),
-        this.status.nowRfc3339(),
-      );
-      tenant = await this.status.write(tenant, progressing, log);
-    }
+    // No "Reconciling" status before the writes: they take a few round trips and the final status
+    // follows at once, so it would be one more write per change that no one gets to read. A
+    // failed write ends up in the final status (Ready=False, Reconciling=True); a lost race
+    // leaves the status as it was and retries.
+    if (!planIsEmpty(plan)) log.debug('applying changes', { plan: describePlan(plan) });
 
     const outcome = await new PlanExecution(this.client, this.recorder, tenant, log).run(plan);
     const failures = [...plan.collisions, ...outcome.failures];
     if (outcome.staleRead !== undefined && failures.length === 0) {
-      // The Reconciling status stays; the retry, with fresh reads, writes the final one.
+      // The retry, with fresh reads, writes the final status.
       throw new StaleReadError(name, 'an object it writes', { cause: outcome.staleRead });
     }
 
@@ -194,9 +190,9 @@ export class Reconciler {
       createdAt: tenant.metadata.creationTimestamp,
     });
     tenant = await this.status.write(tenant, next, log);
-    await this.status.reportStalled(tenant, conditionsBefore, next);
+    this.status.reportStalled(tenant, conditionsBefore, next);
     if (failures.length > 0) {
-      await this.status.reportFailures(tenant, failures);
+      this.status.reportFailures(tenant, failures);
       throw new ReconcileError(name, failures);
     }
     return enforcement.recheckAt;
@@ -217,17 +213,13 @@ export class Reconciler {
   }
 
   /**
-   * The live object of each desired policy: from the managed cache, else (a policy about to be
-   * created, or one whose labels were stripped by hand) looked up, so that a policy the operator
-   * did not generate is never taken over.
+   * The live object of each desired policy, generated or not (the cache holds every policy), so
+   * that a policy the operator did not generate is never taken over, and no GET precedes a create.
    */
-  private async livePolicies(expansion: TenantExpansion): Promise<Map<string, NetworkPolicy>> {
+  private livePolicies(expansion: TenantExpansion): Map<string, NetworkPolicy> {
     const found = new Map<string, NetworkPolicy>();
     for (const policy of expansion.policies) {
-      const namespace = policy.metadata.namespace ?? '';
-      const live =
-        this.reads.managedPolicy(namespace, policy.metadata.name) ??
-        (await this.client.lookUpPolicy(namespace, policy.metadata.name));
+      const live = this.reads.policy(policy.metadata.namespace ?? '', policy.metadata.name);
       if (live) found.set(policyKey(policy), live);
     }
     return found;

@@ -40,7 +40,7 @@ export class TenantRelease {
       }
     }
     if (deleted.length > 0) {
-      await this.recorder.record({
+      this.recorder.record({
         tenant,
         type: 'Normal',
         reason: 'PolicyDeleted',
@@ -56,7 +56,7 @@ export class TenantRelease {
     }
     if (failures.length > 0) {
       for (const note of failures) {
-        await this.recorder.record({
+        this.recorder.record({
           tenant,
           type: 'Warning',
           reason: 'CleanupFailed',
@@ -98,7 +98,7 @@ export class TenantRelease {
       }
       log.info('namespace released', { namespace: ns, to: next });
       if (!tenant) continue;
-      await this.recorder.record({
+      this.recorder.record({
         tenant,
         type: 'Normal',
         reason: 'NamespaceLeft',

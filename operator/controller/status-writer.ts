@@ -67,12 +67,12 @@ export class StatusWriter {
     } catch (err) {
       log.warn('could not write the failure into the status', { error: errorMessage(err) });
     }
-    await this.reportFailures(tenant, failures);
+    this.reportFailures(tenant, failures);
   }
 
-  async reportFailures(tenant: SoftTenant, failures: readonly string[]): Promise<void> {
+  reportFailures(tenant: SoftTenant, failures: readonly string[]): void {
     for (const note of failures) {
-      await this.recorder.record({
+      this.recorder.record({
         tenant,
         type: 'Warning',
         reason: 'ApplyFailed',
@@ -83,16 +83,12 @@ export class StatusWriter {
   }
 
   /** A Warning Event when the tenant becomes Stalled, or stays Stalled for another reason. */
-  async reportStalled(
-    tenant: SoftTenant,
-    before: readonly Condition[] | undefined,
-    next: OwnedStatus,
-  ): Promise<void> {
+  reportStalled(tenant: SoftTenant, before: readonly Condition[] | undefined, next: OwnedStatus): void {
     const was = findCondition(before, ConditionType.Stalled);
     const now = findCondition(next.conditions, ConditionType.Stalled);
     if (!now || now.status !== 'True') return;
     if (was?.status === 'True' && was.reason === now.reason && was.message === now.message) return;
-    await this.recorder.record({
+    this.recorder.record({
       tenant,
       type: 'Warning',
       reason: now.reason,

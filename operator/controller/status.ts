@@ -33,47 +33,6 @@ function count(n: number, singular: string, plural: string): string {
   return `${n} ${n === 1 ? singular : plural}`;
 }
 
-/** Written before a reconcile that has work to do, so Ready is set early and tools see progress. */
-export function progressingStatus(
-  prev: SoftTenantStatus | undefined,
-  generation: number | undefined,
-  work: string,
-  now: string,
-): OwnedStatus {
-  let conditions = removeCondition(prev?.conditions ?? [], ConditionType.Stalled);
-  const message = `applying changes: ${work}`;
-  conditions = setCondition(
-    conditions,
-    {
-      type: ConditionType.Ready,
-      status: 'Unknown',
-      reason: Reason.Reconciling,
-      message,
-      observedGeneration: generation,
-    },
-    now,
-  );
-  conditions = setCondition(
-    conditions,
-    {
-      type: ConditionType.Reconciling,
-      status: 'True',
-      reason: Reason.Reconciling,
-      message,
-      observedGeneration: generation,
-    },
-    now,
-  );
-  return {
-    observedGeneration: generation,
-    namespaces: prev?.namespaces ?? [],
-    namespaceCount: prev?.namespaceCount ?? (prev?.namespaces ?? []).length,
-    policies: prev?.policies ?? 0,
-    ...(prev?.enforcement ? { enforcement: prev.enforcement } : {}),
-    conditions,
-  };
-}
-
 function conflictMessage(expansion: TenantExpansion): string {
   const parts = expansion.conflicts.map(
     (c) =>

@@ -79,8 +79,6 @@ export interface WatchRow<T> {
   wake(type: WatchEventType, object: T, indexes: WakeIndexes): string[];
 }
 
-const MANAGED = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
-
 function tenantsOfNamespaces(namespaces: readonly string[], ownership: OwnershipIndex): string[] {
   const out = new Set<string>();
   for (const ns of namespaces) {
@@ -108,13 +106,19 @@ export const WATCHES: { readonly [K in WatchedKind]: WatchRow<Watched[K]> } = {
         ? ownership.removeNamespace(namespace.metadata.name)
         : ownership.setNamespace(namespace),
   },
-  // Only generated policies are watched (the label selector); each wakes the tenant it names.
-  // Users' own policies are never the operator's business.
+  // Every policy is watched, so that a reconcile can tell, from the cache, that a name it would
+  // create is taken by a user's policy (no GET before a create). A generated policy wakes the
+  // tenant it names; a user's policy wakes the tenant holding its namespace (its name may be
+  // one that tenant generates: a collision appears or clears).
   NetworkPolicy: {
-    watch: { path: '/apis/networking.k8s.io/v1/networkpolicies', labelSelector: MANAGED },
-    wake: (_type, policy) => {
-      const tenant = policy.metadata.labels?.[TENANT_LABEL];
-      return tenant ? [tenant] : [];
+    watch: { path: '/apis/networking.k8s.io/v1/networkpolicies' },
+    wake: (_type, policy, { ownership }) => {
+      const labels = policy.metadata.labels ?? {};
+      if (labels[MANAGED_BY_LABEL] === MANAGED_BY_VALUE) {
+        const tenant = labels[TENANT_LABEL];
+        return tenant ? [tenant] : [];
+      }
+      return tenantsOfNamespaces([policy.metadata.namespace ?? ''], ownership);
     },
   },
   // A pod landing on or leaving a node changes which nodes must enforce the tenant holding its

@@ -139,14 +139,31 @@ export class Informer<T extends Cached> {
     return [...out.values()];
   }
 
+  /** Own writes the watch has not delivered yet (for tests and the benches). */
+  get pendingOwnWrites(): number {
+    return this.ownWrites.size;
+  }
+
   /** Complete lists made so far (1 after start-up; one more after every 410 Gone). */
   get listCount(): number {
     return this.lists;
   }
 
-  /** Remembers an object as a write of this process returned it (trimmed like the rest). */
+  /**
+   * Remembers an object as a write of this process returned it (trimmed like the rest), unless
+   * the watch has delivered that version or a later one already (on a local API server the watch
+   * event often beats the write's response): then nothing would ever retire it, and the cache
+   * would hold the object twice.
+   */
   noteWritten(written: T): void {
     const obj = (this.options.trim ?? ((o: T): T => o))(written);
+    const rv = obj.metadata?.resourceVersion;
+    const cachedRv = (this.lw.get(obj.metadata?.name ?? '', obj.metadata?.namespace) as T | undefined)
+      ?.metadata?.resourceVersion;
+    if (cachedRv !== undefined && (cachedRv === rv || laterThan(cachedRv, rv))) {
+      this.ownWrites.delete(keyOf(obj));
+      return;
+    }
     this.ownWrites.set(keyOf(obj), {
       object: obj,
       resourceVersion: obj.metadata?.resourceVersion,
@@ -154,8 +171,14 @@ export class Informer<T extends Cached> {
     });
   }
 
-  /** Remembers that this process deleted the object. */
+  /** Remembers that this process deleted the object (unless the watch has reported it gone). */
   noteDeleted(obj: T): void {
+    const cached = this.lw.get(obj.metadata?.name ?? '', obj.metadata?.namespace) as T | undefined;
+    const pending = this.ownWrites.get(keyOf(obj))?.object;
+    if (!pending && (!cached || cached.metadata?.uid !== obj.metadata?.uid)) {
+      this.ownWrites.delete(keyOf(obj));
+      return;
+    }
     this.ownWrites.set(keyOf(obj), {
       uid: obj.metadata?.uid,
       resourceVersion: obj.metadata?.resourceVersion,

@@ -1,6 +1,5 @@
-// NetworkPolicy writes, and the one read a create needs. All of it in the wire shape (the
-// JSON exactly as the API server sends it), which the controller compares with the pure
-// expansion's output and keeps in its cache.
+// NetworkPolicy writes, in the wire shape (the JSON exactly as the API server sends it), which
+// the controller compares with the pure expansion's output and keeps in its cache.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { NetworkPolicy } from '../api/networkpolicy.js';
 import { FIELD_MANAGER } from '../api/softtenant.js';
@@ -13,19 +12,6 @@ function path(namespace: string, name: string): string {
 
 function describe(policy: { metadata: { namespace?: string; name: string } }): string {
   return `NetworkPolicy ${policy.metadata.namespace ?? ''}/${policy.metadata.name}`;
-}
-
-export async function getPolicy(
-  kc: KubeConfig,
-  namespace: string,
-  name: string,
-): Promise<NetworkPolicy | undefined> {
-  try {
-    return await requestJson<NetworkPolicy>(kc, 'GET', path(namespace, name));
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw new KubeApiError(`reading NetworkPolicy ${namespace}/${name}`, err);
-  }
 }
 
 /**

@@ -5,7 +5,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import type { NodeEnforcement } from '../api/nodeenforcement.js';
-import { TENANT_LABEL, type SoftTenant } from '../api/softtenant.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, TENANT_LABEL, type SoftTenant } from '../api/softtenant.js';
 import { trimPod } from '../agent/pod-trim.js';
 import type { TenantReads } from '../controller/client.js';
 import { WATCHES, type Watched, type WatchedKind, type WatchEventType } from '../controller/wakeups.js';
@@ -56,6 +56,10 @@ const TRIMS: { readonly [K in WatchedKind]: (obj: Watched[K]) => Watched[K] } = 
   NodeEnforcement: slim,
 };
 
+function isGenerated(policy: NetworkPolicy): boolean {
+  return policy.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
+}
+
 interface Informers {
   tenants: Informer<SoftTenant>;
   namespaces: Informer<Namespace>;
@@ -67,7 +71,7 @@ interface Informers {
 
 export class OperatorCaches implements TenantReads {
   readonly informers: Informers;
-  /** Generated policies by the tenant their label names, and the reverse. */
+  /** Generated (managed-by) policies by the tenant their label names, and the reverse. */
   private readonly byTenant = new Map<string, Set<string>>();
   private readonly tenantOfPolicy = new Map<string, string>();
 
@@ -140,6 +144,11 @@ export class OperatorCaches implements TenantReads {
   }
 
   managedPolicy(namespace: string, name: string): NetworkPolicy | undefined {
+    const policy = this.informers.policies.get(name, namespace);
+    return policy && isGenerated(policy) ? policy : undefined;
+  }
+
+  policy(namespace: string, name: string): NetworkPolicy | undefined {
     return this.informers.policies.get(name, namespace);
   }
 
@@ -148,7 +157,8 @@ export class OperatorCaches implements TenantReads {
     for (const key of this.byTenant.get(tenant) ?? []) {
       const slash = key.indexOf('/');
       const policy = this.informers.policies.get(key.slice(slash + 1), key.slice(0, slash));
-      if (policy && policy.metadata.labels?.[TENANT_LABEL] === tenant) out.push(policy);
+      if (policy && isGenerated(policy) && policy.metadata.labels?.[TENANT_LABEL] === tenant)
+        out.push(policy);
     }
     return out;
   }
@@ -170,7 +180,7 @@ export class OperatorCaches implements TenantReads {
       this.tenantOfPolicy.delete(key);
     }
     const tenant = policy.metadata.labels?.[TENANT_LABEL];
-    if (type === 'DELETED' || !tenant) return;
+    if (type === 'DELETED' || !tenant || !isGenerated(policy)) return;
     this.tenantOfPolicy.set(key, tenant);
     const keys = this.byTenant.get(tenant) ?? new Set<string>();
     keys.add(key);

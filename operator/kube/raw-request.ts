@@ -3,6 +3,15 @@
 // watch caches want the objects exactly as the API serves them.
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { TokenBucket } from './rate-limit.js';
+
+/** The process's client-side rate limit (none unless a binary sets one). */
+let limiter: TokenBucket | undefined;
+
+/** Every requestJson() of this process waits for a token of `bucket` (undefined: no limit). */
+export function limitRequests(bucket: TokenBucket | undefined): void {
+  limiter = bucket;
+}
 
 export class ApiError extends Error {
   constructor(
@@ -13,6 +22,63 @@ export class ApiError extends Error {
     super(message);
     this.name = 'ApiError';
   }
+}
+
+/**
+ * One keep-alive agent per kubeconfig and TLS material. client-node's applyToHTTPSOptions builds
+ * a new Agent for every call, so every request would open a new TLS connection (a full handshake
+ * and a new OpenSSL context of the CA and client certificate on both ends). Measured in
+ * `make bench-operator`, that was most of the operator's CPU per write and memory that grew with
+ * the number of writes (docs/design.md). Requests reuse connections instead; the credentials are
+ * still read per request (a rotated token or certificate takes effect; new TLS material gets a
+ * new agent).
+ */
+const agents = new WeakMap<KubeConfig, { material: string; agent: https.Agent }>();
+
+/** Connections at most per API server; further requests wait for a free one. */
+const MAX_SOCKETS = 32;
+
+let connectionsOpened = 0;
+
+/** TLS connections opened by requestJson/requestStatus so far (for tests and the benches). */
+export function openedConnections(): number {
+  return connectionsOpened;
+}
+
+/** An agent that counts the connections it opens. */
+class CountingAgent extends https.Agent {
+  override createConnection(
+    ...args: Parameters<https.Agent['createConnection']>
+  ): ReturnType<https.Agent['createConnection']> {
+    connectionsOpened += 1;
+    return super.createConnection(...args);
+  }
+}
+
+function sharedAgent(kc: KubeConfig, opts: https.RequestOptions): https.Agent {
+  const material = JSON.stringify([
+    opts.ca,
+    opts.cert,
+    opts.key,
+    opts.rejectUnauthorized,
+    opts.servername,
+    opts.hostname,
+    opts.port,
+  ]);
+  const known = agents.get(kc);
+  if (known?.material === material) return known.agent;
+  known?.agent.destroy();
+  const agent = new CountingAgent({
+    keepAlive: true,
+    maxSockets: MAX_SOCKETS,
+    ca: opts.ca,
+    cert: opts.cert,
+    key: opts.key,
+    ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
+    ...(opts.servername ? { servername: opts.servername } : {}),
+  });
+  agents.set(kc, { material, agent });
+  return agent;
 }
 
 /** Request options for a path on the current cluster, with the kubeconfig's credentials. */
@@ -29,6 +95,8 @@ async function requestOptions(kc: KubeConfig, method: string, path: string): Pro
     headers: { Accept: 'application/json' },
   };
   await kc.applyToHTTPSOptions(opts);
+  // A proxy (cluster.proxyUrl) needs client-node's proxy agent; only the direct case is shared.
+  if (url.protocol === 'https:' && !kc.getCurrentCluster()?.proxyUrl) opts.agent = sharedAgent(kc, opts);
   return opts;
 }
 
@@ -61,6 +129,7 @@ export async function requestJson<T>(
   body?: unknown,
   contentType = 'application/json',
 ): Promise<T> {
+  if (limiter) await limiter.take();
   const opts = await requestOptions(kc, method, path);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   if (payload !== undefined) {

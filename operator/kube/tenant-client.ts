@@ -9,7 +9,7 @@ import { WriteConflict, type TenantClient, type TenantEvent } from '../controlle
 import { isConflict } from './errors.js';
 import { createEvent } from './events.js';
 import { setTenantLabel } from './namespaces.js';
-import { applyPolicy, deletePolicy, getPolicy } from './networkpolicies.js';
+import { applyPolicy, deletePolicy } from './networkpolicies.js';
 import type { OperatorCaches } from './operator-caches.js';
 import { addFinalizer, patchStatus, removeFinalizer } from './softtenants.js';
 import { WriteMeter } from './write-meter.js';
@@ -33,10 +33,6 @@ export class KubeTenantClient implements TenantClient {
     private readonly caches: OperatorCaches,
     private readonly clock: () => Date = () => new Date(),
   ) {}
-
-  lookUpPolicy(namespace: string, name: string): Promise<NetworkPolicy | undefined> {
-    return getPolicy(this.kubeConfig, namespace, name);
-  }
 
   async applyPolicy(policy: NetworkPolicy): Promise<void> {
     const { namespace, name } = policy.metadata;

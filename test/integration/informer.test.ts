@@ -115,6 +115,22 @@ describe('informer against the real API server', function () {
     // Someone else's later change comes through the watch and replaces it.
     label('namespace', 'inf-c', ['mine=no']);
     await eventually(() => expect(informer?.get('inf-c')?.metadata.labels?.mine).to.equal('no'));
+    expect(informer?.pendingOwnWrites, 'the watch retired the own write').to.equal(0);
+  });
+
+  it('does not remember an own write whose event the watch delivered first (nothing held twice)', async function () {
+    const response = await requestJson<Ns>(
+      kc,
+      'PATCH',
+      '/api/v1/namespaces/inf-e',
+      { metadata: { labels: { early: 'yes' } } },
+      'application/merge-patch+json',
+    );
+    const rv = response.metadata.resourceVersion;
+    await eventually(() => expect(informer?.get('inf-e')?.metadata.resourceVersion).to.equal(rv));
+    informer?.noteWritten(response);
+    expect(informer?.pendingOwnWrites).to.equal(0);
+    expect(informer?.get('inf-e')?.metadata.labels?.early).to.equal('yes');
   });
 
   it('keeps an own write the watch has not caught up with over an older watched version', async function () {

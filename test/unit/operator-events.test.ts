@@ -31,12 +31,13 @@ describe('event recorder', () => {
       action: 'Apply',
       note: 'created a/p',
     };
-    await recorder.record(warning);
-    await recorder.record(warning);
-    await recorder.record(normal);
-    await recorder.record(normal);
+    recorder.record(warning);
+    recorder.record(warning);
+    recorder.record(normal);
+    recorder.record(normal);
     now = 1500;
-    await recorder.record(warning);
+    recorder.record(warning);
+    await recorder.idle();
     expect(sent).to.deep.equal([
       'Warning/ApplyFailed',
       'Normal/PolicyCreated',
@@ -53,6 +54,49 @@ describe('event recorder', () => {
       metadata: { name: 't', uid: 'u' },
       spec: {},
     };
-    await recorder.record({ tenant, type: 'Normal', reason: 'R', action: 'A', note: 'n' });
+    recorder.record({ tenant, type: 'Normal', reason: 'R', action: 'A', note: 'n' });
+    await recorder.idle();
+  });
+});
+
+describe('event recorder: sending in the background', () => {
+  const tenant: SoftTenant = {
+    apiVersion: 'tenancy.softtenant.io/v1alpha1',
+    kind: 'SoftTenant',
+    metadata: { name: 't', uid: 'u' },
+    spec: {},
+  };
+
+  it('returns before the Event is sent, sends at most `senders` at once, and drops past the backlog', async () => {
+    const open: (() => void)[] = [];
+    const sent: string[] = [];
+    const recorder = new EventRecorder(
+      {
+        createEvent: (e) =>
+          new Promise<void>((resolve) => {
+            open.push(() => {
+              sent.push(e.note);
+              resolve();
+            });
+          }),
+      },
+      () => 0,
+      1000,
+      { senders: 2, maxBacklog: 3 },
+    );
+    for (const note of ['1', '2', '3', '4', '5', '6', '7']) {
+      recorder.record({ tenant, type: 'Normal', reason: 'R', action: 'A', note });
+    }
+    // Two in flight, three waiting, two dropped.
+    expect(open.length).to.equal(2);
+    let idle = false;
+    void recorder.idle().then(() => (idle = true));
+    while (open.length > 0) {
+      for (const finish of open.splice(0)) finish();
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    await recorder.idle();
+    expect(idle).to.equal(true);
+    expect(sent).to.deep.equal(['1', '2', '3', '4', '5']);
   });
 });

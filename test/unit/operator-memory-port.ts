@@ -29,8 +29,6 @@ export class MemoryPort implements TenantReads, TenantClient {
   /** "verb kind name", in order. */
   readonly writes: string[] = [];
   readonly events: TenantEvent[] = [];
-  /** Reads that went past the cache (lookUpPolicy), by key. */
-  readonly lookUps: string[] = [];
   private rv = 100;
 
   private nextVersion(): string {
@@ -67,6 +65,9 @@ export class MemoryPort implements TenantReads, TenantClient {
     const p = this.policies.get(key(namespace, name));
     return p?.metadata.labels?.['app.kubernetes.io/managed-by'] === 'softtenant' ? p : undefined;
   }
+  policy(namespace: string, name: string): NetworkPolicy | undefined {
+    return this.policies.get(key(namespace, name));
+  }
   policiesLabelled(tenant: string): NetworkPolicy[] {
     return [...this.policies.values()].filter(
       (p) =>
@@ -82,10 +83,6 @@ export class MemoryPort implements TenantReads, TenantClient {
   }
 
   // TenantClient
-  lookUpPolicy(namespace: string, name: string): Promise<NetworkPolicy | undefined> {
-    this.lookUps.push(key(namespace, name));
-    return Promise.resolve(this.policies.get(key(namespace, name)));
-  }
   applyPolicy(policy: NetworkPolicy): Promise<void> {
     const k = key(policy.metadata.namespace, policy.metadata.name);
     this.writes.push(`apply NetworkPolicy ${k}`);

@@ -1,11 +1,6 @@
 import { expect } from 'chai';
 import type { SoftTenantStatus } from '../../operator/api/softtenant.js';
-import {
-  droppedFields,
-  finalStatus,
-  ownedStatusEqual,
-  progressingStatus,
-} from '../../operator/controller/status.js';
+import { droppedFields, finalStatus, ownedStatusEqual } from '../../operator/controller/status.js';
 import type { TenantExpansion } from '../../operator/tenant/types.js';
 
 const T0 = '2030-01-01T00:00:00Z';
@@ -40,29 +35,6 @@ describe('SoftTenant status', () => {
         lastTransitionTime: T0,
       },
     ]);
-  });
-
-  it('sets Ready Unknown and Reconciling while work is in flight, and removes Reconciling when done', () => {
-    const ready = finalStatus(
-      undefined,
-      { generation: 1, expansion: expansion(), policiesInPlace: 1, failures: [] },
-      T0,
-    );
-    const busy = progressingStatus(ready, 2, '1 NetworkPolicy(ies) to apply', T1);
-    expect(types(busy)).to.deep.equal(['Ready', 'Reconciling']);
-    expect(busy.conditions?.[0]).to.include({
-      status: 'Unknown',
-      reason: 'Reconciling',
-      lastTransitionTime: T1,
-    });
-    expect(busy.conditions?.[1]?.message).to.include('1 NetworkPolicy(ies) to apply');
-    expect(busy.namespaces, 'keeps what it knew').to.deep.equal(['a', 'b']);
-    const done = finalStatus(
-      busy,
-      { generation: 2, expansion: expansion(), policiesInPlace: 1, failures: [] },
-      T1,
-    );
-    expect(types(done)).to.deep.equal(['Ready']);
   });
 
   it('reports a namespace conflict as Stalled naming the namespace and the other tenant', () => {

@@ -97,6 +97,16 @@ const rows: { name: string; before?: Event[]; event: Event; wakes: string[] }[] 
     wakes: [],
   },
   {
+    name: 'a user\u2019s policy wakes the tenant holding its namespace (a name collision may appear or clear)',
+    event: ev('NetworkPolicy', 'ADDED', policy('a1', 'stn-a-ingress', { mine: 'yes' })),
+    wakes: ['a'],
+  },
+  {
+    name: 'a user\u2019s policy outside tenants wakes none',
+    event: ev('NetworkPolicy', 'DELETED', policy('free', 'p', { [TENANT_LABEL]: 'a' })),
+    wakes: [],
+  },
+  {
     name: 'a pod wakes the tenant holding its namespace',
     event: ev('Pod', 'ADDED', pod('a1', 'new', 'node-3')),
     wakes: ['a'],
@@ -157,8 +167,8 @@ describe('operator: the wake table', function () {
     });
   }
 
-  it('watches generated policies only, and delays pod wake-ups', function () {
-    expect(WATCHES.NetworkPolicy.watch.labelSelector).to.equal(`${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`);
+  it('watches every policy (collisions are read from the cache), and delays pod wake-ups', function () {
+    expect(WATCHES.NetworkPolicy.watch.labelSelector).to.equal(undefined);
     expect(WATCHES.Pod.delayMs).to.be.greaterThan(0);
     expect(WATCHES.NodeEnforcement.optional).to.equal(true);
   });
