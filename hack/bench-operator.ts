@@ -4,18 +4,51 @@
 // the API server's requests during convergence by verb (apiserver_request_total deltas; the
 // bench's own polling, one LIST of SoftTenants every 2 s, is subtracted), then over 60 s at
 // rest: reads/s and writes/s (Leases aside), operator CPU share and RSS.
+// With BENCH_PROFILE=1, after each size the operator writes a V8 heap snapshot (SIGUSR2) and the
+// bench prints its heap by constructor (hack/heap-profile.ts) and the operator's own memory
+// breakdown (its /metrics: heap, external).
 // Usage: node dist/hack/bench-operator.js [sizes, default 100,1000,5000]
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errorMessage } from '../operator/util/errors.js';
+import { heapByConstructor } from './heap-profile.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const POLL_MS = 2_000;
 const REST_S = 60;
 const sizes = (process.argv[2] ?? '100,1000,5000').split(',').map(Number);
+const PROFILE = process.env.BENCH_PROFILE === '1';
+const MB = 1048576;
+
+/** The operator's heap by constructor, from a snapshot it writes on SIGUSR2 (into its cwd). */
+async function profileHeap(pid: number, dir: string): Promise<void> {
+  const before = new Set(readdirSync(dir));
+  process.kill(pid, 'SIGUSR2');
+  let file: string | undefined;
+  for (let i = 0; i < 300 && !file; i++) {
+    await sleep(1_000);
+    file = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+  }
+  if (!file) return say('profile: no heap snapshot written');
+  // Written when the size stops changing.
+  let size = -1;
+  for (;;) {
+    await sleep(1_000);
+    const now = readFileSync(join(dir, file)).length;
+    if (now === size) break;
+    size = now;
+  }
+  const heap = heapByConstructor(join(dir, file));
+  say(
+    `profile: live heap ${(heap.totalBytes / MB).toFixed(1)} MB (after the snapshot's GC), by constructor:`,
+  );
+  for (const g of heap.groups)
+    say(`  ${(g.bytes / MB).toFixed(1).padStart(7)} MB  ${String(g.count).padStart(8)}  ${g.name}`);
+  rmSync(join(dir, file));
+}
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -116,8 +149,14 @@ async function main(): Promise<void> {
     writeFileSync(logPath, '');
     operator = spawn(
       process.execPath,
-      [join(root, 'dist/operator/cli/main.js'), 'operator', '--kubeconfig', kubeconfig],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
+      [
+        ...(PROFILE ? ['--heapsnapshot-signal=SIGUSR2'] : []),
+        join(root, 'dist/operator/cli/main.js'),
+        'operator',
+        '--kubeconfig',
+        kubeconfig,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'], cwd: state },
     );
     operator.stderr?.on('data', (c: Buffer) => writeFileSync(logPath, c, { flag: 'a' }));
     const pid = operator.pid as number;
@@ -167,6 +206,8 @@ async function main(): Promise<void> {
         `at rest: ${(Math.max(0, reads) / REST_S).toFixed(2)} reads/s, ${(writes / REST_S).toFixed(2)} writes/s, ` +
           `operator CPU ${(cpu * 100).toFixed(1)} % of a core, RSS ${mem.rssMb.toFixed(0)} MB (high-water ${mem.hwmMb.toFixed(0)} MB)`,
       );
+      say(`load average: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+      if (PROFILE) await profileHeap(pid, state);
     }
   } finally {
     operator?.stderr?.removeAllListeners('data');
