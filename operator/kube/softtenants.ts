@@ -11,7 +11,7 @@ import {
   type SoftTenant,
   type SoftTenantStatus,
 } from '../api/softtenant.js';
-import { guardedPatch, kubeCall } from './errors.js';
+import { guardedPatch, isNotFound, kubeCall } from './errors.js';
 import { pointer, type JsonPatchOp } from './json-patch.js';
 import { requestJson } from './raw-request.js';
 
@@ -33,7 +33,8 @@ export async function addFinalizer(kc: KubeConfig, tenant: SoftTenant): Promise<
 
 /**
  * Removes only our finalizer, at the index where it was read (a test op checks it is still
- * there). Returns the object afterwards, or undefined when there was nothing to remove.
+ * there). Returns the object afterwards, or undefined when there was nothing to remove (or the
+ * object is gone).
  */
 export async function removeFinalizer(kc: KubeConfig, tenant: SoftTenant): Promise<SoftTenant | undefined> {
   const index = (tenant.metadata.finalizers ?? []).indexOf(FINALIZER);
@@ -42,9 +43,16 @@ export async function removeFinalizer(kc: KubeConfig, tenant: SoftTenant): Promi
     { op: 'test', path: pointer('metadata', 'finalizers', index), value: FINALIZER },
     { op: 'remove', path: pointer('metadata', 'finalizers', index) },
   ];
-  return guardedPatch(`removing finalizer from ${KIND} ${tenant.metadata.name}`, () =>
-    requestJson<SoftTenant>(kc, 'PATCH', path(tenant.metadata.name), ops, 'application/json-patch+json'),
-  );
+  try {
+    return await guardedPatch(`removing finalizer from ${KIND} ${tenant.metadata.name}`, () =>
+      requestJson<SoftTenant>(kc, 'PATCH', path(tenant.metadata.name), ops, 'application/json-patch+json'),
+    );
+  } catch (err) {
+    // Gone already: what removing the finalizer was for (a retry after a lost response, or a
+    // cache that had not seen the deletion yet).
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
 }
 
 /**

@@ -70,7 +70,10 @@ export class KubeTenantClient implements TenantClient {
     const stored = await this.writes.record({ verb: 'patch', kind: KIND, name: tenant.metadata.name }, () =>
       conflictAware(() => removeFinalizer(this.kubeConfig, tenant)),
     );
-    if (stored) this.caches.informers.tenants.noteWritten(stored);
+    // The last finalizer of a deleted object: the API server removes the object with this write.
+    const gone = !stored || (stored.metadata.deletionTimestamp && !stored.metadata.finalizers?.length);
+    if (gone) this.caches.informers.tenants.noteDeleted(tenant);
+    else this.caches.informers.tenants.noteWritten(stored);
   }
 
   async patchStatus(tenant: SoftTenant, status: SoftTenantStatus): Promise<SoftTenant> {
