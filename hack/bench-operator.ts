@@ -143,7 +143,16 @@ async function applyAll(kc: KubeConfig, items: readonly BenchObject[]): Promise<
   const worker = async (): Promise<void> => {
     while (next < items.length) {
       const item = items[next++];
-      await requestJson(kc, 'PATCH', item.path + query, item.body, 'application/apply-patch+yaml');
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await requestJson(kc, 'PATCH', item.path + query, item.body, 'application/apply-patch+yaml');
+          break;
+        } catch (err) {
+          // 429 while a new CRD's storage initialises, or a busy API server: retry as kubectl does.
+          if (attempt >= 10) throw err;
+          await sleep(500 * attempt);
+        }
+      }
     }
   };
   await Promise.all(Array.from({ length: 16 }, worker));
@@ -198,6 +207,16 @@ async function main(): Promise<void> {
     say(`operator started (pid ${pid}, log ${logPath})`);
     await sleep(3_000);
 
+    // A new CRD answers 429 until its storage is ready.
+    for (let i = 0; ; i++) {
+      try {
+        await requestJson(kc, 'GET', '/apis/tenancy.softtenant.io/v1alpha1/softtenants?limit=1');
+        break;
+      } catch (err) {
+        if (i >= 60) throw err;
+        await sleep(1_000);
+      }
+    }
     for (const size of sizes) {
       const prefix = `b${size}`;
       say(`\n== ${size} tenants (${2 * size} namespaces): applying`);
@@ -209,7 +228,7 @@ async function main(): Promise<void> {
       let polls = 0;
       let ready = 0;
       for (;;) {
-        ready = await readyCount(kc, prefix);
+        ready = await readyCount(kc, prefix).catch(() => ready);
         polls++;
         if (ready === size) break;
         if (polls % 15 === 0)
