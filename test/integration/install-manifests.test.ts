@@ -325,6 +325,7 @@ describe('install: config/default manifests on the real API server', function ()
         ipv6: { chains: 3, rules: 16, ipsetEntries: 50 },
       },
       localPods: 12,
+      newPods: { mode: 'FailClosed', podCIDRs: ['10.244.1.0/24'], message: 'ranges from the Node' },
       policies: [
         {
           namespace: 'acme-dev',
