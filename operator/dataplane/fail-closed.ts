@@ -223,10 +223,14 @@ export interface GuardedRender extends NodeRender {
  * Adds the guard to each render of one node. Stateful only to keep the identity of unchanged
  * chain lists (the applier skips its chain diff when the chains array is the one it applied
  * last): a render whose base chains and armed state did not change reuses the previous result's.
+ * One memo per family: a dual-stack render guards its IPv6 ruleset with FAMILIES[6] the same way.
  */
 export class NewPodGuard {
   private readonly awaitingPods: AwaitingPods;
-  private last: { base: readonly ChainSpec[]; armedKey: string; chains: ChainSpec[] } | undefined;
+  private readonly last = new Map<
+    Family,
+    { base: readonly ChainSpec[]; armedKey: string; chains: ChainSpec[] }
+  >();
 
   constructor(
     node: string,
@@ -242,24 +246,23 @@ export class NewPodGuard {
       this.mode === 'strict'
         ? { ingress: true, egress: true }
         : { ingress: awaiting.ingress.length > 0, egress: awaiting.egress.length > 0 };
-    const part = renderFamilyGuard(FAMILIES[4], this.podCidrs, programmedAddresses(render.model), armed);
-    const base = render.ruleset;
+    const ruleset = this.guard(render.ruleset, FAMILIES[4], programmedAddresses(render.model), armed);
+    return { ...render, ruleset, summary: summarizeRuleset(ruleset, render.model), awaiting, armed };
+  }
+
+  /** One family's ruleset with the guard: its sets added, the jump and the guard chain. */
+  private guard(base: Ruleset, family: FamilyGuard, known: readonly string[], armed: Armed): Ruleset {
+    const part = renderFamilyGuard(family, this.podCidrs, known, armed);
     const armedKey = `${armed.ingress}/${armed.egress}`;
+    const last = this.last.get(family.family);
     let chains: ChainSpec[];
-    if (this.last && this.last.base === base.chains && this.last.armedKey === armedKey) {
-      chains = this.last.chains;
+    if (last && last.base === base.chains && last.armedKey === armedKey) {
+      chains = last.chains;
     } else {
       chains = withGuardChain(base.chains, part.chain);
-      this.last = { base: base.chains, armedKey, chains };
+      this.last.set(family.family, { base: base.chains, armedKey, chains });
     }
-    const ruleset: Ruleset = { ipsets: sortedByName(base.ipsets, part.ipsets), chains, hooks: base.hooks };
-    return {
-      ...render,
-      ruleset,
-      summary: summarizeRuleset(ruleset, render.model),
-      awaiting,
-      armed,
-    };
+    return { ...base, ipsets: sortedByName(base.ipsets, part.ipsets), chains };
   }
 }
 
