@@ -62,6 +62,17 @@ export function podsOf(namespace: string): Pod[] {
 
 /** Namespaces, the isolating policy, the anchors and the prober, Ready. */
 export function setupTenants(): void {
+  // A previous run's namespaces may still be terminating: creating into them would fail.
+  kubectl([
+    'delete',
+    'namespace',
+    ISO,
+    OPEN,
+    PROBER_NS,
+    '--ignore-not-found',
+    '--wait=true',
+    '--timeout=300s',
+  ]);
   apply([
     ns(ISO, { tenant: 'fc-iso' }),
     ns(OPEN),

@@ -84,14 +84,17 @@ describe('nodes: no window for a new pod (fail-closed, readiness gate)', functio
       kubectl(['-n', ISO, 'wait', '--for=condition=Ready', 'pod', '--all', '--timeout=480s']);
       kubectl(['-n', OPEN, 'wait', '--for=condition=Ready', 'pod', '--all', '--timeout=120s']);
       const byIP = new Map<string, AddressRecord>();
-      for (const p of probes) for (const r of p.records.values()) byIP.set(r.ip, r);
       const created = [...podsOf(ISO), ...podsOf(OPEN)].filter((p) => /^(new|open)-/.test(p.metadata.name));
       // Every new pod's address was handed out while the probes watched, and got programmed.
       await eventually(
         () => {
+          for (const p of probes) for (const r of p.records.values()) byIP.set(r.ip, r);
           for (const p of created) {
             const r = byIP.get(p.status.podIP ?? '');
-            expect(r, `${p.metadata.name} (${p.status.podIP}) was seen by the probe`).to.not.equal(undefined);
+            expect(
+              r,
+              `${p.metadata.name} (${p.status.podIP} on ${p.spec.nodeName}) seen by the probe; it saw ${[...byIP.keys()].sort().join(' ')}`,
+            ).to.not.equal(undefined);
             expect(r?.programmedAt, `${p.metadata.name} programmed`).to.be.a('number');
           }
         },

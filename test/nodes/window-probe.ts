@@ -155,6 +155,7 @@ export class WindowProbe {
   private async poll(): Promise<void> {
     const netns = `${this.opts.prefix}-${this.opts.node}`;
     while (this.polling) {
+      this.scan(); // also between inotify events, in case one is missed
       const ips = await programmedIPs(netns);
       const now = Date.now();
       for (const r of this.records.values())
