@@ -125,13 +125,16 @@ async function run(kc: KubeConfig, label: string, count: number, oneAtATime: boo
         clusterDir,
         prefix,
         node,
-        prober: { node: 'node2', uid: prober.metadata.uid },
+        prober: { node: 'node2', uid: prober.metadata.uid, ip: prober.status.podIP ?? '' },
         port: PORT,
       }),
   );
   const { running, informer } = watchRunning(kc);
   await informer.synced;
   for (const p of probes) p.start();
+  // Pods of the previous run must be gone (their addresses and names).
+  for (let t = 0; podsOf(ISO).some((p) => p.metadata.name.startsWith('bench-')) && t < 300; t++)
+    await sleep(1000);
   const names = Array.from({ length: count }, (_, i) => `bench-${i}`);
   const nodeOf = (i: number): string => (i % 2 === 0 ? 'node1' : 'node2');
   say(`${label}: ${count} pods ${oneAtATime ? 'one at a time' : 'at once'}`);
@@ -143,7 +146,14 @@ async function run(kc: KubeConfig, label: string, count: number, oneAtATime: boo
       }
     } else {
       apply(names.map((name, i) => agnhost(ISO, name, nodeOf(i))));
-      kubectl(['-n', ISO, 'wait', '--for=condition=Ready', 'pod', '-l', 'app=bench', '--timeout=600s']);
+      kubectl([
+        '-n',
+        ISO,
+        'wait',
+        '--for=condition=Ready',
+        ...names.map((n) => `pod/${n}`),
+        '--timeout=600s',
+      ]);
     }
     const ips = new Set(
       podsOf(ISO)
@@ -186,11 +196,15 @@ function report(r: RunResult): string {
   const runningProgrammed = r.records
     .filter((x) => x.programmedAt !== undefined && r.running.has(x.ip))
     .map((x) => (x.programmedAt as number) - (r.running.get(x.ip) as number));
-  const open = through.map((x) => (x.lastConnectedAt as number) - (x.firstConnectedAt as number));
+  const delivered = r.records.filter((x) => x.delivered > 0);
+  const openFor = r.records.map((x) =>
+    x.lastDeliveredAt === undefined ? 0 : x.lastDeliveredAt - x.addressAt,
+  );
   return [
     `${r.label}: ${r.records.length}/${r.pods} addresses probed`,
     `  connections through        ${connections} (to ${through.length} pods)`,
-    `  open (1st..last connect)   ${fmt(open)} ms  (pods reached only)`,
+    `  SYNs delivered to the pod  ${r.records.reduce((n, x) => n + x.delivered, 0)} (to ${delivered.length} pods)`,
+    `  open: address -> last SYN delivered  ${fmt(openFor)} ms  (0 for a pod never reached)`,
     `  address -> refused         ${fmt(addrRefused)} ms`,
     `  address -> programmed      ${fmt(addrProgrammed)} ms`,
     `  Running -> programmed      ${fmt(runningProgrammed)} ms  (negative: programmed before the API said Running)`,

@@ -69,7 +69,7 @@ describe('nodes: no window for a new pod (fail-closed, readiness gate)', functio
           clusterDir,
           prefix: prefix(),
           node,
-          prober: { node: 'node2', uid: prober.metadata.uid },
+          prober: { node: 'node2', uid: prober.metadata.uid, ip: prober.status.podIP ?? '' },
           port: PORT,
         }),
     );

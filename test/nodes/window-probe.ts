@@ -26,6 +26,13 @@ export interface AddressRecord {
   programmedAt?: number;
   /** Connections from the prober that got through. */
   connections: number;
+  /**
+   * Attempts whose SYN the node forwarded to the pod: a conntrack entry confirmed in the pod's
+   * node (a packet the firewall refuses in FORWARD never confirms one). Counts attempts that
+   * reached the pod before anything listened too, which `connections` cannot see.
+   */
+  delivered: number;
+  lastDeliveredAt?: number;
   firstConnectedAt?: number;
   lastConnectedAt?: number;
   /** First refusal after the last connection (or after the start, if none got through). */
@@ -70,14 +77,36 @@ async function programmedIPs(netns: string): Promise<Set<string>> {
   return out;
 }
 
+/** "dst sport" of the prober's TCP flows to `port` that the node confirmed (forwarded). */
+async function deliveredFlows(netns: string, proberIP: string, port: number): Promise<Set<string>> {
+  const r = await spawnCollect([
+    'nsenter',
+    `--net=/run/netns/${netns}`,
+    'conntrack',
+    '-L',
+    '-p',
+    'tcp',
+    '-s',
+    proberIP,
+    '--dport',
+    String(port),
+  ]);
+  const out = new Set<string>();
+  for (const line of r.stdout.split('\n')) {
+    const m = /src=\S+ dst=(\S+) sport=(\d+)/.exec(line);
+    if (m) out.add(`${m[1]} ${m[2]}`);
+  }
+  return out;
+}
+
 export interface WindowProbeOptions {
   clusterDir: string;
   /** Namespace prefix of the cluster (hack/cluster: <clusterDir>/prefix). */
   prefix: string;
   /** Node whose new pods are probed. */
   node: string;
-  /** The prober pod (another tenant's), its node and UID. */
-  prober: { node: string; uid: string };
+  /** The prober pod (another tenant's), its node, UID and address. */
+  prober: { node: string; uid: string; ip: string };
   port: number;
   /** How often the agent's sets are read (ms). */
   pollMs?: number;
@@ -127,7 +156,7 @@ export class WindowProbe {
     for (const f of readdirSync(this.dir)) {
       if (!IPV4.test(f) || this.known.has(f)) continue;
       this.known.add(f);
-      this.records.set(f, { ip: f, addressAt: Date.now(), connections: 0, outcomes: {} });
+      this.records.set(f, { ip: f, addressAt: Date.now(), connections: 0, delivered: 0, outcomes: {} });
       this.prober?.stdin?.write(`+${f}\n`);
     }
   }
@@ -152,14 +181,27 @@ export class WindowProbe {
     }
   }
 
+  private seenFlows = new Set<string>();
+
   private async poll(): Promise<void> {
     const netns = `${this.opts.prefix}-${this.opts.node}`;
     while (this.polling) {
       this.scan(); // also between inotify events, in case one is missed
-      const ips = await programmedIPs(netns);
+      const [ips, flows] = await Promise.all([
+        programmedIPs(netns),
+        deliveredFlows(netns, this.opts.prober.ip, this.opts.port),
+      ]);
       const now = Date.now();
       for (const r of this.records.values())
         if (r.programmedAt === undefined && ips.has(r.ip)) r.programmedAt = now;
+      for (const f of flows) {
+        if (this.seenFlows.has(f)) continue;
+        const r = this.records.get(f.split(' ')[0] ?? '');
+        if (!r) continue;
+        r.delivered++;
+        r.lastDeliveredAt = now;
+      }
+      this.seenFlows = flows;
       await new Promise((res) => setTimeout(res, this.opts.pollMs ?? 20));
     }
   }
