@@ -28,9 +28,8 @@
 // FORWARD, so the guard never sees them. RELATED,ESTABLISHED is returned at the top of
 // STN-FORWARD, so only new connections are refused.
 //
-// Address families: one FamilyGuard per family; IPv4 is rendered into the IPv4 ruleset. An
-// IPv6 ruleset takes the same part with FAMILIES[6] (sets family inet6, icmp6 reject) — the
-// pure function below is already parameterised by family.
+// Address families: one FamilyGuard per family; the IPv4 ruleset takes FAMILIES[4], the IPv6
+// ruleset FAMILIES[6] (its sets are family inet6 because the ruleset is; icmp6 reject).
 import type { Pod } from '../api/networkpolicy.js';
 import type { Cidr, Family } from '../net/address.js';
 import { ipFamily, parseCidr } from '../net/address.js';
@@ -246,8 +245,11 @@ export class NewPodGuard {
       this.mode === 'strict'
         ? { ingress: true, egress: true }
         : { ingress: awaiting.ingress.length > 0, egress: awaiting.egress.length > 0 };
-    const ruleset = this.guard(render.ruleset, FAMILIES[4], programmedAddresses(render.model), armed);
-    return { ...render, ruleset, summary: summarizeRuleset(ruleset, render.model), awaiting, armed };
+    const known = programmedAddresses(render.model);
+    const ruleset = this.guard(render.ruleset, FAMILIES[4], known, armed);
+    const ruleset6 = this.guard(render.ruleset6, FAMILIES[6], known, armed);
+    const summary = summarizeRuleset(ruleset, ruleset6, render.model);
+    return { ...render, ruleset, ruleset6, summary, awaiting, armed };
   }
 
   /** One family's ruleset with the guard: its sets added, the jump and the guard chain. */

@@ -139,7 +139,7 @@ describe('fail-closed: the guard in the ruleset', () => {
       '10.244.1.0/24',
     ]);
     expect(guardRules(out), 'nothing awaits: not armed').to.deep.equal([]);
-    expect(out.summary.chains).to.equal(out.ruleset.chains.length);
+    expect(out.summary.families.ipv4.chains).to.equal(out.ruleset.chains.length);
   });
 
   it('arms only the direction an awaiting pod is isolated in; strict arms both always', () => {
