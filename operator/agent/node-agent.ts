@@ -2,7 +2,7 @@
 // builds the whole desired ruleset for this node from the caches, applies it, and reports what
 // is enforced. A periodic full sync re-reads the real iptables/ipset state and repairs drift.
 // Everything it talks to is a port (ports.ts), and time comes from a Clock.
-import type { EnforcedPolicy, PolicyError } from '../api/nodeenforcement.js';
+import type { EnforcedPolicy, NewPodsStatus, PolicyError } from '../api/nodeenforcement.js';
 import type { Condition } from '../api/conditions.js';
 import { Backoff } from '../util/backoff.js';
 import { systemClock, type Clock } from '../util/clock.js';
@@ -10,6 +10,7 @@ import type { Logger } from '../util/logger.js';
 import { countEnforceablePodsOn } from '../netpol/pods.js';
 import type { ClusterObjects } from '../netpol/types.js';
 import type { ClusterSource, DataplaneApplier, RenderNode, ReportContent, ReportSink } from './ports.js';
+import type { NodeRender } from '../dataplane/render-node.js';
 import type { SyncObserver } from '../metrics/agent-metrics.js';
 import { SyncTrigger } from './sync-trigger.js';
 import { errorMessage } from '../util/errors.js';
@@ -24,6 +25,10 @@ export interface NodeAgentOptions {
   clock?: Clock;
   /** Random source of the retry jitter (tests make it fixed). */
   random?: () => number;
+  /** How the node treats unprogrammed local pod addresses, for the report (fail-closed). */
+  newPods?: () => NewPodsStatus;
+  /** Told after every successful apply what is now programmed (the readiness gate). */
+  programmed?: (snapshot: ClusterObjects, render: NodeRender) => void;
 }
 
 export interface SyncRecord {
@@ -87,6 +92,11 @@ export class NodeAgent {
     this.report?.stop();
   }
 
+  /** Asks for a sync (e.g. when the node's pod ranges become known); `full` renders from scratch. */
+  requestSync(full = false): void {
+    if (this.started) this.trigger.request(full);
+  }
+
   /** Resolves when no sync is pending or running. */
   idle(): Promise<void> {
     return this.trigger.idle();
@@ -107,6 +117,7 @@ export class NodeAgent {
       problems = [...problems, ...out.problems];
       stage = 'apply';
       await this.dataplane.apply(out, { full });
+      this.opts.programmed?.(snapshot, out);
       const durationMs = this.clock.now() - started;
       this.syncs++;
       this.lastSync = { at: new Date(this.clock.now()), durationMs, ok: true, full };
@@ -132,6 +143,7 @@ export class NodeAgent {
         localPods: countEnforceablePodsOn(snapshot.pods, node),
         policies,
         errors: sortErrors(problems),
+        ...(this.opts.newPods ? { newPods: this.opts.newPods() } : {}),
         conditions: [
           readyCondition(
             problems.length === 0,

@@ -7,6 +7,7 @@
 // metadata, spec and status are replaced by new small objects rather than having keys deleted:
 // V8 turns an object that loses properties into a dictionary that keeps most of its size.
 import type { ContainerPort, Pod } from '../api/networkpolicy.js';
+import { ENFORCED_GATE } from './readiness-gate.js';
 
 /** A JSON object whose fields are read by name (the parts of a Pod being trimmed). */
 type JsonFields = Record<string, unknown>;
@@ -35,6 +36,15 @@ function containers(list: unknown, withRestartPolicy: boolean): JsonFields[] | u
   });
 }
 
+/** The entries of a list whose `key` is the agent's readiness gate (undefined when none). */
+function ours(list: unknown, key: string): JsonFields[] | undefined {
+  if (!Array.isArray(list)) return undefined;
+  const found = (list as JsonFields[])
+    .filter((x) => x?.[key] === ENFORCED_GATE)
+    .map((x) => pick(x, [key, 'status']));
+  return found.length > 0 ? found : undefined;
+}
+
 /** Keeps, in place, only the fields of a pod that the model reads; returns the same object. */
 export function trimPod(pod: Pod): Pod {
   const obj = pod as unknown as JsonFields;
@@ -51,7 +61,16 @@ export function trimPod(pod: Pod): Pod {
   trimmedSpec.containers = containers(spec?.containers, false) ?? [];
   const init = containers(spec?.initContainers, true);
   if (init) trimmedSpec.initContainers = init;
+  // The readiness gate (readiness-gate.ts): kept only on pods that carry it, with its condition.
+  const gated = ours(spec?.readinessGates, 'conditionType');
+  if (gated) trimmedSpec.readinessGates = gated;
   obj.spec = trimmedSpec;
-  if (obj.status !== undefined) obj.status = pick(obj.status as JsonFields, ['phase', 'podIP', 'podIPs']);
+  if (obj.status !== undefined) {
+    const status = obj.status as JsonFields;
+    const trimmed = pick(status, ['phase', 'podIP', 'podIPs']);
+    const condition = gated && ours(status.conditions, 'type');
+    if (condition) trimmed.conditions = condition;
+    obj.status = trimmed;
+  }
   return pod;
 }

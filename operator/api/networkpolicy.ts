@@ -106,10 +106,12 @@ export interface Pod {
     hostNetwork?: boolean;
     containers: { name: string; ports?: ContainerPort[] }[];
     initContainers?: { name: string; ports?: ContainerPort[]; restartPolicy?: string }[];
+    readinessGates?: { conditionType: string }[];
   };
   status?: {
     phase?: string;
     podIP?: string;
     podIPs?: { ip: string }[];
+    conditions?: { type: string; status: string }[];
   };
 }

@@ -33,6 +33,19 @@ export interface FamilyEnforcement {
   ipsetEntries?: number;
 }
 
+/** How the node treats a local pod address its agent has not programmed yet (issue 13). */
+export interface NewPodsStatus {
+  /**
+   * FailClosed: refused while a pod that a policy isolates awaits its address on this node;
+   * Strict: always refused; FailOpen: allowed until programmed (fail-closed off, or no pod ranges known).
+   */
+  mode: 'FailClosed' | 'Strict' | 'FailOpen';
+  /** The node's pod address ranges the agent guards (Node.spec.podCIDRs or --pod-cidr). */
+  podCIDRs?: string[];
+  /** Why the mode is FailOpen although fail-closed was asked for. */
+  message?: string;
+}
+
 export interface NodeEnforcementStatus {
   /** Which iptables backend the agent uses on this node: "nft" or "legacy". */
   backend?: string;
@@ -52,6 +65,7 @@ export interface NodeEnforcementStatus {
   policies?: EnforcedPolicy[];
   errors?: PolicyError[];
   conditions?: Condition[];
+  newPods?: NewPodsStatus;
 }
 
 export interface NodeEnforcement {

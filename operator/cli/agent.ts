@@ -5,6 +5,16 @@ import type { RenderNode } from '../agent/ports.js';
 import { kubeNodeReports, ReportWriter } from '../agent/report-writer.js';
 import { WatchedCluster } from '../agent/cluster-watch.js';
 import { NodeDataplane } from '../dataplane/node-dataplane.js';
+import {
+  NewPodGuard,
+  parseFailClosedMode,
+  parsePodCidrs,
+  type FailClosedMode,
+} from '../dataplane/fail-closed.js';
+import type { NewPodsStatus } from '../api/nodeenforcement.js';
+import { nodePodCidrs, watchPodCidrs } from '../agent/pod-cidrs.js';
+import { GateWriter, kubePodConditions, podsToMark } from '../agent/readiness-gate.js';
+import type { Cidr } from '../net/address.js';
 import { IncrementalNodeRenderer } from '../dataplane/render-incremental.js';
 import { renderNode } from '../dataplane/render-node.js';
 import { Probes } from '../health/probes.js';
@@ -36,6 +46,14 @@ flags:
   --heartbeat DURATION      report heartbeat period (default 10s)
   --report-min-interval D   minimum time between report writes (default 1s)
   --no-report               do not write a NodeEnforcement report
+  --fail-closed true|false|strict
+                            refuse traffic to and from a local pod address not programmed yet
+                            while a pod that a policy isolates awaits its address on this node
+                            (true), always (strict), or never (false, the default; the
+                            DaemonSet sets true). docs/enforcement.md
+  --pod-cidr CIDR           this node's pod range(s), repeatable or comma-separated (default:
+                            the Node's spec.podCIDRs)
+  --readiness-gate=false    do not set the tenancy.softtenant.io/enforced pod condition
   --cleanup                 remove everything the agent installed (chains, hooks, sets) and exit
 ${ENDPOINT_FLAGS_HELP}
 /readyz answers 200 once the first sync has programmed the node; /healthz while the process runs.
@@ -58,6 +76,9 @@ export async function run(args: string[], seams: AgentSeams = {}): Promise<numbe
         'resync-period',
         'heartbeat',
         'report-min-interval',
+        'fail-closed',
+        'pod-cidr',
+        'readiness-gate',
         ...ENDPOINT_FLAGS,
       ],
       bools: ['cleanup', 'no-report', 'help'],
@@ -97,7 +118,17 @@ export async function run(args: string[], seams: AgentSeams = {}): Promise<numbe
   }
   const log = logger('agent', { node });
   let resyncMs: number, heartbeatMs: number, minIntervalMs: number, endpoints: EndpointAddresses;
+  let failClosed: FailClosedMode, flagCidrs: Cidr[] | undefined, gate: boolean;
   try {
+    failClosed = parseFailClosedMode(flag('fail-closed') ?? 'false');
+    const cidrTexts = (parsed.flags.get('pod-cidr') ?? [])
+      .flatMap((v) => v.split(','))
+      .filter((v) => v !== '');
+    flagCidrs = cidrTexts.length > 0 ? parsePodCidrs(cidrTexts) : undefined;
+    const gateFlag = flag('readiness-gate') ?? 'true';
+    if (!['true', 'false'].includes(gateFlag))
+      throw new Error(`--readiness-gate must be true or false (got '${gateFlag}')`);
+    gate = gateFlag === 'true';
     resyncMs = parseDuration(flag('resync-period') ?? '60s');
     heartbeatMs = parseDuration(flag('heartbeat') ?? '10s');
     minIntervalMs = parseDuration(flag('report-min-interval') ?? '1s');
@@ -113,14 +144,32 @@ export async function run(args: string[], seams: AgentSeams = {}): Promise<numbe
     : new ReportWriter(kubeNodeReports(kc), node, { heartbeatMs, minIntervalMs }, log);
   // Pod churn re-renders from the previous result; anything else, and every resync, in full.
   const renderer = new IncrementalNodeRenderer(node);
-  const nodeRender: RenderNode = (snapshot, n, opts) =>
-    n === node ? renderer.render(snapshot, { full: opts?.full ?? false }) : renderNode(snapshot, n);
+  // Fail-closed (issue 13): the guard joins the render once the node's pod ranges are known.
+  let guard: NewPodGuard | undefined;
+  let podCidrs: Cidr[] | undefined;
+  const useCidrs = (cidrs: Cidr[]): void => {
+    podCidrs = cidrs;
+    if (failClosed !== 'off') guard = new NewPodGuard(node, failClosed, cidrs);
+  };
+  if (flagCidrs) useCidrs(flagCidrs);
+  const newPods = (): NewPodsStatus => {
+    if (failClosed === 'off') return { mode: 'FailOpen' };
+    if (!guard || !podCidrs)
+      return { mode: 'FailOpen', message: 'the pod CIDRs of the node are not known yet' };
+    return { mode: failClosed === 'strict' ? 'Strict' : 'FailClosed', podCIDRs: podCidrs.map((c) => c.text) };
+  };
+  const nodeRender: RenderNode = (snapshot, n, opts) => {
+    if (n !== node) return renderNode(snapshot, n);
+    const out = renderer.render(snapshot, { full: opts?.full ?? false });
+    return guard ? guard.apply(out, snapshot) : out;
+  };
   const render = seams.wrapRender ? seams.wrapRender(nodeRender) : nodeRender;
   const registry = processRegistry();
   const metrics = new AgentMetrics(registry, {
     reportWrites: () => report?.writes ?? 0,
     flowsCut: () => dataplane.flowsCut,
   });
+  const gates = gate ? new GateWriter(kubePodConditions(kc), log) : undefined;
   const agent = new NodeAgent(
     new WatchedCluster(kc, log),
     render,
@@ -131,6 +180,8 @@ export async function run(args: string[], seams: AgentSeams = {}): Promise<numbe
       resyncMs,
       agentVersion: '0.1.0',
       observer: metrics,
+      newPods,
+      ...(gates ? { programmed: (snapshot, out) => gates.update(podsToMark(snapshot, out)) } : {}),
     },
     log,
   );
@@ -144,12 +195,33 @@ export async function run(args: string[], seams: AgentSeams = {}): Promise<numbe
   const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       log.info('stopping', { signal });
+      stopCidrWatch();
+      gates?.stop();
       agent.stop().then(resolve, resolve);
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
-  log.info('starting', { netns: netns ?? '(current)', backend: dataplane.backend, resyncMs, heartbeatMs });
+  const stopCidrWatch =
+    failClosed !== 'off' && !flagCidrs
+      ? watchPodCidrs(
+          () => nodePodCidrs(kc, node),
+          (cidrs) => {
+            useCidrs(cidrs);
+            log.info('guarding new pods', { mode: failClosed, podCIDRs: cidrs.map((c) => c.text) });
+            agent.requestSync(true);
+          },
+          log,
+        )
+      : () => undefined;
+  log.info('starting', {
+    netns: netns ?? '(current)',
+    backend: dataplane.backend,
+    resyncMs,
+    heartbeatMs,
+    failClosed,
+    readinessGate: gate,
+  });
   await agent.start();
   await stopped;
   await served.close();

@@ -108,8 +108,10 @@ describe('install: config/default manifests on the real API server', function ()
         'ServiceAccount/softtenant-agent',
         'ServiceAccount/softtenant-operator',
         'ValidatingAdmissionPolicy/softtenant-agent-own-node',
+        'ValidatingAdmissionPolicy/softtenant-agent-pod-status',
         'ValidatingAdmissionPolicy/softtenant-tenant-label',
         'ValidatingAdmissionPolicyBinding/softtenant-agent-own-node',
+        'ValidatingAdmissionPolicyBinding/softtenant-agent-pod-status',
         'ValidatingAdmissionPolicyBinding/softtenant-tenant-label',
       ].sort(),
     );
@@ -142,6 +144,10 @@ describe('install: config/default manifests on the real API server', function ()
     expect(label.spec.variables?.[0]).to.deep.equal({ name: 'operator', expression: `'${OPERATOR_SA}'` });
     const ownNode = find(objects, 'ValidatingAdmissionPolicy', 'softtenant-agent-own-node') as Policy;
     expect(ownNode.spec.matchConditions?.[0]?.expression).to.equal(
+      `request.userInfo.username == '${AGENT_SA}'`,
+    );
+    const podStatus = find(objects, 'ValidatingAdmissionPolicy', 'softtenant-agent-pod-status') as Policy;
+    expect(podStatus.spec.matchConditions?.[0]?.expression).to.equal(
       `request.userInfo.username == '${AGENT_SA}'`,
     );
     const docs = readFileSync(join(repoRoot, 'docs/install.md'), 'utf8');
@@ -325,6 +331,7 @@ describe('install: config/default manifests on the real API server', function ()
         ipv6: { chains: 3, rules: 16, ipsetEntries: 50 },
       },
       localPods: 12,
+      newPods: { mode: 'FailClosed', podCIDRs: ['10.244.1.0/24'], message: 'ranges from the Node' },
       policies: [
         {
           namespace: 'acme-dev',
@@ -378,6 +385,7 @@ describe('install: config/default manifests on the real API server', function ()
         'RULES',
         'LAST SYNC',
         'READY',
+        'NEW PODS',
         'AGE',
       ]);
       expect(table[1]?.split(/\s{2,}/).slice(0, 4)).to.deep.equal(['st-manifest-node', 'nft', '7', '31']);

@@ -107,6 +107,8 @@ const agentMust: Check[] = [
   ...each(['get', 'update', 'patch'], 'nodeenforcements.tenancy.softtenant.io', { subresource: 'status' }),
   ...each(['create', 'patch'], 'events.events.k8s.io', { ns: 'default' }),
   ...each(['create', 'patch'], 'events', { ns: 'default' }),
+  ...each(['patch'], 'pods', { ns: 'all', subresource: 'status' }),
+  ...each(['get'], 'nodes'),
 ];
 
 const agentMustNot: Check[] = [
@@ -116,8 +118,8 @@ const agentMustNot: Check[] = [
   ...each(['delete', 'list', 'watch'], 'nodeenforcements.tenancy.softtenant.io'),
   ...each(['get', 'list', 'update', 'patch'], 'softtenants.tenancy.softtenant.io'),
   ...each(['create', 'update', 'patch', 'delete'], 'pods', { ns: 'team-a' }),
-  ...each(['update', 'patch'], 'pods', { ns: 'team-a', subresource: 'status' }),
-  ...each(['get', 'list'], 'nodes'),
+  ...each(['update'], 'pods', { ns: 'team-a', subresource: 'status' }),
+  ...each(['list', 'watch', 'update', 'patch'], 'nodes'),
   ...each(['get', 'create', 'update'], 'leases.coordination.k8s.io', { ns: SYSTEM_NAMESPACE }),
   ...each(['get', 'list'], 'configmaps', { ns: 'all' }),
   ...each(['create'], 'serviceaccounts', { ns: SYSTEM_NAMESPACE, subresource: 'token' }),

@@ -1,0 +1,109 @@
+// The tenants of the new-pod tests and of `make bench-enforce` (hack/bench-enforce.ts): an
+// isolated tenant (ingress and egress only within its namespace) with an anchor pod on each node
+// so both agents program its policy, a namespace no policy isolates, and a prober pod of another
+// tenant on node2. Everything through kubectl against the cluster in KUBECONFIG.
+import { AGNHOST_IMAGE, getJson, kubectl } from './cluster.js';
+
+export const ISO = 'fc-iso';
+export const OPEN = 'fc-open';
+export const PROBER_NS = 'fc-probe';
+export const PORT = 8080;
+export const GATE = 'tenancy.softtenant.io/enforced';
+/** New isolated pods, half on each node (the issue's 100; FC_PODS for a quicker local run). */
+export const COUNT = Number(process.env.FC_PODS ?? '100');
+
+export interface Pod {
+  metadata: { name: string; namespace: string; uid: string };
+  spec: { nodeName?: string };
+  status: {
+    podIP?: string;
+    phase?: string;
+    conditions?: { type: string; status: string; reason?: string }[];
+  };
+}
+export interface List<T> {
+  items: T[];
+}
+
+/** An agnhost pod serving TCP 8080 on a node, Ready once the port answers the kubelet's probe. */
+export function agnhost(ns: string, name: string, node: string, extra: Record<string, unknown> = {}): object {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: ns, labels: { app: name.replace(/-\d+$/, '') } },
+    spec: {
+      nodeSelector: { 'kubernetes.io/hostname': node },
+      terminationGracePeriodSeconds: 1,
+      containers: [
+        {
+          name: 'agnhost',
+          image: AGNHOST_IMAGE,
+          args: ['netexec', `--http-port=${PORT}`, '--udp-port=-1'],
+          ports: [{ name: 'http', containerPort: PORT }],
+          readinessProbe: { tcpSocket: { port: PORT }, periodSeconds: 1 },
+        },
+      ],
+      ...extra,
+    },
+  };
+}
+
+export function apply(items: object[]): void {
+  kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+}
+
+function ns(name: string, labels: Record<string, string> = {}): object {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } };
+}
+
+export function podsOf(namespace: string): Pod[] {
+  return getJson<List<Pod>>(['-n', namespace, 'get', 'pods']).items;
+}
+
+/** Namespaces, the isolating policy, the anchors and the prober, Ready. */
+export function setupTenants(): void {
+  // A previous run's namespaces may still be terminating: creating into them would fail.
+  kubectl([
+    'delete',
+    'namespace',
+    ISO,
+    OPEN,
+    PROBER_NS,
+    '--ignore-not-found',
+    '--wait=true',
+    '--timeout=300s',
+  ]);
+  apply([
+    ns(ISO, { tenant: 'fc-iso' }),
+    ns(OPEN),
+    ns(PROBER_NS, { tenant: 'fc-probe' }),
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'same-namespace', namespace: ISO },
+      spec: {
+        podSelector: {},
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: [{ from: [{ podSelector: {} }] }],
+        egress: [{ to: [{ podSelector: {} }] }],
+      },
+    },
+  ]);
+  apply([
+    agnhost(ISO, 'anchor-1', 'node1'),
+    agnhost(ISO, 'anchor-2', 'node2'),
+    agnhost(PROBER_NS, 'prober', 'node2'),
+  ]);
+  kubectl(['-n', ISO, 'wait', '--for=condition=Ready', 'pod', '--all', '--timeout=180s']);
+  kubectl(['-n', PROBER_NS, 'wait', '--for=condition=Ready', 'pod/prober', '--timeout=180s']);
+}
+
+/** "namespace/name" of the policies a node's agent reports as programmed. */
+export function programmedPolicies(node: string): string[] {
+  const ne = getJson<{ status?: { policies?: { namespace: string; name: string }[] } }>([
+    'get',
+    'nodeenforcement',
+    node,
+  ]);
+  return (ne.status?.policies ?? []).map((p) => `${p.namespace}/${p.name}`);
+}
