@@ -56,6 +56,7 @@ export class ModelInterpreter {
   private readonly cnp = new Map<string, CnpNodeModel>();
   private readonly np = new Map<string, NodeModel>();
   private readonly podNode = new Map<string, { node: string; key: string }>();
+  private readonly evaluators = new Map<string, ModelEvaluator>();
 
   constructor(cluster: Cluster, nodes: readonly string[]) {
     for (const node of nodes) {
@@ -104,7 +105,10 @@ export class ModelInterpreter {
         ingressPolicies: direction === 'ingress' ? pod.ingressPolicies : [],
         egressPolicies: direction === 'egress' ? pod.egressPolicies : [],
       };
-      return new ModelEvaluator({ ...np, pods: [only] }).allows(conn);
+      const memo = `${node} ${key} ${direction}`;
+      let evaluator = this.evaluators.get(memo);
+      if (!evaluator) this.evaluators.set(memo, (evaluator = new ModelEvaluator({ ...np, pods: [only] })));
+      return evaluator.allows(conn);
     }
     return this.tier(node, key, 'Baseline', direction, conn) !== 'Deny';
   }
