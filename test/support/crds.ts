@@ -42,3 +42,18 @@ export async function waitForWatch(path: string): Promise<void> {
     { timeoutMs: 30_000 },
   );
 }
+
+/** The ClusterNetworkPolicy CRD vendored from sig-network's network-policy-api (standard channel). */
+export const CLUSTER_NETWORK_POLICY_CRD = 'clusternetworkpolicies.policy.networking.k8s.io';
+export const CLUSTER_NETWORK_POLICY_CRD_FILE = join(
+  repoRoot,
+  'config/crd/network-policy-api/policy.networking.k8s.io_clusternetworkpolicies.yaml',
+);
+
+/** Applies the vendored ClusterNetworkPolicy CRD, waits until it is Established; true if it was new. */
+export function installClusterNetworkPolicyCrd(): boolean {
+  const created = tryKubectl(['get', 'crd', CLUSTER_NETWORK_POLICY_CRD]).code !== 0;
+  kubectl(['apply', '--server-side', '--force-conflicts', '-f', CLUSTER_NETWORK_POLICY_CRD_FILE]);
+  kubectl(['wait', '--for=condition=Established', '--timeout=60s', `crd/${CLUSTER_NETWORK_POLICY_CRD}`]);
+  return created;
+}
