@@ -10,13 +10,11 @@ import { ENFORCED_GATE, kubePodConditions, type GatedPod } from '../../operator/
 import { ApiError, requestJson } from '../../operator/kube/raw-request.js';
 import { kubectl } from '../support/controlplane.js';
 import {
-  SYSTEM_NAMESPACE,
   TokenKubeconfigs,
   install,
-  poll,
   tryKubectl,
   type Installation,
-  type KubeObject,
+  agentTokenOnNode,
 } from './install-fixture.js';
 
 const NS = 'gate-test';
@@ -78,43 +76,9 @@ describe('agent: readiness gate and pod CIDRs with the agent identity (real API 
       }),
     );
     kubectl(['create', 'namespace', NS]);
-    // The agent pod of st-gate-a, bound as the scheduler would, and a token bound to it: what
-    // the kubelet mounts into the real agent pod.
-    const pod = await poll('the DaemonSet to create an agent pod for st-gate-a', 60_000, () => {
-      const pods = JSON.parse(
-        kubectl([
-          'get',
-          'pods',
-          '-n',
-          SYSTEM_NAMESPACE,
-          '-l',
-          'app.kubernetes.io/component=agent',
-          '-o',
-          'json',
-        ]),
-      ) as { items: KubeObject[] };
-      return pods.items.find((p) => JSON.stringify(p.spec).includes('"st-gate-a"'))?.metadata.name;
-    });
-    kubectl(
-      ['create', '--raw', `/api/v1/namespaces/${SYSTEM_NAMESPACE}/pods/${pod}/binding`, '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Binding',
-        metadata: { name: pod },
-        target: { kind: 'Node', name: 'st-gate-a' },
-      }),
-    );
-    const token = kubectl([
-      'create',
-      'token',
-      'softtenant-agent',
-      '-n',
-      SYSTEM_NAMESPACE,
-      '--bound-object-kind=Pod',
-      `--bound-object-name=${pod}`,
-    ]).trim();
+    // The agent's own pod on st-gate-a and a token bound to it, as the kubelet mounts it.
     agentKc = new KubeConfig();
-    agentKc.loadFromFile(tokens.forToken(token));
+    agentKc.loadFromFile(await agentTokenOnNode('st-gate-a', tokens));
     agentPatch = async (name, body, dryRun = false) => {
       try {
         await requestJson(

@@ -157,3 +157,50 @@ export class TokenKubeconfigs {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** The name of the agent pod the DaemonSet controller created for `node` (no scheduler here). */
+export async function agentPodFor(node: string): Promise<string> {
+  return poll(`the DaemonSet to create an agent pod for ${node}`, 60_000, () => {
+    const pods = JSON.parse(
+      kubectl([
+        'get',
+        'pods',
+        '-n',
+        SYSTEM_NAMESPACE,
+        '-l',
+        'app.kubernetes.io/component=agent',
+        '-o',
+        'json',
+      ]),
+    ) as { items: KubeObject[] };
+    return pods.items.find((p) => JSON.stringify(p.spec).includes(`"${node}"`))?.metadata.name;
+  });
+}
+
+/**
+ * The agent pod of `node`, bound to it as the scheduler would, and a ServiceAccount token bound
+ * to that pod: the kind of token the kubelet mounts into the real agent pod, so the API server
+ * puts the node's name into the agent's user info. Returns a kubeconfig that uses the token.
+ */
+export async function agentTokenOnNode(node: string, tokens: TokenKubeconfigs): Promise<string> {
+  const pod = await agentPodFor(node);
+  kubectl(
+    ['create', '--raw', `/api/v1/namespaces/${SYSTEM_NAMESPACE}/pods/${pod}/binding`, '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Binding',
+      metadata: { name: pod },
+      target: { kind: 'Node', name: node },
+    }),
+  );
+  const token = kubectl([
+    'create',
+    'token',
+    'softtenant-agent',
+    '-n',
+    SYSTEM_NAMESPACE,
+    '--bound-object-kind=Pod',
+    `--bound-object-name=${pod}`,
+  ]).trim();
+  return tokens.forToken(token);
+}

@@ -20,6 +20,7 @@ import {
   tryKubectl,
   type Installation,
   type KubeObject,
+  agentPodFor,
 } from './install-fixture.js';
 
 interface Container {
@@ -248,23 +249,7 @@ describe('install: config/default manifests on the real API server', function ()
     // The DaemonSet controller creates an agent pod for a new node: the template is admitted
     // in softtenant-system (Pod Security "privileged" there, which hostNetwork needs).
     kubectl(['apply', '-f', '-'], 'apiVersion: v1\nkind: Node\nmetadata:\n  name: st-manifest-node\n');
-    await poll('an agent pod for st-manifest-node', 60_000, () => {
-      const pods = JSON.parse(
-        kubectl([
-          'get',
-          'pods',
-          '-n',
-          SYSTEM_NAMESPACE,
-          '-l',
-          'app.kubernetes.io/component=agent',
-          '-o',
-          'json',
-        ]),
-      ) as {
-        items: { spec: unknown }[];
-      };
-      return pods.items.some((p) => JSON.stringify(p.spec).includes('"st-manifest-node"')) ? true : undefined;
-    });
+    await agentPodFor('st-manifest-node');
   });
 
   it("ships an uninstall DaemonSet that runs `softtenant agent --cleanup` with the agent's rights", () => {

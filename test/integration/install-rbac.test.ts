@@ -12,11 +12,11 @@ import {
   SYSTEM_NAMESPACE,
   TokenKubeconfigs,
   install,
-  poll,
   render,
   tryKubectl,
   type Installation,
   type KubeObject,
+  agentTokenOnNode,
 } from './install-fixture.js';
 
 interface Check {
@@ -211,43 +211,8 @@ describe('install: least-privilege RBAC (config/default on the real API server)'
       tokens = new TokenKubeconfigs();
       for (const n of nodes)
         kubectl(['apply', '-f', '-'], `apiVersion: v1\nkind: Node\nmetadata:\n  name: ${n}\n`);
-      // The DaemonSet controller creates an agent pod per node; no scheduler runs here, so bind
-      // the pod to its node as the scheduler would, then ask for a token bound to that pod: the
-      // same kind of token the kubelet mounts into the real agent pod.
-      const pod = await poll('the DaemonSet to create an agent pod for st-node-a', 60_000, () => {
-        const pods = JSON.parse(
-          kubectl([
-            'get',
-            'pods',
-            '-n',
-            SYSTEM_NAMESPACE,
-            '-l',
-            'app.kubernetes.io/component=agent',
-            '-o',
-            'json',
-          ]),
-        ) as { items: KubeObject[] };
-        return pods.items.find((p) => JSON.stringify(p.spec).includes('"st-node-a"'))?.metadata.name;
-      });
-      kubectl(
-        ['create', '--raw', `/api/v1/namespaces/${SYSTEM_NAMESPACE}/pods/${pod}/binding`, '-f', '-'],
-        JSON.stringify({
-          apiVersion: 'v1',
-          kind: 'Binding',
-          metadata: { name: pod },
-          target: { kind: 'Node', name: 'st-node-a' },
-        }),
-      );
-      const token = kubectl([
-        'create',
-        'token',
-        'softtenant-agent',
-        '-n',
-        SYSTEM_NAMESPACE,
-        '--bound-object-kind=Pod',
-        `--bound-object-name=${pod}`,
-      ]).trim();
-      agentOnA = tokens.forToken(token);
+      // The agent's own pod on st-node-a and a token bound to it, as the kubelet mounts it.
+      agentOnA = await agentTokenOnNode('st-node-a', tokens);
       // Sanity: the API server itself puts the node into the token's user info.
       const who = JSON.parse(kubectl(['--kubeconfig', agentOnA, 'auth', 'whoami', '-o', 'json'])) as {
         status: { userInfo: { username: string; extra?: Record<string, string[]> } };
