@@ -32,6 +32,7 @@ import {
   ISO,
   PORT,
   PROBER_NS,
+  patchAgentDaemonSet,
   podsOf,
   setupTenants,
   type Pod,
@@ -66,16 +67,7 @@ async function setFailClosed(on: boolean): Promise<void> {
       : { op: 'add', path: '/spec/template/spec/containers/0/args/-', value };
   if (args[i] !== value) {
     say(`agents: ${value}`);
-    kubectl([
-      '-n',
-      SYSTEM_NS,
-      'patch',
-      'daemonset',
-      'softtenant-agent',
-      '--type=json',
-      '-p',
-      JSON.stringify([op]),
-    ]);
+    patchAgentDaemonSet(JSON.stringify([op]));
     kubectl(['-n', SYSTEM_NS, 'rollout', 'status', 'daemonset/softtenant-agent', '--timeout=300s']);
   }
   const want = on ? 'FailClosed' : 'FailOpen';

@@ -2,7 +2,7 @@
 // isolated tenant (ingress and egress only within its namespace) with an anchor pod on each node
 // so both agents program its policy, a namespace no policy isolates, and a prober pod of another
 // tenant on node2. Everything through kubectl against the cluster in KUBECONFIG.
-import { AGNHOST_IMAGE, getJson, kubectl } from './cluster.js';
+import { AGNHOST_IMAGE, getJson, kubectl, SYSTEM_NS } from './cluster.js';
 
 export const ISO = 'fc-iso';
 export const OPEN = 'fc-open';
@@ -106,4 +106,9 @@ export function programmedPolicies(node: string): string[] {
     node,
   ]);
   return (ne.status?.policies ?? []).map((p) => `${p.namespace}/${p.name}`);
+}
+
+/** A JSON patch (RFC 6902, as a JSON text) to the agent DaemonSet installed by config/default. */
+export function patchAgentDaemonSet(jsonPatch: string): void {
+  kubectl(['-n', SYSTEM_NS, 'patch', 'daemonset', 'softtenant-agent', '--type=json', '-p', jsonPatch]);
 }

@@ -20,6 +20,7 @@ import {
   OPEN,
   PORT,
   PROBER_NS,
+  patchAgentDaemonSet,
   podsOf,
   programmedPolicies,
   setupTenants,
@@ -183,16 +184,7 @@ describe('nodes: no window for a new pod (fail-closed, readiness gate)', functio
         .length;
     };
     // No agent on node1 for a while: its rules stay, but nothing new is programmed there.
-    kubectl([
-      '-n',
-      SYSTEM_NS,
-      'patch',
-      'daemonset',
-      'softtenant-agent',
-      '--type=json',
-      '-p',
-      affinity(['node1']),
-    ]);
+    patchAgentDaemonSet(affinity(['node1']));
     try {
       await eventually(() => expect(agentOn('node1'), 'agent on node1').to.equal(false), {
         timeoutMs: 120_000,
@@ -207,16 +199,7 @@ describe('nodes: no window for a new pod (fail-closed, readiness gate)', functio
       expect(condition(gated(), GATE), 'gate condition without an agent').to.equal(undefined);
       expect(readyEndpoints(), 'ready endpoints of the Service').to.equal(0);
     } finally {
-      kubectl([
-        '-n',
-        SYSTEM_NS,
-        'patch',
-        'daemonset',
-        'softtenant-agent',
-        '--type=json',
-        '-p',
-        JSON.stringify([{ op: 'remove', path: '/spec/template/spec/affinity' }]),
-      ]);
+      patchAgentDaemonSet(JSON.stringify([{ op: 'remove', path: '/spec/template/spec/affinity' }]));
     }
     // The agent returns, programs the pod, marks it; then the kubelet makes it Ready.
     await eventually(
