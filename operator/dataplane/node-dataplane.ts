@@ -19,7 +19,7 @@ import type { BackendChoice } from './backend.js';
 import { detectBackend, toolsFor } from './backend.js';
 import type { CleanupResult } from './cleanup.js';
 import { cleanupAgentState } from './cleanup.js';
-import { flowJudgeFromModel } from './conntrack-judge.js';
+import { flowJudgeOf } from './cnp-judge.js';
 import type { CutResult } from './conntrack.js';
 import { cutDeniedFlows } from './conntrack.js';
 import type { NodeRender } from './render-node.js';
@@ -119,7 +119,7 @@ export class NodeDataplane {
    * failure, leaving the last good rules in place.
    */
   async apply(
-    render: Pick<NodeRender, 'ruleset' | 'ruleset6' | 'model'>,
+    render: Pick<NodeRender, 'ruleset' | 'ruleset6' | 'model' | 'cnp'>,
     opts: DataplaneApplyOptions,
   ): Promise<DataplaneApplyReport> {
     const apply = await this.applier.apply(render.ruleset, { resync: opts.full });
@@ -131,7 +131,7 @@ export class NodeDataplane {
       return report;
     const conntrack = await cutDeniedFlows(
       this.runner,
-      flowJudgeFromModel(render.model),
+      flowJudgeOf(render),
       this.applier6 ? [4, 6] : [4],
     );
     this.flowsCut += conntrack.deleted;

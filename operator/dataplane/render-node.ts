@@ -6,6 +6,8 @@ import type { PolicyError } from '../api/nodeenforcement.js';
 import type { ClusterObjects, NodeModel } from '../netpol/types.js';
 import { countIpsetEntries, countRules, renderRuleset } from './render.js';
 import type { FamilyCounts, Ruleset, RulesetSummary } from './types.js';
+import type { CnpNodeModel } from '../cnp/types.js';
+import { withClusterNetworkPolicies } from './cnp-render.js';
 
 /** What a node must program, and how it was computed: the one result of every render. */
 export interface NodeRender {
@@ -21,6 +23,8 @@ export interface NodeRender {
   mode: 'full' | 'pods';
   /** Why a render of the agent's renderer was full (first render, asked for, what 'pods' cannot do). */
   fullReason?: string;
+  /** The ClusterNetworkPolicy model, when the cluster has any (cnp-render.ts added its tiers). */
+  cnp?: CnpNodeModel;
 }
 
 function familyCounts(ruleset: Ruleset): FamilyCounts {
@@ -59,7 +63,7 @@ export function renderNode(objects: ClusterObjects, node: string): NodeRender {
   });
   const ruleset = renderRuleset(model, 4);
   const ruleset6 = renderRuleset(model, 6);
-  return {
+  const render: NodeRender = {
     model,
     ruleset,
     ruleset6,
@@ -67,4 +71,5 @@ export function renderNode(objects: ClusterObjects, node: string): NodeRender {
     problems: model.problems,
     mode: 'full',
   };
+  return withClusterNetworkPolicies(render, objects, node);
 }

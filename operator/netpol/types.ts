@@ -4,6 +4,7 @@
 // allowed" from it (the reference the render is checked against).
 import type { Namespace, NetworkPolicy, Pod, Protocol } from '../api/networkpolicy.js';
 import type { PolicyError } from '../api/nodeenforcement.js';
+import type { ClusterNetworkPolicy } from '../api/clusternetworkpolicy.js';
 
 /**
  * The cluster objects NetworkPolicy enforcement reads: every Namespace, Pod and NetworkPolicy.
@@ -13,6 +14,8 @@ export interface ClusterObjects {
   namespaces: readonly Namespace[];
   pods: readonly Pod[];
   policies: readonly NetworkPolicy[];
+  /** ClusterNetworkPolicies (policy.networking.k8s.io); absent or empty: none (operator/cnp/). */
+  clusterNetworkPolicies?: readonly ClusterNetworkPolicy[];
 }
 
 export interface ModelInput extends ClusterObjects {

@@ -1,6 +1,8 @@
 // ClusterNetworkPolicy semantics, one table row per rule of the API: each row is judged by the
 // independent oracle (test/support/cnp-oracle.ts) and by the per-node models walked in order
-// (cnp-interpreter.ts), and both must give the expected verdict.
+// (cnp-interpreter.ts), and both must give the expected verdict; so must the rendered rulesets of
+// the nodes on the packet's path (render-sim.ts walks their chains) and the conntrack cut's judge
+// (operator/cnp/evaluate.ts).
 import { expect } from 'chai';
 import type { ClusterNetworkPolicy } from '../../operator/api/clusternetworkpolicy.js';
 import type { NetworkPolicy, Protocol } from '../../operator/api/networkpolicy.js';
@@ -8,6 +10,9 @@ import { ClusterNetworkPolicyOracle } from '../support/cnp-oracle.js';
 import { IP, NODES, baseCluster, cnp, inNs } from './cnp-fixtures.js';
 import { ModelInterpreter } from './cnp-interpreter.js';
 import { policy } from './netpol-fixtures.js';
+import { TieredEvaluator } from '../../operator/cnp/evaluate.js';
+import { renderNode } from '../../operator/dataplane/render-node.js';
+import { RulesetSimulator } from './render-sim.js';
 
 type Ip = keyof typeof IP;
 interface Row {
@@ -406,16 +411,51 @@ function conn(src: Ip, dst: Ip, pp: string) {
   return { src: IP[src], dst: IP[dst], protocol: protocol as Protocol, port: Number(port) };
 }
 
-describe('ClusterNetworkPolicy semantics: oracle and per-node models agree with the API', () => {
+const nodeOf: Partial<Record<Ip, string>> = {
+  a1: 'node-a',
+  b1: 'node-a',
+  host: 'node-a',
+  a2: 'node-b',
+  b2: 'node-b',
+};
+
+describe('ClusterNetworkPolicy semantics: oracle, per-node models, render and judge agree with the API', () => {
   for (const row of rows) {
     it(row.what, () => {
       const cluster = baseCluster(row.policies ?? [], row.cnps);
       const oracle = new ClusterNetworkPolicyOracle(cluster);
       const models = new ModelInterpreter(cluster, NODES);
+      const renders = new Map(NODES.map((n) => [n, renderNode(cluster, n)]));
+      const sims = new Map(NODES.map((n) => [n, new RulesetSimulator(renders.get(n)!.ruleset)]));
+      const judges = new Map(
+        NODES.map((n) => {
+          const r = renders.get(n)!;
+          return [n, r.cnp ? new TieredEvaluator(r.model, r.cnp) : undefined];
+        }),
+      );
       for (const [src, dst, pp, allowed] of row.checks) {
         const c = conn(src, dst, pp);
-        expect(oracle.allows(c), `oracle: ${src} -> ${dst} ${pp}`).to.equal(allowed);
-        expect(models.allows(c), `models: ${src} -> ${dst} ${pp}`).to.equal(allowed);
+        const what = `${src} -> ${dst} ${pp}`;
+        expect(oracle.allows(c), `oracle: ${what}`).to.equal(allowed);
+        expect(models.allows(c), `models: ${what}`).to.equal(allowed);
+        // Each node on the path judges the ends that are its pods (the host-network pod's own
+        // traffic leaves through OUTPUT, and traffic to it on its own node arrives through INPUT).
+        const path = [...new Set([nodeOf[src], nodeOf[dst]].filter((n): n is string => n !== undefined))];
+        if (row.cnps.length > 0)
+          expect(
+            path.every((n) => judges.get(n as (typeof NODES)[number])!.allows(c)),
+            `judge: ${what}`,
+          ).to.equal(allowed);
+        const hostPath = (src === 'host' || dst === 'host') && path.length === 1;
+        if (hostPath) continue;
+        const onPath = path.filter((n) => !(src === 'host' && n === nodeOf.host));
+        const verdicts = onPath.map(
+          (n) => sims.get(n as (typeof NODES)[number])!.forward({ ...c, state: 'NEW' }).verdict,
+        );
+        expect(
+          verdicts.every((v) => v === 'ACCEPT'),
+          `render: ${what} (${onPath.join(', ')}: ${verdicts.join(', ')})`,
+        ).to.equal(allowed);
       }
     });
   }
