@@ -16,6 +16,7 @@ import { nodePodCidrs, watchPodCidrs } from '../agent/pod-cidrs.js';
 import { GateWriter, kubePodConditions, podsToMark } from '../agent/readiness-gate.js';
 import type { Cidr } from '../net/address.js';
 import { IncrementalNodeRenderer } from '../dataplane/render-incremental.js';
+import { withClusterNetworkPolicies } from '../dataplane/cnp-render.js';
 import { renderNode } from '../dataplane/render-node.js';
 import { Probes } from '../health/probes.js';
 import { loadKubeConfig } from '../kube/config.js';
@@ -160,7 +161,12 @@ export async function run(args: string[], seams: AgentSeams = {}): Promise<numbe
   };
   const nodeRender: RenderNode = (snapshot, n, opts) => {
     if (n !== node) return renderNode(snapshot, n);
-    const out = renderer.render(snapshot, { full: opts?.full ?? false });
+    // ClusterNetworkPolicy tiers go on top of the NetworkPolicy render, before the guard.
+    const out = withClusterNetworkPolicies(
+      renderer.render(snapshot, { full: opts?.full ?? false }),
+      snapshot,
+      n,
+    );
     return guard ? guard.apply(out, snapshot) : out;
   };
   const render = seams.wrapRender ? seams.wrapRender(nodeRender) : nodeRender;

@@ -1,7 +1,8 @@
 // A cluster the dataplane tests can change (policies, pod and namespace labels) and program
 // into a lab: per node, the agent's renderer (IncrementalNodeRenderer: pod changes from the
 // previous result, everything else in full) and the real apply edge (NodeDataplane), exactly
-// what the agent runs, with the conntrack cut judged by the node's model. Changes replace
+// what the agent runs, with the ClusterNetworkPolicy tiers added on top as the agent adds them,
+// and the conntrack cut judged by the node's models. Changes replace
 // objects instead of editing them, as a watch cache does (the renderer compares by identity).
 import type {
   ContainerPort,
@@ -15,6 +16,8 @@ import { NodeDataplane } from '../../operator/dataplane/node-dataplane.js';
 import type { IptablesBackend } from '../../operator/dataplane/backend.js';
 import { toolsFor } from '../../operator/dataplane/backend.js';
 import { IncrementalNodeRenderer } from '../../operator/dataplane/render-incremental.js';
+import { withClusterNetworkPolicies } from '../../operator/dataplane/cnp-render.js';
+import type { ClusterNetworkPolicy } from '../../operator/api/clusternetworkpolicy.js';
 import type { Lab } from '../lab/lab.js';
 import type { LabExternalSpec, LabPort, LabSpec } from '../lab/spec.js';
 import { labSpecFromSnapshot } from '../lab/snapshot.js';
@@ -71,6 +74,9 @@ export function netpol(namespace: string, name: string, spec: NetworkPolicySpec)
 }
 
 export class ClusterState {
+  /** ClusterNetworkPolicies, rendered on top of the NetworkPolicies (operator/dataplane/cnp-render.ts). */
+  clusterNetworkPolicies: ClusterNetworkPolicy[] = [];
+
   constructor(
     public namespaces: Namespace[],
     public pods: Pod[],
@@ -154,7 +160,11 @@ export class LabDataplanes {
     for (const [node, plane] of this.planes) {
       let renderer = this.renderers.get(node);
       if (!renderer) this.renderers.set(node, (renderer = new IncrementalNodeRenderer(node)));
-      const rendered = renderer.render(state, { full: options.full ?? false });
+      const rendered = withClusterNetworkPolicies(
+        renderer.render(state, { full: options.full ?? false }),
+        state,
+        node,
+      );
       this.lastModes.set(node, rendered.mode);
       if (rendered.problems.length > 0) {
         throw new Error(
