@@ -1,5 +1,6 @@
 // The agent's view of the cluster from the API server: one informer (the read path both binaries
-// share, operator/kube/informer.ts) each for Pods, Namespaces and NetworkPolicies, behind the
+// share, operator/kube/informer.ts) each for Pods, Namespaces and NetworkPolicies (and the
+// ClusterNetworkPolicies, when their CRD is installed: cnp-watch.ts), behind the
 // ClusterSource port the agent loop reads. Lists come in pages and pods are trimmed page by page
 // to what the model reads, so the agent never holds a large cluster's pods whole, nor twice.
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -8,12 +9,14 @@ import { Informer, type Cached } from '../kube/informer.js';
 import type { Logger } from '../util/logger.js';
 import type { ClusterObjects } from '../netpol/types.js';
 import { trimPod } from './pod-trim.js';
+import { ClusterNetworkPolicyWatch } from './cnp-watch.js';
 import type { ClusterSource } from './ports.js';
 
 export class WatchedCluster implements ClusterSource {
   private readonly pods: Informer<Pod & Cached>;
   private readonly namespaces: Informer<Namespace & Cached>;
   private readonly policies: Informer<NetworkPolicy & Cached>;
+  private readonly cnps: ClusterNetworkPolicyWatch;
   private changed: () => void = () => undefined;
 
   constructor(kc: KubeConfig, log: Logger) {
@@ -25,6 +28,7 @@ export class WatchedCluster implements ClusterSource {
     this.pods = watch<Pod & Cached>('/api/v1/pods', (pod) => trimPod(pod) as Pod & Cached);
     this.namespaces = watch<Namespace & Cached>('/api/v1/namespaces');
     this.policies = watch<NetworkPolicy & Cached>('/apis/networking.k8s.io/v1/networkpolicies');
+    this.cnps = new ClusterNetworkPolicyWatch(kc, log);
   }
 
   start(changed: () => void): void {
@@ -32,18 +36,24 @@ export class WatchedCluster implements ClusterSource {
     this.pods.start();
     this.namespaces.start();
     this.policies.start();
+    this.cnps.start(() => this.changed());
   }
 
   async synced(): Promise<void> {
-    await Promise.all([this.pods.synced, this.namespaces.synced, this.policies.synced]);
+    await Promise.all([this.pods.synced, this.namespaces.synced, this.policies.synced, this.cnps.synced]);
   }
 
   snapshot(): ClusterObjects {
-    return { namespaces: this.namespaces.list(), pods: this.pods.list(), policies: this.policies.list() };
+    return {
+      namespaces: this.namespaces.list(),
+      pods: this.pods.list(),
+      policies: this.policies.list(),
+      clusterNetworkPolicies: this.cnps.list(),
+    };
   }
 
   async stop(): Promise<void> {
     this.changed = () => undefined;
-    await Promise.all([this.pods.stop(), this.namespaces.stop(), this.policies.stop()]);
+    await Promise.all([this.pods.stop(), this.namespaces.stop(), this.policies.stop(), this.cnps.stop()]);
   }
 }

@@ -11,6 +11,7 @@ import { countEnforceablePodsOn } from '../netpol/pods.js';
 import type { ClusterObjects } from '../netpol/types.js';
 import type { ClusterSource, DataplaneApplier, RenderNode, ReportContent, ReportSink } from './ports.js';
 import type { NodeRender } from '../dataplane/render-node.js';
+import { programmedClusterNetworkPolicies } from '../dataplane/cnp-render.js';
 import type { SyncObserver } from '../metrics/agent-metrics.js';
 import { SyncTrigger } from './sync-trigger.js';
 import { errorMessage } from '../util/errors.js';
@@ -142,6 +143,7 @@ export class NodeAgent {
         families: out.summary.families,
         localPods: countEnforceablePodsOn(snapshot.pods, node),
         policies,
+        ...(out.cnp ? { clusterNetworkPolicies: programmedClusterNetworkPolicies(out) } : {}),
         errors: sortErrors(problems),
         ...(this.opts.newPods ? { newPods: this.opts.newPods() } : {}),
         conditions: [

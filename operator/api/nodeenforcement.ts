@@ -19,7 +19,17 @@ export interface EnforcedPolicy {
   generation: number;
 }
 
+/** A ClusterNetworkPolicy (cluster-scoped) that the node programs, as far as it selects local pods. */
+export interface EnforcedClusterNetworkPolicy {
+  name: string;
+  uid: string;
+  /** metadata.generation of the policy that is programmed. */
+  generation: number;
+}
+
 export interface PolicyError {
+  /** "ClusterNetworkPolicy" for a ClusterNetworkPolicy (namespace empty); absent otherwise. */
+  kind?: 'ClusterNetworkPolicy';
   namespace: string;
   name: string;
   reason: string;
@@ -63,6 +73,11 @@ export interface NodeEnforcementStatus {
   localPods?: number;
   /** Sorted by namespace, name. */
   policies?: EnforcedPolicy[];
+  /**
+   * The ClusterNetworkPolicies that select a local pod and are programmed as written, by name.
+   * One that cannot be (an experimental peer, say) is in errors instead, never here.
+   */
+  clusterNetworkPolicies?: EnforcedClusterNetworkPolicy[];
   errors?: PolicyError[];
   conditions?: Condition[];
   newPods?: NewPodsStatus;

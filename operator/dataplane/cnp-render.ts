@@ -26,7 +26,7 @@
 // unchanged (the same object).
 import { buildCnpNodeModel } from '../cnp/model.js';
 import type { CnpNodeModel, CnpPolicyModel, CnpRuleModel } from '../cnp/types.js';
-import type { PolicyError } from '../api/nodeenforcement.js';
+import type { EnforcedClusterNetworkPolicy, PolicyError } from '../api/nodeenforcement.js';
 import type { Family } from '../net/address.js';
 import { parseCidrBlock } from '../netpol/ip-blocks.js';
 import type { ClusterObjects, Direction, NodeModel } from '../netpol/types.js';
@@ -259,11 +259,22 @@ export function renderTieredRuleset(base: Ruleset, np: NodeModel, cnp: CnpNodeMo
 /** A model problem of a ClusterNetworkPolicy as a node report error (cluster-scoped: no namespace). */
 function asPolicyError(p: CnpNodeModel['problems'][number]): PolicyError {
   return {
+    kind: 'ClusterNetworkPolicy',
     namespace: '',
     name: p.name,
     reason: p.reason,
     message: `ClusterNetworkPolicy ${p.name}: ${p.message}`,
   };
+}
+
+/** The ClusterNetworkPolicies a render programs as written (for the node report), by name. */
+export function programmedClusterNetworkPolicies(
+  render: Pick<NodeRender, 'cnp'>,
+): EnforcedClusterNetworkPolicy[] {
+  return (render.cnp?.policies ?? [])
+    .filter((p) => p.programmable && p.uid !== undefined)
+    .map((p) => ({ name: p.name, uid: p.uid as string, generation: p.generation ?? 0 }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /**

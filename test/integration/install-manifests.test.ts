@@ -98,6 +98,7 @@ describe('install: config/default manifests on the real API server', function ()
         'ClusterRoleBinding/softtenant-agent',
         'ClusterRoleBinding/softtenant-operator',
         'CustomResourceDefinition/nodeenforcements.tenancy.softtenant.io',
+        'CustomResourceDefinition/clusternetworkpolicies.policy.networking.k8s.io',
         'CustomResourceDefinition/softtenants.tenancy.softtenant.io',
         'DaemonSet/softtenant-agent',
         'Deployment/softtenant-operator',
@@ -325,9 +326,19 @@ describe('install: config/default manifests on the real API server', function ()
           generation: 3,
         },
       ],
+      clusterNetworkPolicies: [
+        { name: 'softtenant-acme-ingress', uid: '5e0c2a8d-1b7f-4c3e-8a9d-2f6b1c0d7e33', generation: 2 },
+      ],
       errors: [
         { namespace: '', name: '', reason: 'ApplyFailed', message: 'iptables-restore: line 4 failed' },
         { namespace: 'acme-dev', name: 'weird', reason: 'InjectedFailure', message: 'made to fail' },
+        {
+          kind: 'ClusterNetworkPolicy',
+          namespace: '',
+          name: 'to-nodes',
+          reason: 'NotProgrammable',
+          message: 'spec.egress[0].to[0].nodes: experimental peer, not supported by softtenant',
+        },
       ],
       conditions: [
         {

@@ -109,6 +109,7 @@ const agentMust: Check[] = [
   ...each(['create', 'patch'], 'events', { ns: 'default' }),
   ...each(['patch'], 'pods', { ns: 'all', subresource: 'status' }),
   ...each(['get'], 'nodes'),
+  ...each(['get', 'list', 'watch'], 'clusternetworkpolicies.policy.networking.k8s.io'),
 ];
 
 const agentMustNot: Check[] = [
@@ -123,6 +124,7 @@ const agentMustNot: Check[] = [
   ...each(['get', 'create', 'update'], 'leases.coordination.k8s.io', { ns: SYSTEM_NAMESPACE }),
   ...each(['get', 'list'], 'configmaps', { ns: 'all' }),
   ...each(['create'], 'serviceaccounts', { ns: SYSTEM_NAMESPACE, subresource: 'token' }),
+  ...each(['create', 'update', 'patch', 'delete'], 'clusternetworkpolicies.policy.networking.k8s.io'),
 ];
 
 describe('install: least-privilege RBAC (config/default on the real API server)', function () {
