@@ -104,6 +104,16 @@ function subjectPeer(subject: ClusterNetworkPolicySubject | undefined): Selector
   return namespacedPeer(fields[0], subject[fields[0]], 'spec.subject');
 }
 
+/** A policy's subject as a selector peer; undefined when it cannot be read (the policy is left out). */
+export function compileSubject(subject: unknown): SelectorPeer | undefined {
+  try {
+    return subjectPeer(subject as ClusterNetworkPolicySubject);
+  } catch (err) {
+    if (err instanceof Unusable) return undefined;
+    throw err;
+  }
+}
+
 interface RuleContext {
   index: ClusterIndex;
   /** Local pods the policy's subject selects (ingress named ports resolve on them). */

@@ -34,6 +34,7 @@ import type { Pod } from '../api/networkpolicy.js';
 import type { Cidr, Family } from '../net/address.js';
 import { ipFamily, parseCidr } from '../net/address.js';
 import { effectivePolicyTypes } from '../netpol/model.js';
+import { cnpGovernance } from '../cnp/awaiting.js';
 import { podIPs } from '../netpol/pods.js';
 import { compileSelector, type CompiledSelector } from '../netpol/selector.js';
 import type { ClusterObjects, NodeModel } from '../netpol/types.js';
@@ -186,6 +187,8 @@ export class AwaitingPods {
       list.push(this.policy(p));
       byNamespace.set(ns, list);
     }
+    // ClusterNetworkPolicy subjects arm it as NetworkPolicies do (operator/cnp/awaiting.ts).
+    const governed = cnpGovernance(objects.clusterNetworkPolicies ?? [], objects.namespaces);
     for (const pod of waiting) {
       const ns = pod.metadata.namespace ?? 'default';
       const labels = pod.metadata.labels ?? {};
@@ -193,8 +196,9 @@ export class AwaitingPods {
         (c) => c.selector === undefined || c.selector.matches(labels),
       );
       const key = objectKey(ns, pod.metadata.name);
-      if (selecting.some((c) => c.ingress)) out.ingress.push(key);
-      if (selecting.some((c) => c.egress)) out.egress.push(key);
+      const byCnp = governed(pod);
+      if (selecting.some((c) => c.ingress) || byCnp.ingress) out.ingress.push(key);
+      if (selecting.some((c) => c.egress) || byCnp.egress) out.egress.push(key);
     }
     out.ingress.sort();
     out.egress.sort();
