@@ -22,6 +22,8 @@ export class TieredEvaluator {
   private readonly netpol: Record<Direction, ModelEvaluator>;
   private readonly npIsolated: Record<Direction, Set<string>>;
   private readonly blocks = new WeakMap<CnpRuleModel, ParsedBlock[]>();
+  /** Rule lists per pod, tier and direction: the cut judges many flows of few pods. */
+  private readonly rules = new Map<string, CnpRuleModel[]>();
 
   constructor(
     netpol: NodeModel,
@@ -74,8 +76,11 @@ export class TieredEvaluator {
     direction: Direction,
     conn: Connection,
   ): ClusterNetworkPolicyRuleAction | undefined {
-    for (const { rule } of orderedRules(this.cnp, podKey, tier, direction))
-      if (this.ruleMatches(rule, direction, conn)) return rule.action;
+    const key = `${podKey}|${tier}|${direction}`;
+    let rules = this.rules.get(key);
+    if (!rules)
+      this.rules.set(key, (rules = orderedRules(this.cnp, podKey, tier, direction).map((r) => r.rule)));
+    for (const rule of rules) if (this.ruleMatches(rule, direction, conn)) return rule.action;
     return undefined;
   }
 

@@ -11,6 +11,7 @@ import type { SoftTenant } from '../../operator/api/softtenant.js';
 import { EXPECTATIONS, type Expectation } from '../lab/demo/scenario.js';
 import { INJECTED_FAILURE_MESSAGE } from '../support/agent-with-failures.js';
 import { cond, formatVerdicts, kubectl, World } from '../lab/demo/world.js';
+import { CLUSTER_NETWORK_POLICY_CRD, installClusterNetworkPolicyCrd, removeCrds } from '../support/crds.js';
 
 const logDir = mkdtempSync(join(tmpdir(), 'softtenant-e2e-'));
 const LATE_IP = '172.17.1.5'; // the lab host ext/blocked
@@ -255,5 +256,63 @@ describe('end to end: tenants declared, enforced on two nodes, reported back', f
     world.opts.failPolicies = {};
     world.startAgent('node-a');
     await world.waitForEnforced(60_000);
+  });
+
+  it('enforces a ClusterNetworkPolicy (CRD installed while the agents run) and reports it by UID and generation', async () => {
+    // team-a lets team-b app=api in on 8080; an Admin Deny beats that NetworkPolicy.
+    const cell = tcpCell('team-b-api/api', 'team-a-web/web', 8080, true);
+    await expectMatrix([cell]);
+    const created = installClusterNetworkPolicyCrd();
+    const cnp = (priority: number): string =>
+      JSON.stringify({
+        apiVersion: 'policy.networking.k8s.io/v1beta1',
+        kind: 'ClusterNetworkPolicy',
+        metadata: { name: 'e2e-no-team-b-api' },
+        spec: {
+          tier: 'Admin',
+          priority,
+          subject: { namespaces: { matchLabels: { 'kubernetes.io/metadata.name': 'team-a-web' } } },
+          ingress: [
+            {
+              action: 'Deny',
+              from: [{ namespaces: { matchLabels: { 'kubernetes.io/metadata.name': 'team-b-api' } } }],
+            },
+          ],
+        },
+      });
+    const reported = async (generation: number): Promise<{ uid: string }> =>
+      eventually(`a node report lists the policy at generation ${generation}`, 90_000, async () => {
+        const live = JSON.parse(
+          kubectl(kubeconfigPath, ['get', 'clusternetworkpolicy', 'e2e-no-team-b-api', '-o', 'json']),
+        ) as { metadata: { uid: string; generation: number } };
+        for (const node of ['node-a', 'node-b']) {
+          const ne = await requestJson<NodeEnforcement>(
+            world.opts.kc,
+            'GET',
+            `/apis/tenancy.softtenant.io/v1alpha1/nodeenforcements/${node}`,
+          );
+          const entry = ne.status?.clusterNetworkPolicies?.find((p) => p.name === 'e2e-no-team-b-api');
+          if (entry && entry.uid === live.metadata.uid && entry.generation === generation) return entry;
+        }
+        return undefined;
+      });
+    try {
+      kubectl(kubeconfigPath, ['apply', '-f', '-'], cnp(10));
+      // The agents saw no CRD at start; they look again every 30 s.
+      await reported(1);
+      await expectMatrix([{ ...cell, allowed: false }]);
+      kubectl(kubeconfigPath, ['apply', '-f', '-'], cnp(20));
+      await reported(2);
+      await expectMatrix([{ ...cell, allowed: false }]);
+      kubectl(kubeconfigPath, ['delete', 'clusternetworkpolicy', 'e2e-no-team-b-api']);
+      await eventually('the cell allowed again', 30_000, async () => {
+        const [r] = await world.probe([cell]);
+        return r?.allowed ? true : undefined;
+      });
+      await expectMatrix(EXPECTATIONS);
+    } finally {
+      kubectl(kubeconfigPath, ['delete', 'clusternetworkpolicy', 'e2e-no-team-b-api', '--ignore-not-found']);
+      if (created) removeCrds([CLUSTER_NETWORK_POLICY_CRD]);
+    }
   });
 });
