@@ -4,10 +4,12 @@
 #   - cnp-conformance.test: the test binary of the module's conformance/ package
 #     (sigs.k8s.io/network-policy-api, fetched through the Go module proxy and verified by the
 #     checksum database, as `go get` does);
-#   - agnhost-2.45.tar: the image its base manifests name (registry.k8s.io/e2e-test-images/
+#   - agnhost-2.45-sctp-shim.tar: the image its base manifests name (registry.k8s.io/e2e-test-images/
 #     agnhost:2.45). They start every server as `/bin/bash -c "/agnhost ..."`, so unlike the
 #     image of build-nodes.sh this one holds a shell: Debian's statically linked bash
-#     (bash-static, installed here when missing) as /bin/bash, next to our own agnhost build.
+#     (bash-static, installed here when missing) as /bin/bash, next to our own agnhost build
+#     (/agnhost-bin) and /agnhost, agnhost-sctp-shim.sh: on a kernel without SCTP it keeps the
+#     base pods' `porter` servers from dying on their SCTP ports (see that script).
 # Usage: build-cnp-conformance.sh    prints nothing on stdout; progress on stderr.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,7 +20,7 @@ NETPOL_API_VERSION="${NETPOL_API_VERSION:-v0.3.0}"
 CNP_CACHE="$SOFTTENANT_CACHE/cnp/network-policy-api-$NETPOL_API_VERSION"
 CNP_AGNHOST_IMAGE="registry.k8s.io/e2e-test-images/agnhost:2.45"
 bin="$CNP_CACHE/bin/cnp-conformance.test"
-tar="$CNP_CACHE/images/agnhost-2.45.tar"
+tar="$CNP_CACHE/images/agnhost-2.45-sctp-shim.tar"
 
 mkdir -p "$CNP_CACHE/bin" "$CNP_CACHE/images" "$CNP_CACHE/build"
 exec 9>"$CNP_CACHE/.lock"
@@ -63,7 +65,8 @@ if [ ! -f "$tar" ]; then
   rootfs="$(mktemp -d)"
   trap 'rm -rf "$rootfs"' EXIT
   mkdir -p "$rootfs/tmp" "$rootfs/bin" && chmod 1777 "$rootfs/tmp"
-  cp "$NODE_BIN_DIR/agnhost" "$rootfs/agnhost"
+  cp "$NODE_BIN_DIR/agnhost" "$rootfs/agnhost-bin"
+  install -m 0755 "$here/agnhost-sctp-shim.sh" "$rootfs/agnhost"
   cp /bin/bash-static "$rootfs/bin/bash"
   ln -s bash "$rootfs/bin/sh"
   "$here/image-archive.sh" "$rootfs" "$CNP_AGNHOST_IMAGE" "$tar" /agnhost pause
