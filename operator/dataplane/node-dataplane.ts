@@ -129,11 +129,7 @@ export class NodeDataplane {
     const report: DataplaneApplyReport = { apply, ...(apply6 ? { apply6 } : {}) };
     if (opts.cutFlows === false || !(changed(apply) || (apply6 !== undefined && changed(apply6))))
       return report;
-    const conntrack = await cutDeniedFlows(
-      this.runner,
-      flowJudgeOf(render),
-      this.applier6 ? [4, 6] : [4],
-    );
+    const conntrack = await cutDeniedFlows(this.runner, flowJudgeOf(render), this.applier6 ? [4, 6] : [4]);
     this.flowsCut += conntrack.deleted;
     if (conntrack.deleted > 0) {
       this.log.info('cut flows the new rules deny', {
