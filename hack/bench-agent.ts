@@ -14,9 +14,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Pod } from '../operator/api/networkpolicy.js';
 import { WatchedCluster } from '../operator/agent/cluster-watch.js';
+import { loadKubeConfig, type KubeAccess } from '../operator/kube/config.js';
 import { IncrementalNodeRenderer } from '../operator/dataplane/render-incremental.js';
 import { renderIpsetRestore, renderIptablesRestore } from '../operator/dataplane/render-text.js';
 import { requestJson } from '../operator/kube/raw-request.js';
@@ -131,7 +131,7 @@ function podStatus(pod: Pod): Record<string, unknown> {
   };
 }
 
-async function seed(kc: KubeConfig, pods: number, local: number, policies: number): Promise<void> {
+async function seed(kc: KubeAccess, pods: number, local: number, policies: number): Promise<void> {
   const cluster = syntheticCluster({ pods, local, policies });
   const started = Date.now();
   const nodes = new Set(cluster.pods.map((p) => p.spec?.nodeName ?? ''));
@@ -184,8 +184,8 @@ async function seed(kc: KubeConfig, pods: number, local: number, policies: numbe
 
 /** The measured process: the agent's cluster watch and renderer, nothing else. */
 async function child(kubeconfig: string): Promise<void> {
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
+  // The measured process loads only what the agent loads (this module imports no more).
+  const kc = loadKubeConfig(kubeconfig);
   const report = (stage: string, extra: Record<string, unknown> = {}): void => {
     const m = memory('self');
     const heap = process.memoryUsage();
@@ -242,8 +242,7 @@ async function main(): Promise<void> {
   if (up.status !== 0) throw new Error('control plane failed to start');
   const kubeconfig = join(state, 'kubeconfig');
   try {
-    const kc = new KubeConfig();
-    kc.loadFromFile(kubeconfig);
+    const kc = loadKubeConfig(kubeconfig);
     await seed(kc, pods, local, policies);
     say(
       `\n== the agent's cluster watch and render for ${BENCH_NODE} (${local} of ${pods} pods, ${policies} policies), in a fresh process`,
@@ -274,7 +273,7 @@ async function main(): Promise<void> {
 }
 
 /** While the agent watches: relabels CHANGED_PODS pods (watch events, incremental renders). */
-async function changePods(kc: KubeConfig, pods: number): Promise<void> {
+async function changePods(kc: KubeAccess, pods: number): Promise<void> {
   const cluster = syntheticCluster({ pods, local: 0, policies: 0 });
   const chosen = cluster.pods.filter((p) => p.metadata.namespace !== 'kube-system').slice(0, CHANGED_PODS);
   await forEachLimited(chosen, 8, async (pod) => {

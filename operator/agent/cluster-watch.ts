@@ -3,7 +3,7 @@
 // ClusterNetworkPolicies, when their CRD is installed: cnp-watch.ts), behind the
 // ClusterSource port the agent loop reads. Lists come in pages and pods are trimmed page by page
 // to what the model reads, so the agent never holds a large cluster's pods whole, nor twice.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAccess } from '../kube/config.js';
 import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import { Informer, type Cached } from '../kube/informer.js';
 import type { Logger } from '../util/logger.js';
@@ -19,7 +19,7 @@ export class WatchedCluster implements ClusterSource {
   private readonly cnps: ClusterNetworkPolicyWatch;
   private changed: () => void = () => undefined;
 
-  constructor(kc: KubeConfig, log: Logger) {
+  constructor(kc: KubeAccess, log: Logger) {
     const watch = <T extends Cached>(path: string, trim?: (obj: T) => T): Informer<T> => {
       const informer = new Informer<T>(kc, { path, log, ...(trim ? { trim } : {}) });
       informer.onEvent(() => this.changed());

@@ -2,7 +2,7 @@
 // object (spec.podCIDRs, which kube-controller-manager's node IPAM fills in shortly after the
 // node registers; the older single spec.podCIDR as a fallback). Until they are known the node
 // runs fail-open and says so in its report; the agent asks again every few seconds.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAccess } from '../kube/config.js';
 import type { Cidr } from '../net/address.js';
 import { parsePodCidrs } from '../dataplane/fail-closed.js';
 import { requestJson } from '../kube/raw-request.js';
@@ -14,7 +14,7 @@ interface NodeSpecOnly {
 }
 
 /** The pod CIDRs the Node object lists (empty when none is assigned yet). */
-export async function nodePodCidrs(kc: KubeConfig, node: string): Promise<string[]> {
+export async function nodePodCidrs(kc: KubeAccess, node: string): Promise<string[]> {
   const obj = await requestJson<NodeSpecOnly>(kc, 'GET', `/api/v1/nodes/${encodeURIComponent(node)}`);
   const list = obj.spec?.podCIDRs ?? [];
   return list.length > 0 ? list : obj.spec?.podCIDR ? [obj.spec.podCIDR] : [];

@@ -8,7 +8,7 @@
 // podsToMark is pure; GateWriter is the edge: level-triggered (each sync hands it the full list
 // of pods still to mark), a few patches in flight, failures retried with backoff, and no write for
 // a pod whose condition the watch already shows True.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAccess } from '../kube/config.js';
 import type { Pod } from '../api/networkpolicy.js';
 import type { NodeRender } from '../dataplane/render-node.js';
 import { ApiError, requestJson } from '../kube/raw-request.js';
@@ -55,7 +55,7 @@ export interface PodConditionApi {
 }
 
 /** PodConditionApi on the API server: a strategic merge patch of pods/status (conditions merge by type). */
-export function kubePodConditions(kc: KubeConfig): PodConditionApi {
+export function kubePodConditions(kc: KubeAccess): PodConditionApi {
   return {
     async markEnforced(pod, at) {
       const path = `/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}/status`;

@@ -2,7 +2,7 @@
 // heartbeat changed and the heartbeat is not yet due, and are spaced by minIntervalMs so pod
 // churn cannot turn into a write storm. The API server is behind a small port (NodeReportApi;
 // kubeNodeReports is the real one) and time behind a Clock, so the writer is tested directly.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAccess } from '../kube/config.js';
 import {
   NODE_ENFORCEMENT_API_VERSION,
   NODE_ENFORCEMENT_KIND,
@@ -29,7 +29,7 @@ export interface NodeReportApi {
 }
 
 /** NodeReportApi on the API server. */
-export function kubeNodeReports(kc: KubeConfig): NodeReportApi {
+export function kubeNodeReports(kc: KubeAccess): NodeReportApi {
   const collection = `/apis/${GROUP}/${VERSION}/${NODE_ENFORCEMENT_PLURAL}`;
   const path = (node: string): string => `${collection}/${encodeURIComponent(node)}`;
   const status = (err: unknown): number | undefined => (err instanceof ApiError ? err.statusCode : undefined);

@@ -1,6 +1,6 @@
 // Whether the API server serves a resource, from API discovery: lets the operator start (and
 // say what is missing) when an optional CRD is not installed, instead of failing a watch.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAccess } from './config.js';
 import { ApiError, requestJson } from './raw-request.js';
 
 interface ResourceList {
@@ -8,7 +8,7 @@ interface ResourceList {
 }
 
 export async function resourceServed(
-  kc: KubeConfig,
+  kc: KubeAccess,
   group: string,
   version: string,
   plural: string,

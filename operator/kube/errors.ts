@@ -1,13 +1,11 @@
 // API errors reduced to what callers decide on: the HTTP status and the API server's own
-// message, wrapped with what we were doing. Errors come from the raw request path (ApiError,
-// raw-request.ts) or from client-node 1.x's typed clients (ApiException, the Lease client).
-import { ApiException } from '@kubernetes/client-node';
+// message, wrapped with what we were doing. Every API call goes through the raw request path
+// (ApiError, raw-request.ts); no typed client-node client is used.
 import { errorMessage } from '../util/errors.js';
 import { ApiError } from './raw-request.js';
 
 /** HTTP status of a failed API call, or undefined when the call never got an answer. */
 export function apiStatusCode(err: unknown): number | undefined {
-  if (err instanceof ApiException) return err.code;
   if (err instanceof ApiError) return err.statusCode;
   if (err instanceof KubeApiError) return err.code;
   return undefined;
@@ -45,7 +43,6 @@ function statusMessage(body: unknown): string | undefined {
 /** The API server's Status message when there is one, else the error's own message. */
 export function apiMessage(err: unknown): string {
   if (err instanceof KubeApiError) return err.apiMessage;
-  if (err instanceof ApiException) return statusMessage(err.body) ?? `HTTP ${err.code}`;
   if (err instanceof ApiError) return statusMessage(err.body) ?? `HTTP ${err.statusCode}`;
   return errorMessage(err);
 }
@@ -91,7 +88,7 @@ export async function guardedPatch<T>(what: string, call: () => Promise<T>): Pro
 
 function isFailedTest(err: unknown): boolean {
   if (apiStatusCode(err) !== 422) return false;
-  let body: unknown = err instanceof ApiException || err instanceof ApiError ? err.body : undefined;
+  let body: unknown = err instanceof ApiError ? err.body : undefined;
   if (typeof body === 'string') {
     try {
       body = JSON.parse(body) as unknown;

@@ -3,7 +3,7 @@
 // describe softtenant` and `kubectl events --for` find them through `regarding`.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAccess } from './config.js';
 import { API_VERSION, FIELD_MANAGER, KIND } from '../api/softtenant.js';
 import type { TenantEvent } from '../controller/client.js';
 import { kubeCall } from './errors.js';
@@ -44,7 +44,7 @@ export function eventObject(event: TenantEvent, now: Date, instance: string): Re
   };
 }
 
-export async function createEvent(kc: KubeConfig, event: TenantEvent, now: Date): Promise<void> {
+export async function createEvent(kc: KubeAccess, event: TenantEvent, now: Date): Promise<void> {
   const body = eventObject(event, now, `${FIELD_MANAGER}-${hostname()}`);
   await kubeCall(`recording event ${event.reason} for ${KIND} ${event.tenant.metadata.name}`, () =>
     requestJson(kc, 'POST', `/apis/events.k8s.io/v1/namespaces/${EVENT_NAMESPACE}/events`, body),

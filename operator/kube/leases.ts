@@ -1,7 +1,7 @@
 // coordination.k8s.io/v1 Lease reads and writes for leader election, as plain JSON. Updates
 // carry the resourceVersion that was read, so the API server rejects a write based on a stale
 // read with 409 Conflict: of two candidates that both saw an expired lease, only one wins.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAccess } from './config.js';
 import { ApiError, requestJson } from './raw-request.js';
 import type { LeaseSpec } from './lease-decision.js';
 
@@ -24,7 +24,7 @@ export interface LeaseClient {
 
 export class KubeLeaseClient implements LeaseClient {
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly kc: KubeAccess,
     private readonly namespace: string,
     private readonly name: string,
   ) {}

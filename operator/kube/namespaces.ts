@@ -2,7 +2,7 @@
 // (so it removes the label whoever set it, and never another label) and starts with a `test`
 // of the resourceVersion that was read, so a concurrent change makes it fail and the reconcile
 // retry with fresh data instead of acting on a stale view.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAccess } from './config.js';
 import type { Namespace } from '../api/networkpolicy.js';
 import { TENANT_LABEL } from '../api/softtenant.js';
 import { guardedPatch } from './errors.js';
@@ -28,7 +28,7 @@ export function tenantLabelPatch(namespace: Namespace, tenant: string | null): J
 
 /** Returns the namespace as the API server stored it, or undefined when nothing had to change. */
 export async function setTenantLabel(
-  kc: KubeConfig,
+  kc: KubeAccess,
   namespace: Namespace,
   tenant: string | null,
 ): Promise<Namespace | undefined> {

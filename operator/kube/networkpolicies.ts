@@ -1,6 +1,6 @@
 // NetworkPolicy writes, in the wire shape (the JSON exactly as the API server sends it), which
 // the controller compares with the pure expansion's output and keeps in its cache.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAccess } from './config.js';
 import type { NetworkPolicy } from '../api/networkpolicy.js';
 import { FIELD_MANAGER } from '../api/softtenant.js';
 import { isNotFound, KubeApiError, kubeCall } from './errors.js';
@@ -32,7 +32,7 @@ export function applyConfiguration(policy: NetworkPolicy): NetworkPolicy {
  * Server-side apply with force: the operator's field manager takes back fields someone edited.
  * Returns the object as stored.
  */
-export async function applyPolicy(kc: KubeConfig, policy: NetworkPolicy): Promise<NetworkPolicy> {
+export async function applyPolicy(kc: KubeAccess, policy: NetworkPolicy): Promise<NetworkPolicy> {
   const namespace = policy.metadata.namespace;
   if (!namespace) throw new Error(`${describe(policy)} has no namespace`);
   const query = new URLSearchParams({ fieldManager: FIELD_MANAGER, force: 'true' });
@@ -49,7 +49,7 @@ export async function applyPolicy(kc: KubeConfig, policy: NetworkPolicy): Promis
 }
 
 /** Deletes the object that was read (UID precondition), so a same-named successor is safe. */
-export async function deletePolicy(kc: KubeConfig, policy: NetworkPolicy): Promise<void> {
+export async function deletePolicy(kc: KubeAccess, policy: NetworkPolicy): Promise<void> {
   const namespace = policy.metadata.namespace ?? '';
   try {
     await requestJson(kc, 'DELETE', path(namespace, policy.metadata.name), {

@@ -2,7 +2,7 @@
 // each trimmed to what reconciliation reads, behind the controller's TenantReads port. Objects
 // lose their managedFields and the client-side last-applied annotation (most of a small
 // object's size); pods keep what enforcement status reads, as the agent trims them.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAccess } from './config.js';
 import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import type { NodeEnforcement } from '../api/nodeenforcement.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, TENANT_LABEL, type SoftTenant } from '../api/softtenant.js';
@@ -75,7 +75,7 @@ export class OperatorCaches implements TenantReads {
   private readonly byTenant = new Map<string, Set<string>>();
   private readonly tenantOfPolicy = new Map<string, string>();
 
-  constructor(kc: KubeConfig, options: { reportsServed: boolean }) {
+  constructor(kc: KubeAccess, options: { reportsServed: boolean }) {
     const log = logger('watch');
     const make = <K extends WatchedKind>(kind: K): Informer<Watched[K] & Cached> =>
       new Informer<Watched[K] & Cached>(kc, {

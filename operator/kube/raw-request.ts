@@ -2,7 +2,7 @@
 // client-node calls return model classes (dates as Date objects); the pure parts and the
 // watch caches want the objects exactly as the API serves them.
 import https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAccess } from './config.js';
 import type { TokenBucket } from './rate-limit.js';
 
 /** The process's client-side rate limit (none unless a binary sets one). */
@@ -33,7 +33,7 @@ export class ApiError extends Error {
  * still read per request (a rotated token or certificate takes effect; new TLS material gets a
  * new agent).
  */
-const agents = new WeakMap<KubeConfig, { material: string; agent: https.Agent }>();
+const agents = new WeakMap<KubeAccess, { material: string; agent: https.Agent }>();
 
 /** Connections at most per API server; further requests wait for a free one. */
 const MAX_SOCKETS = 32;
@@ -55,7 +55,7 @@ class CountingAgent extends https.Agent {
   }
 }
 
-function sharedAgent(kc: KubeConfig, opts: https.RequestOptions): https.Agent {
+function sharedAgent(kc: KubeAccess, opts: https.RequestOptions): https.Agent {
   const material = JSON.stringify([
     opts.ca,
     opts.cert,
@@ -82,7 +82,7 @@ function sharedAgent(kc: KubeConfig, opts: https.RequestOptions): https.Agent {
 }
 
 /** Request options for a path on the current cluster, with the kubeconfig's credentials. */
-async function requestOptions(kc: KubeConfig, method: string, path: string): Promise<https.RequestOptions> {
+async function requestOptions(kc: KubeAccess, method: string, path: string): Promise<https.RequestOptions> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('no current cluster in kubeconfig');
   const url = new URL(path, cluster.server);
@@ -102,7 +102,7 @@ async function requestOptions(kc: KubeConfig, method: string, path: string): Pro
 
 /** Status code and Retry-After of a GET, as soon as the response head arrives; the body is not read. */
 export async function requestStatus(
-  kc: KubeConfig,
+  kc: KubeAccess,
   path: string,
 ): Promise<{ statusCode: number; retryAfterSeconds?: number }> {
   const opts = await requestOptions(kc, 'GET', path);
@@ -123,7 +123,7 @@ export async function requestStatus(
 }
 
 export async function requestJson<T>(
-  kc: KubeConfig,
+  kc: KubeAccess,
   method: string,
   path: string,
   body?: unknown,
@@ -154,13 +154,7 @@ export async function requestJson<T>(
           }
           return;
         }
-        let message = text;
-        try {
-          message = (JSON.parse(text) as { message?: string }).message ?? text;
-        } catch {
-          // not a Status object; keep the raw text
-        }
-        reject(new ApiError(`${method} ${path}: ${status} ${message}`, status, text));
+        reject(new ApiError(`${method} ${path}: ${status} ${statusMessage(text)}`, status, text));
       });
       res.on('error', reject);
     });
@@ -169,4 +163,69 @@ export async function requestJson<T>(
     if (payload !== undefined) req.write(payload);
     req.end();
   });
+}
+
+/**
+ * A streaming GET (a watch): calls `onLine` for every newline-terminated line of the response
+ * as it arrives, and resolves when the API server ends the response (a watch's timeoutSeconds).
+ * Rejects with an ApiError for a status other than 2xx, and with an Error when the connection
+ * fails, `signal` aborts it, or nothing arrives for `idleMs` (a connection that died silently).
+ */
+export async function streamLines(
+  kc: KubeAccess,
+  path: string,
+  onLine: (line: string) => void,
+  options: { idleMs: number; signal?: AbortSignal },
+): Promise<void> {
+  if (limiter) await limiter.take();
+  const opts = await requestOptions(kc, 'GET', path);
+  return new Promise<void>((resolve, reject) => {
+    const req = https.request(opts, (res) => {
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status >= 300) {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          reject(new ApiError(`GET ${path}: ${status} ${statusMessage(text)}`, status, text));
+        });
+        return;
+      }
+      res.setEncoding('utf8');
+      let pending = '';
+      res.on('data', (chunk: string) => {
+        pending += chunk;
+        let nl: number;
+        while ((nl = pending.indexOf('\n')) >= 0) {
+          const line = pending.slice(0, nl);
+          pending = pending.slice(nl + 1);
+          if (line.trim() !== '') onLine(line);
+        }
+      });
+      res.on('end', () => {
+        if (pending.trim() !== '') onLine(pending);
+        resolve();
+      });
+      res.on('error', reject);
+      res.on('aborted', () => reject(new Error(`GET ${path}: the response was cut off`)));
+    });
+    const abort = (): void => void req.destroy(new Error(`GET ${path}: stopped`));
+    if (options.signal?.aborted) abort();
+    options.signal?.addEventListener('abort', abort, { once: true });
+    req.on('close', () => options.signal?.removeEventListener('abort', abort));
+    req.on('error', (err) => reject(new Error(`GET ${path}: ${err.message}`, { cause: err })));
+    req.setTimeout(options.idleMs, () =>
+      req.destroy(new Error(`nothing received for ${Math.round(options.idleMs / 1000)}s`)),
+    );
+    req.end();
+  });
+}
+
+/** The message of a Status body, or the body itself. */
+function statusMessage(text: string): string {
+  try {
+    return (JSON.parse(text) as { message?: string }).message ?? text;
+  } catch {
+    return text;
+  }
 }

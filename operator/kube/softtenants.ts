@@ -1,7 +1,7 @@
 // The few writes the operator makes to a SoftTenant: the finalizer (JSON patch with test ops)
 // and the status subresource (merge patch guarded by resourceVersion). The operator never
 // writes a SoftTenant's spec, labels or annotations, so GitOps tools see no drift.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAccess } from './config.js';
 import {
   FINALIZER,
   GROUP,
@@ -18,7 +18,7 @@ import { requestJson } from './raw-request.js';
 const path = (name: string): string => `/apis/${GROUP}/${VERSION}/${PLURAL}/${encodeURIComponent(name)}`;
 
 /** Adds the finalizer; the patch fails (and is retried) if the object changed since it was read. */
-export async function addFinalizer(kc: KubeConfig, tenant: SoftTenant): Promise<SoftTenant> {
+export async function addFinalizer(kc: KubeAccess, tenant: SoftTenant): Promise<SoftTenant> {
   const finalizers = tenant.metadata.finalizers;
   const ops: JsonPatchOp[] = [
     { op: 'test', path: '/metadata/resourceVersion', value: tenant.metadata.resourceVersion },
@@ -36,7 +36,7 @@ export async function addFinalizer(kc: KubeConfig, tenant: SoftTenant): Promise<
  * there). Returns the object afterwards, or undefined when there was nothing to remove (or the
  * object is gone).
  */
-export async function removeFinalizer(kc: KubeConfig, tenant: SoftTenant): Promise<SoftTenant | undefined> {
+export async function removeFinalizer(kc: KubeAccess, tenant: SoftTenant): Promise<SoftTenant | undefined> {
   const index = (tenant.metadata.finalizers ?? []).indexOf(FINALIZER);
   if (index < 0) return undefined;
   const ops: JsonPatchOp[] = [
@@ -61,7 +61,7 @@ export async function removeFinalizer(kc: KubeConfig, tenant: SoftTenant): Promi
  * the body makes the API server refuse (409) a write based on a stale read.
  */
 export async function patchStatus(
-  kc: KubeConfig,
+  kc: KubeAccess,
   tenant: SoftTenant,
   status: SoftTenantStatus,
 ): Promise<SoftTenant> {

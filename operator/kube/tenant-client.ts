@@ -2,7 +2,7 @@
 // write is logged and counted by the WriteMeter, a lost race comes back as the port's
 // WriteConflict, and each write's response goes into the cache (OperatorCaches) at once, so the
 // next reconcile reads what was written even before the watch delivers it.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAccess } from './config.js';
 import type { Namespace, NetworkPolicy } from '../api/networkpolicy.js';
 import { KIND, type SoftTenant, type SoftTenantStatus } from '../api/softtenant.js';
 import { WriteConflict, type TenantClient, type TenantEvent } from '../controller/client.js';
@@ -29,7 +29,7 @@ export class KubeTenantClient implements TenantClient {
   readonly writes = new WriteMeter();
 
   constructor(
-    private readonly kubeConfig: KubeConfig,
+    private readonly kubeConfig: KubeAccess,
     private readonly caches: OperatorCaches,
     private readonly clock: () => Date = () => new Date(),
   ) {}

@@ -1,11 +1,11 @@
 // Puts the scenario into the API server: Node objects (so pod garbage collection leaves the
 // pods alone), namespaces, and pods bound to their nodes with their IPs set through the status
 // subresource, as a kubelet and a CNI would. No kubelet runs; pods are plain API objects.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAccess } from '../../../operator/kube/config.js';
 import { ApiError, requestJson } from '../../../operator/kube/raw-request.js';
 import type { ScenarioPod } from './scenario.js';
 
-async function createOrKeep(kc: KubeConfig, path: string, body: unknown): Promise<void> {
+async function createOrKeep(kc: KubeAccess, path: string, body: unknown): Promise<void> {
   try {
     await requestJson(kc, 'POST', path, body);
   } catch (err) {
@@ -13,7 +13,7 @@ async function createOrKeep(kc: KubeConfig, path: string, body: unknown): Promis
   }
 }
 
-export async function createNodes(kc: KubeConfig, nodes: readonly string[]): Promise<void> {
+export async function createNodes(kc: KubeAccess, nodes: readonly string[]): Promise<void> {
   for (const name of nodes) {
     await createOrKeep(kc, '/api/v1/nodes', {
       apiVersion: 'v1',
@@ -24,7 +24,7 @@ export async function createNodes(kc: KubeConfig, nodes: readonly string[]): Pro
 }
 
 export async function ensureNamespace(
-  kc: KubeConfig,
+  kc: KubeAccess,
   name: string,
   labels: Record<string, string>,
 ): Promise<void> {
@@ -37,7 +37,7 @@ export async function ensureNamespace(
 
 /** Waits for the namespace's default ServiceAccount (pod admission requires it). */
 export async function waitForServiceAccount(
-  kc: KubeConfig,
+  kc: KubeAccess,
   namespace: string,
   timeoutMs = 30_000,
 ): Promise<void> {
@@ -54,7 +54,7 @@ export async function waitForServiceAccount(
   }
 }
 
-export async function createPod(kc: KubeConfig, pod: ScenarioPod): Promise<void> {
+export async function createPod(kc: KubeAccess, pod: ScenarioPod): Promise<void> {
   await waitForServiceAccount(kc, pod.namespace);
   await createOrKeep(kc, `/api/v1/namespaces/${pod.namespace}/pods`, {
     apiVersion: 'v1',
@@ -84,7 +84,7 @@ export async function createPod(kc: KubeConfig, pod: ScenarioPod): Promise<void>
   await setPodIP(kc, pod.namespace, pod.name, pod.ip);
 }
 
-export async function setPodIP(kc: KubeConfig, namespace: string, name: string, ip: string): Promise<void> {
+export async function setPodIP(kc: KubeAccess, namespace: string, name: string, ip: string): Promise<void> {
   await requestJson(
     kc,
     'PATCH',
@@ -102,7 +102,7 @@ export async function setPodIP(kc: KubeConfig, namespace: string, name: string, 
 }
 
 export async function patchLabels(
-  kc: KubeConfig,
+  kc: KubeAccess,
   path: string,
   labels: Record<string, string | null>,
 ): Promise<void> {

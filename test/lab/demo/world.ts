@@ -3,7 +3,7 @@
 // Used by `make demo` (hack/demo/run.ts) and the end-to-end test.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAccess } from '../../../operator/kube/config.js';
 import type { SoftTenant } from '../../../operator/api/softtenant.js';
 import { requestJson } from '../../../operator/kube/raw-request.js';
 import { Lab } from '../lab.js';
@@ -16,7 +16,7 @@ import { EXPECTATIONS, EXTERNALS, EXTRA_NAMESPACES, NODES, PODS, type Expectatio
 export type Say = (msg: string) => void;
 
 export interface WorldOptions {
-  kc: KubeConfig;
+  kc: KubeAccess;
   kubeconfigPath: string;
   logDir: string;
   say: Say;
