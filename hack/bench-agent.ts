@@ -244,36 +244,54 @@ async function main(): Promise<void> {
   try {
     const kc = loadKubeConfig(kubeconfig);
     await seed(kc, pods, local, policies);
-    say(
-      `\n== the agent's cluster watch and render for ${BENCH_NODE} (${local} of ${pods} pods, ${policies} policies), in a fresh process`,
-    );
-    const agent = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', kubeconfig], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    agent.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      let nl: number;
-      while ((nl = out.indexOf('\n')) >= 0) {
-        const line = out.slice(0, nl);
-        out = out.slice(nl + 1);
-        if (line === 'WATCHING') {
-          void changePods(kc, pods).catch((err: unknown) =>
-            say(`changing pods failed: ${errorMessage(err)}`),
-          );
-        } else if (line.startsWith('{"stage"')) say(line);
-      }
-    });
-    const code = await new Promise<number | null>((r) => agent.on('exit', r));
-    if (code !== 0) throw new Error(`the measured process exited with ${code}`);
+    // BENCH_NODE_FLAGS: V8 flags for the measured process; several sets separated by ';' are
+    // measured one after the other on the same cluster.
+    const variants = (process.env.BENCH_NODE_FLAGS ?? '')
+      .split(';')
+      .map((v) => v.trim().split(/\s+/).filter(Boolean));
+    for (const [run, flags] of variants.entries()) {
+      say(
+        `\n== the agent's cluster watch and render for ${BENCH_NODE} (${local} of ${pods} pods, ${policies} policies), in a fresh process${flags.length ? ` (node ${flags.join(' ')})` : ''}`,
+      );
+      await measureChild(kc, kubeconfig, flags, pods, String(run + 2));
+    }
     say('target: high-water mark under 150 MB');
   } finally {
     spawnSync('bash', [join(root, 'hack/controlplane-down.sh'), state], { stdio: 'inherit' });
   }
 }
 
+/** Runs the measured process and prints its stages; relabels pods (to `rollout`) while it watches. */
+async function measureChild(
+  kc: KubeAccess,
+  kubeconfig: string,
+  flags: string[],
+  pods: number,
+  rollout: string,
+): Promise<void> {
+  const agent = spawn(process.execPath, [...flags, fileURLToPath(import.meta.url), '--child', kubeconfig], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  agent.stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+    let nl: number;
+    while ((nl = out.indexOf('\n')) >= 0) {
+      const line = out.slice(0, nl);
+      out = out.slice(nl + 1);
+      if (line === 'WATCHING') {
+        void changePods(kc, pods, rollout).catch((err: unknown) =>
+          say(`changing pods failed: ${errorMessage(err)}`),
+        );
+      } else if (line.startsWith('{"stage"')) say(line);
+    }
+  });
+  const code = await new Promise<number | null>((r) => agent.on('exit', r));
+  if (code !== 0) throw new Error(`the measured process exited with ${code}`);
+}
+
 /** While the agent watches: relabels CHANGED_PODS pods (watch events, incremental renders). */
-async function changePods(kc: KubeAccess, pods: number): Promise<void> {
+async function changePods(kc: KubeAccess, pods: number, rollout: string): Promise<void> {
   const cluster = syntheticCluster({ pods, local: 0, policies: 0 });
   const chosen = cluster.pods.filter((p) => p.metadata.namespace !== 'kube-system').slice(0, CHANGED_PODS);
   await forEachLimited(chosen, 8, async (pod) => {
@@ -283,7 +301,7 @@ async function changePods(kc: KubeAccess, pods: number): Promise<void> {
       kc,
       'PATCH',
       `/api/v1/namespaces/${ns}/pods/${name}`,
-      { metadata: { labels: { rollout: '2' } } },
+      { metadata: { labels: { rollout } } },
       'application/merge-patch+json',
     );
   });
