@@ -271,7 +271,7 @@ function kubeconfigPaths(path: string | undefined, env: NodeJS.ProcessEnv): stri
   if (path) return [path];
   const listed = (env.KUBECONFIG ?? '').split(delimiter).filter((p) => p !== '');
   if (listed.length > 0) return listed.filter((p) => existsSync(p));
-  const home = join(homedir(), '.kube', 'config');
+  const home = join(env.HOME ?? homedir(), '.kube', 'config');
   return existsSync(home) ? [home] : [];
 }
 
