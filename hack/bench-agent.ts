@@ -201,7 +201,8 @@ async function child(kubeconfig: string): Promise<void> {
     );
   };
   report('started');
-  const watch = new WatchedCluster(kc, logger('bench-agent'));
+  const pageSize = Number(process.env.BENCH_PAGE_SIZE ?? 0);
+  const watch = new WatchedCluster(kc, logger('bench-agent'), pageSize > 0 ? { podPageSize: pageSize } : {});
   let events = 0;
   const listed = Date.now();
   watch.start(() => void events++);
@@ -244,7 +245,8 @@ async function main(): Promise<void> {
   try {
     const kc = loadKubeConfig(kubeconfig);
     await seed(kc, pods, local, policies);
-    // BENCH_NODE_FLAGS: V8 flags for the measured process; several sets separated by ';' are
+    // BENCH_NODE_FLAGS: V8 flags (and KEY=VALUE environment: MALLOC_ARENA_MAX, BENCH_PAGE_SIZE
+    // for the pods' list page) for the measured process; several sets separated by ';' are
     // measured one after the other on the same cluster.
     const variants = (process.env.BENCH_NODE_FLAGS ?? '')
       .split(';')
@@ -269,9 +271,18 @@ async function measureChild(
   pods: number,
   rollout: string,
 ): Promise<void> {
-  const agent = spawn(process.execPath, [...flags, fileURLToPath(import.meta.url), '--child', kubeconfig], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const env = { ...process.env };
+  for (const f of flags.filter((x) => /^[A-Z_]+=/.test(x)))
+    env[f.slice(0, f.indexOf('='))] = f.slice(f.indexOf('=') + 1);
+  const nodeFlags = flags.filter((x) => !/^[A-Z_]+=/.test(x));
+  const agent = spawn(
+    process.execPath,
+    [...nodeFlags, fileURLToPath(import.meta.url), '--child', kubeconfig],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env,
+    },
+  );
   let out = '';
   agent.stdout.on('data', (c: Buffer) => {
     out += c.toString();

@@ -2,15 +2,23 @@
 // share, operator/kube/informer.ts) each for Pods, Namespaces and NetworkPolicies (and the
 // ClusterNetworkPolicies, when their CRD is installed: cnp-watch.ts), behind the
 // ClusterSource port the agent loop reads. Lists come in pages and pods are trimmed page by page
-// to what the model reads, so the agent never holds a large cluster's pods whole, nor twice.
+// to what the model reads, so the agent never holds a large cluster's pods whole, nor twice;
+// namespaces and policies lose their managedFields (kube/slim.ts).
 import type { KubeAccess } from '../kube/config.js';
 import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import { Informer, type Cached } from '../kube/informer.js';
+import { slim } from '../kube/slim.js';
 import type { Logger } from '../util/logger.js';
 import type { ClusterObjects } from '../netpol/types.js';
 import { trimPod } from './pod-trim.js';
 import { ClusterNetworkPolicyWatch } from './cnp-watch.js';
 import type { ClusterSource } from './ports.js';
+
+/**
+ * Pods per list page. A page of whole pods is parsed before it is trimmed, so the page is the
+ * initial list's peak of short-lived memory (`make bench-agent`, docs/design.md).
+ */
+const POD_PAGE_SIZE = 500;
 
 export class WatchedCluster implements ClusterSource {
   private readonly pods: Informer<Pod & Cached>;
@@ -19,15 +27,24 @@ export class WatchedCluster implements ClusterSource {
   private readonly cnps: ClusterNetworkPolicyWatch;
   private changed: () => void = () => undefined;
 
-  constructor(kc: KubeAccess, log: Logger) {
-    const watch = <T extends Cached>(path: string, trim?: (obj: T) => T): Informer<T> => {
-      const informer = new Informer<T>(kc, { path, log, ...(trim ? { trim } : {}) });
+  constructor(kc: KubeAccess, log: Logger, options: { podPageSize?: number } = {}) {
+    const watch = <T extends Cached>(path: string, trim?: (obj: T) => T, pageSize?: number): Informer<T> => {
+      const informer = new Informer<T>(kc, {
+        path,
+        log,
+        ...(trim ? { trim } : {}),
+        ...(pageSize ? { pageSize } : {}),
+      });
       informer.onEvent(() => this.changed());
       return informer;
     };
-    this.pods = watch<Pod & Cached>('/api/v1/pods', (pod) => trimPod(pod) as Pod & Cached);
-    this.namespaces = watch<Namespace & Cached>('/api/v1/namespaces');
-    this.policies = watch<NetworkPolicy & Cached>('/apis/networking.k8s.io/v1/networkpolicies');
+    this.pods = watch<Pod & Cached>(
+      '/api/v1/pods',
+      (pod) => trimPod(pod) as Pod & Cached,
+      options.podPageSize ?? POD_PAGE_SIZE,
+    );
+    this.namespaces = watch<Namespace & Cached>('/api/v1/namespaces', slim);
+    this.policies = watch<NetworkPolicy & Cached>('/apis/networking.k8s.io/v1/networkpolicies', slim);
     this.cnps = new ClusterNetworkPolicyWatch(kc, log);
   }
 

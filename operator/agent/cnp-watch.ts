@@ -7,7 +7,7 @@
 // group is served, the informer starts and every policy it lists is a change. Any other error of
 // the discovery (no route, 403) is retried and keeps the watch unlisted: the agent does not
 // program from a view that may lack an Admin Deny.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAccess } from '../kube/config.js';
 import {
   CNP_GROUP,
   CNP_PLURAL,
@@ -15,6 +15,7 @@ import {
   type ClusterNetworkPolicy,
 } from '../api/clusternetworkpolicy.js';
 import { Informer, type Cached } from '../kube/informer.js';
+import { slim } from '../kube/slim.js';
 import { ApiError, requestJson } from '../kube/raw-request.js';
 import { Backoff } from '../util/backoff.js';
 import { errorMessage } from '../util/errors.js';
@@ -26,7 +27,7 @@ export const CNP_COLLECTION_PATH = `${CNP_GROUP_VERSION_PATH}/${CNP_PLURAL}`;
 type Served = 'served' | 'absent';
 
 /** Whether the API server serves ClusterNetworkPolicy v1beta1; throws on anything but yes or no. */
-async function discover(kc: KubeConfig): Promise<Served> {
+async function discover(kc: KubeAccess): Promise<Served> {
   try {
     const list = await requestJson<{ resources?: { name?: string }[] }>(kc, 'GET', CNP_GROUP_VERSION_PATH);
     return (list.resources ?? []).some((r) => r.name === CNP_PLURAL) ? 'served' : 'absent';
@@ -47,7 +48,7 @@ export class ClusterNetworkPolicyWatch {
   readonly synced: Promise<void>;
 
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly kc: KubeAccess,
     private readonly log: Logger,
     private readonly recheckMs = 30_000,
   ) {
@@ -91,6 +92,7 @@ export class ClusterNetworkPolicyWatch {
   private startInformer(): void {
     const informer = new Informer<ClusterNetworkPolicy & Cached>(this.kc, {
       path: CNP_COLLECTION_PATH,
+      trim: slim,
       log: this.log,
     });
     informer.onEvent(() => this.changed());

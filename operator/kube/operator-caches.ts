@@ -1,7 +1,7 @@
 // The operator's read path: one informer per row of the wake table (controller/wakeups.ts),
 // each trimmed to what reconciliation reads, behind the controller's TenantReads port. Objects
-// lose their managedFields and the client-side last-applied annotation (most of a small
-// object's size); pods keep what enforcement status reads, as the agent trims them.
+// lose their managedFields and the client-side last-applied annotation (slim.ts); pods keep what
+// enforcement status reads, as the agent trims them.
 import type { KubeAccess } from './config.js';
 import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import type { NodeEnforcement } from '../api/nodeenforcement.js';
@@ -11,34 +11,7 @@ import type { TenantReads } from '../controller/client.js';
 import { WATCHES, type Watched, type WatchedKind, type WatchEventType } from '../controller/wakeups.js';
 import { logger } from '../util/logger.js';
 import { cacheKey, Informer, type Cached } from './informer.js';
-
-const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
-
-type Meta = Record<string, unknown> & { annotations?: Record<string, string> };
-
-/** A new metadata object without managedFields and last-applied (never keys deleted in place). */
-function slimMeta(meta: Meta | undefined): Meta {
-  const out: Meta = {};
-  for (const [key, value] of Object.entries(meta ?? {})) {
-    if (key === 'managedFields' || key === 'annotations') continue;
-    out[key] = value;
-  }
-  const annotations = meta?.annotations;
-  if (annotations && Object.keys(annotations).some((k) => k !== LAST_APPLIED)) {
-    const kept: Record<string, string> = {};
-    for (const [k, v] of Object.entries(annotations)) if (k !== LAST_APPLIED) kept[k] = v;
-    out.annotations = kept;
-  }
-  return out;
-}
-
-function slim<T extends { metadata?: unknown }>(obj: T): T {
-  const holder = obj as { metadata?: Meta };
-  if (holder.metadata && 'managedFields' in holder.metadata) holder.metadata = slimMeta(holder.metadata);
-  else if (holder.metadata?.annotations?.[LAST_APPLIED] !== undefined)
-    holder.metadata = slimMeta(holder.metadata);
-  return obj;
-}
+import { slim } from './slim.js';
 
 function slimNamespace(ns: Namespace): Namespace {
   slim(ns);
