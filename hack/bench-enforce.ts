@@ -1,17 +1,27 @@
 // `make bench-enforce`: the window of a new pod on the real nodes (issue 13). Brings up the
 // kubelet cluster of hack/cluster with softtenant installed (or reuses SOFTTENANT_CLUSTER),
 // creates pods of an isolated tenant on both nodes while a pod of another tenant (on node2)
-// connects to every new address in a tight loop from the moment the CNI hands it out until it
-// is refused (test/nodes/window-probe.ts), and prints, per run:
+// connects to every new address in a tight loop from the moment the CNI hands it out
+// (test/nodes/window-probe.ts), classifies every attempt (test/nodes/window-classify.ts:
+// connected, reset by the pod's kernel, refused by a rule before the pod, unreachable, timeout)
+// and prints, per run:
 // - connections that got through (the window, in connections) and the pods they reached;
-// - address -> refused: from the address existing on the node to the probe's refusal (after the
-//   last connection that got through);
+// - SYNs delivered to the pod: attempts the pod's node forwarded to it (its conntrack events),
+//   whether or not anything listened in the pod yet;
+// - address -> last delivered: how long the address stayed open at the packet level;
+// - address -> refused by a rule: from the address existing on the node to the first attempt
+//   refused on the way, after the last one that reached the pod (the true end of the window);
 // - address -> programmed and Running -> programmed: when the address entered the agent's
-//   ipsets on the node, against when the CNI handed it out and when the API said Running.
+//   ipsets on the node (between two polls of `ipset save`: both bounds are printed), against
+//   when the CNI handed it out and when the API said Running;
+// - the probe's resolution: the longest time between two attempts on one address (a window
+//   shorter than that can go unseen; under load the prober gets little CPU).
 // Runs: BENCH_PODS (default 100) pods created at once, and BENCH_SERIAL (default 100) one at a
-// time (each created once the previous is Ready), with the agents at --fail-closed=false (the
-// window) and --fail-closed=true (as installed). Figures are p50 / p99 / max in milliseconds.
+// time (each created once the previous is Ready), for each mode of BENCH_MODES (default
+// "off,on": the agents at --fail-closed=false, then --fail-closed=true as installed). Figures
+// are p50 / p99 / max in milliseconds; each run prints the load average at its start and end.
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Informer } from '../operator/kube/informer.js';
@@ -41,6 +51,10 @@ import { percentiles, WindowProbe, type AddressRecord } from '../test/nodes/wind
 
 const AT_ONCE = Number(process.env.BENCH_PODS ?? '100');
 const SERIAL = Number(process.env.BENCH_SERIAL ?? '100');
+const MODES = (process.env.BENCH_MODES ?? 'off,on').split(',').map((m) => {
+  if (m !== 'off' && m !== 'on') throw new Error(`BENCH_MODES: "off" and/or "on", got "${m}"`);
+  return m === 'on';
+});
 rootLogger.level = 'warn';
 
 function say(text: string): void {
@@ -88,7 +102,16 @@ interface RunResult {
   pods: number;
   records: AddressRecord[];
   running: Map<string, number>;
+  /** Connections that got through without the node's conntrack event (events lost). */
+  missedEvents: number;
+  eventErrors: string;
+  load: string;
 }
+
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 
 /** Watches the isolated namespace: when the API first says each pod is Running (by its IP). */
 function watchRunning(kc: KubeConfig): {
@@ -123,7 +146,8 @@ async function run(kc: KubeConfig, label: string, count: number, oneAtATime: boo
   );
   const { running, informer } = watchRunning(kc);
   await informer.synced;
-  for (const p of probes) p.start();
+  for (const p of probes) await p.start();
+  const loadAtStart = load();
   // Pods of the previous run must be gone (their addresses and names).
   for (let t = 0; podsOf(ISO).some((p) => p.metadata.name.startsWith('bench-')) && t < 300; t++)
     await sleep(1000);
@@ -162,6 +186,9 @@ async function run(kc: KubeConfig, label: string, count: number, oneAtATime: boo
       pods: count,
       records: records(),
       running,
+      missedEvents: probes.reduce((n, p) => n + p.missedEvents, 0),
+      eventErrors: probes.map((p) => p.eventErrors).join(''),
+      load: `${loadAtStart} at the start, ${load()} at the end`,
     };
   } finally {
     for (const p of probes) await p.stop();
@@ -176,30 +203,43 @@ function fmt(values: number[]): string {
   return `${s.p50} / ${s.p99} / ${s.max}`;
 }
 
+const CLASSES = [
+  'connected',
+  'pod-reset',
+  'rejected',
+  'unreachable',
+  'delivered-timeout',
+  'timeout',
+  'error',
+] as const;
+
 function report(r: RunResult): string {
+  const since = (pick: (x: AddressRecord) => number | undefined): number[] =>
+    r.records.flatMap((x) => {
+      const t = pick(x);
+      return t === undefined ? [] : [t - x.addressAt];
+    });
   const through = r.records.filter((x) => x.connections > 0);
   const connections = r.records.reduce((n, x) => n + x.connections, 0);
-  const addrRefused = r.records
-    .filter((x) => x.refusedAt !== undefined)
-    .map((x) => (x.refusedAt as number) - x.addressAt);
-  const addrProgrammed = r.records
-    .filter((x) => x.programmedAt !== undefined)
-    .map((x) => (x.programmedAt as number) - x.addressAt);
+  const delivered = r.records.filter((x) => x.delivered > 0);
   const runningProgrammed = r.records
     .filter((x) => x.programmedAt !== undefined && r.running.has(x.ip))
     .map((x) => (x.programmedAt as number) - (r.running.get(x.ip) as number));
-  const delivered = r.records.filter((x) => x.delivered > 0);
-  const openFor = r.records.map((x) =>
-    x.lastDeliveredAt === undefined ? 0 : x.lastDeliveredAt - x.addressAt,
-  );
+  const totals = CLASSES.map((c) => `${c} ${r.records.reduce((n, x) => n + (x.outcomes[c] ?? 0), 0)}`);
   return [
-    `${r.label}: ${r.records.length}/${r.pods} addresses probed`,
-    `  connections through        ${connections} (to ${through.length} pods)`,
-    `  SYNs delivered to the pod  ${r.records.reduce((n, x) => n + x.delivered, 0)} (to ${delivered.length} pods)`,
-    `  open: address -> last SYN delivered  ${fmt(openFor)} ms  (0 for a pod never reached)`,
-    `  address -> refused         ${fmt(addrRefused)} ms`,
-    `  address -> programmed      ${fmt(addrProgrammed)} ms`,
-    `  Running -> programmed      ${fmt(runningProgrammed)} ms  (negative: programmed before the API said Running)`,
+    `${r.label}: ${r.records.length}/${r.pods} addresses probed (load average ${r.load})`,
+    `  attempts                      ${totals.join(', ')}`,
+    `  connections through           ${connections} (to ${through.length} pods)`,
+    `  SYNs delivered to the pod     ${r.records.reduce((n, x) => n + x.delivered, 0)} (to ${delivered.length} pods)`,
+    `  address -> first delivered    ${fmt(since((x) => x.firstDeliveredAt))} ms  (pods reached only)`,
+    `  address -> last delivered     ${fmt(since((x) => x.lastDeliveredAt))} ms  (pods reached only)`,
+    `  address -> first connected    ${fmt(since((x) => x.firstConnectedAt))} ms  (pods connected only)`,
+    `  address -> refused by a rule  ${fmt(since((x) => x.refusedAt))} ms`,
+    `  address -> programmed         ${fmt(since((x) => x.programmedAt))} ms  (upper bound: the ipset poll that saw it returned)`,
+    `  address -> programmed, lower  ${fmt(since((x) => (x.programmedAt === undefined ? undefined : (x.programmedNotBefore ?? x.addressAt))))} ms  (the last poll that did not see it started)`,
+    `  probe resolution              ${fmt(r.records.map((x) => x.maxGapMs))} ms  (longest time between two attempts on one address)`,
+    `  Running -> programmed         ${fmt(runningProgrammed)} ms  (negative: programmed before the API said Running)`,
+    `  connections without their conntrack event ${r.missedEvents}${r.eventErrors ? `; conntrack said: ${r.eventErrors.trim()}` : ''}`,
   ].join('\n');
 }
 
@@ -217,7 +257,7 @@ async function main(): Promise<void> {
   const results: RunResult[] = [];
   try {
     setupTenants();
-    for (const on of [false, true]) {
+    for (const on of MODES) {
       await setFailClosed(on);
       const label = `fail-closed ${on ? 'on' : 'off'}`;
       if (AT_ONCE > 0) results.push(await run(kc, label, AT_ONCE, false));
