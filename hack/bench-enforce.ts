@@ -20,13 +20,13 @@
 // time (each created once the previous is Ready), for each mode of BENCH_MODES (default
 // "off,on": the agents at --fail-closed=false, then --fail-closed=true as installed). Figures
 // are p50 / p99 / max in milliseconds; each run prints the load average at its start and end.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Informer } from '../operator/kube/informer.js';
 import { logger, rootLogger } from '../operator/util/logger.js';
-import { useControlPlaneBinaries } from '../test/support/controlplane.js';
+import { repoRoot, useControlPlaneBinaries } from '../test/support/controlplane.js';
 import {
   clusterDir,
   clusterDown,
@@ -97,6 +97,19 @@ async function setFailClosed(on: boolean): Promise<void> {
   }
 }
 
+/** Container restarts of the agent pods (a restarted agent re-learns its node's state). */
+function agentRestarts(): number {
+  const pods = getJson<{ items: { status?: { containerStatuses?: { restartCount: number }[] } }[] }>([
+    '-n',
+    SYSTEM_NS,
+    'get',
+    'pods',
+    '-l',
+    'app.kubernetes.io/component=agent',
+  ]);
+  return pods.items.flatMap((p) => p.status?.containerStatuses ?? []).reduce((n, c) => n + c.restartCount, 0);
+}
+
 interface RunResult {
   label: string;
   pods: number;
@@ -105,6 +118,8 @@ interface RunResult {
   /** Connections that got through without the node's conntrack event (events lost). */
   missedEvents: number;
   eventErrors: string;
+  proberErrors: string;
+  agentRestarts: number;
   load: string;
 }
 
@@ -148,6 +163,7 @@ async function run(kc: KubeConfig, label: string, count: number, oneAtATime: boo
   await informer.synced;
   for (const p of probes) await p.start();
   const loadAtStart = load();
+  const restartsAtStart = agentRestarts();
   // Pods of the previous run must be gone (their addresses and names).
   for (let t = 0; podsOf(ISO).some((p) => p.metadata.name.startsWith('bench-')) && t < 300; t++)
     await sleep(1000);
@@ -181,6 +197,15 @@ async function run(kc: KubeConfig, label: string, count: number, oneAtATime: boo
     for (let t = 0; records().some((r) => r.programmedAt === undefined) && t < 300; t++) await sleep(100);
     await sleep(2000); // every address is probed in its final state too
     for (const p of probes) await p.stop();
+    // Every address's record, for a closer look than the summary (.tmp/bench-enforce/).
+    const dir = join(repoRoot, '.tmp/bench-enforce');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${label.replace(/\W+/g, '-')}-${oneAtATime ? 'serial' : 'at-once'}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({ records: records(), running: Object.fromEntries(running) }, null, 1),
+    );
+    say(`records: ${file}`);
     return {
       label: `${label}, ${oneAtATime ? 'one at a time' : 'at once'}`,
       pods: count,
@@ -188,6 +213,8 @@ async function run(kc: KubeConfig, label: string, count: number, oneAtATime: boo
       running,
       missedEvents: probes.reduce((n, p) => n + p.missedEvents, 0),
       eventErrors: probes.map((p) => p.eventErrors).join(''),
+      proberErrors: probes.map((p) => p.proberErrors).join(''),
+      agentRestarts: agentRestarts() - restartsAtStart,
       load: `${loadAtStart} at the start, ${load()} at the end`,
     };
   } finally {
@@ -237,9 +264,12 @@ function report(r: RunResult): string {
     `  address -> refused by a rule  ${fmt(since((x) => x.refusedAt))} ms`,
     `  address -> programmed         ${fmt(since((x) => x.programmedAt))} ms  (upper bound: the ipset poll that saw it returned)`,
     `  address -> programmed, lower  ${fmt(since((x) => (x.programmedAt === undefined ? undefined : (x.programmedNotBefore ?? x.addressAt))))} ms  (the last poll that did not see it started)`,
+    `  address -> first attempt      ${fmt(since((x) => x.firstStart))} ms  (the probe is blind before it)`,
     `  probe resolution              ${fmt(r.records.map((x) => x.maxGapMs))} ms  (longest time between two attempts on one address)`,
+    `  agent restarts during the run ${r.agentRestarts}`,
     `  Running -> programmed         ${fmt(runningProgrammed)} ms  (negative: programmed before the API said Running)`,
     `  connections without their conntrack event ${r.missedEvents}${r.eventErrors ? `; conntrack said: ${r.eventErrors.trim()}` : ''}`,
+    ...(r.proberErrors ? [`  PROBER FAILED: ${r.proberErrors.trim()}`] : []),
   ].join('\n');
 }
 

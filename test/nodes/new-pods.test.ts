@@ -110,6 +110,7 @@ describe('nodes: no window for a new pod (fail-closed, readiness gate)', functio
       // probed in its final state.
       await new Promise((r) => setTimeout(r, 2_000));
       for (const p of probes) await p.stop();
+      for (const p of probes) expect(p.proberErrors, 'the prober ran to the end').to.equal('');
       const isolated = created.filter((p) => p.metadata.namespace === ISO);
       const open = created.filter((p) => p.metadata.namespace === OPEN);
       const rec = (p: Pod): AddressRecord => byIP.get(p.status.podIP ?? '') as AddressRecord;

@@ -92,6 +92,8 @@ export interface AddressRecord {
   last?: AttemptClass;
   /** The probe's resolution on this address: the longest time between two attempts' starts. */
   maxGapMs: number;
+  /** Start of the first attempt: before it the address was not watched (the probe's blind time). */
+  firstStart?: number;
   lastStart?: number;
   outcomes: Partial<Record<AttemptClass, number>>;
 }
@@ -104,7 +106,8 @@ export function newRecord(ip: string, addressAt: number): AddressRecord {
 export function record(r: AddressRecord, a: Attempt, c: AttemptClass): void {
   r.outcomes[c] = (r.outcomes[c] ?? 0) + 1;
   r.last = c;
-  r.maxGapMs = Math.max(r.maxGapMs, a.start - (r.lastStart ?? r.addressAt));
+  if (r.lastStart !== undefined) r.maxGapMs = Math.max(r.maxGapMs, a.start - r.lastStart);
+  r.firstStart ??= a.start;
   r.lastStart = a.start;
   if (c === 'connected') {
     r.connections++;

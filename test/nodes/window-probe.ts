@@ -2,7 +2,8 @@
 // Four observers, all on this machine's clock:
 // - the address: the CNI's host-local IPAM writes one file per address it hands out into the
 //   node's data directory (<cluster>/<node>/cni/networks/<network>/<ip>) during the pod's CNI
-//   ADD; the moment it appears, the prober is told to start on that address;
+//   ADD; the file's mtime is when the address exists, and the moment this process sees the
+//   file, the prober is told to start on that address;
 // - the prober: window-prober.js run inside a pod of another tenant (its network namespace,
 //   found through the pod's cgroup), connecting to the address in a tight loop, one source
 //   port per attempt;
@@ -12,7 +13,7 @@
 // - the agent: `ipset save` in the node's network namespace, polled; an address is programmed
 //   once it is a member of one of the agent's sets.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { spawnCollect } from '../../operator/dataplane/runner.js';
@@ -129,6 +130,9 @@ export class WindowProbe {
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );
     this.prober.stderr?.on('data', (d: Buffer) => (this.proberErrors += d.toString()));
+    this.prober.once('exit', (code, signal) => {
+      if (this.polling) this.proberErrors += `prober exited early (${code ?? signal})\n`;
+    });
     createInterface({ input: this.prober.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       const a = parseAttempt(line);
       if (a) this.matcher.attempt(a);
@@ -187,7 +191,14 @@ export class WindowProbe {
     for (const f of readdirSync(this.dir)) {
       if (!IPV4.test(f) || this.known.has(f)) continue;
       this.known.add(f);
-      this.records.set(f, newRecord(f, Date.now()));
+      // The file's own time, not ours: under load this process may see the file late.
+      let at = Date.now();
+      try {
+        at = Math.min(at, statSync(join(this.dir, f)).mtimeMs);
+      } catch {
+        // released again already: keep the time it was seen
+      }
+      this.records.set(f, newRecord(f, Math.round(at)));
       this.prober?.stdin?.write(`+${f}\n`);
     }
   }

@@ -48,7 +48,8 @@ function attempt(ip: string): void {
   };
   const timer = setTimeout(() => finish('timeout'), timeoutMs);
   socket.once('connect', () => finish('connected'));
-  socket.once('error', (err: NodeJS.ErrnoException) => finish(outcomeOf(err)));
+  // `on`, not `once`: a reset socket may report a second error, which must not kill the prober.
+  socket.on('error', (err: NodeJS.ErrnoException) => finish(outcomeOf(err)));
 }
 
 createInterface({ input: process.stdin }).on('line', (line) => {

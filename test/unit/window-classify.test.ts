@@ -74,7 +74,7 @@ describe('window probe: classifying attempts', () => {
     expect([r.delivered, r.firstDeliveredAt, r.lastDeliveredAt]).to.deep.equal([3, 1010, 1040]);
     expect([r.connections, r.firstConnectedAt]).to.deep.equal([1, 1040]);
     expect(r.refusedAt, 'first refusal after the last delivered attempt').to.equal(1050);
-    expect([r.last, r.maxGapMs]).to.deep.equal(['rejected', 10]);
+    expect([r.last, r.maxGapMs, r.firstStart]).to.deep.equal(['rejected', 10, 1010]);
   });
 
   it('ignores attempts on addresses it does not follow', () => {
