@@ -1,22 +1,32 @@
 // `make bench-enforce`: the window of a new pod on the real nodes (issue 13). Brings up the
 // kubelet cluster of hack/cluster with softtenant installed (or reuses SOFTTENANT_CLUSTER),
 // creates pods of an isolated tenant on both nodes while a pod of another tenant (on node2)
-// connects to every new address in a tight loop from the moment the CNI hands it out until it
-// is refused (test/nodes/window-probe.ts), and prints, per run:
+// connects to every new address in a tight loop from the moment the CNI hands it out
+// (test/nodes/window-probe.ts), classifies every attempt (test/nodes/window-classify.ts:
+// connected, reset by the pod's kernel, refused by a rule before the pod, unreachable, timeout)
+// and prints, per run:
 // - connections that got through (the window, in connections) and the pods they reached;
-// - address -> refused: from the address existing on the node to the probe's refusal (after the
-//   last connection that got through);
+// - SYNs delivered to the pod: attempts the pod's node forwarded to it (its conntrack events),
+//   whether or not anything listened in the pod yet;
+// - address -> last delivered: how long the address stayed open at the packet level;
+// - address -> refused by a rule: from the address existing on the node to the first attempt
+//   refused on the way, after the last one that reached the pod (the true end of the window);
 // - address -> programmed and Running -> programmed: when the address entered the agent's
-//   ipsets on the node, against when the CNI handed it out and when the API said Running.
+//   ipsets on the node (between two polls of `ipset save`: both bounds are printed), against
+//   when the CNI handed it out and when the API said Running;
+// - the probe's resolution: the longest time between two attempts on one address (a window
+//   shorter than that can go unseen; under load the prober gets little CPU).
 // Runs: BENCH_PODS (default 100) pods created at once, and BENCH_SERIAL (default 100) one at a
-// time (each created once the previous is Ready), with the agents at --fail-closed=false (the
-// window) and --fail-closed=true (as installed). Figures are p50 / p99 / max in milliseconds.
-import { readFileSync } from 'node:fs';
+// time (each created once the previous is Ready), for each mode of BENCH_MODES (default
+// "off,on": the agents at --fail-closed=false, then --fail-closed=true as installed). Figures
+// are p50 / p99 / max in milliseconds; each run prints the load average at its start and end.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Informer } from '../operator/kube/informer.js';
 import { logger, rootLogger } from '../operator/util/logger.js';
-import { useControlPlaneBinaries } from '../test/support/controlplane.js';
+import { repoRoot, useControlPlaneBinaries } from '../test/support/controlplane.js';
 import {
   clusterDir,
   clusterDown,
@@ -41,6 +51,10 @@ import { percentiles, WindowProbe, type AddressRecord } from '../test/nodes/wind
 
 const AT_ONCE = Number(process.env.BENCH_PODS ?? '100');
 const SERIAL = Number(process.env.BENCH_SERIAL ?? '100');
+const MODES = (process.env.BENCH_MODES ?? 'off,on').split(',').map((m) => {
+  if (m !== 'off' && m !== 'on') throw new Error(`BENCH_MODES: "off" and/or "on", got "${m}"`);
+  return m === 'on';
+});
 rootLogger.level = 'warn';
 
 function say(text: string): void {
@@ -83,12 +97,36 @@ async function setFailClosed(on: boolean): Promise<void> {
   }
 }
 
+/** Container restarts of the agent pods (a restarted agent re-learns its node's state). */
+function agentRestarts(): number {
+  const pods = getJson<{ items: { status?: { containerStatuses?: { restartCount: number }[] } }[] }>([
+    '-n',
+    SYSTEM_NS,
+    'get',
+    'pods',
+    '-l',
+    'app.kubernetes.io/component=agent',
+  ]);
+  return pods.items.flatMap((p) => p.status?.containerStatuses ?? []).reduce((n, c) => n + c.restartCount, 0);
+}
+
 interface RunResult {
   label: string;
   pods: number;
   records: AddressRecord[];
   running: Map<string, number>;
+  /** Connections that got through without the node's conntrack event (events lost). */
+  missedEvents: number;
+  eventErrors: string;
+  proberErrors: string;
+  agentRestarts: number;
+  load: string;
 }
+
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 
 /** Watches the isolated namespace: when the API first says each pod is Running (by its IP). */
 function watchRunning(kc: KubeConfig): {
@@ -123,7 +161,9 @@ async function run(kc: KubeConfig, label: string, count: number, oneAtATime: boo
   );
   const { running, informer } = watchRunning(kc);
   await informer.synced;
-  for (const p of probes) p.start();
+  for (const p of probes) await p.start();
+  const loadAtStart = load();
+  const restartsAtStart = agentRestarts();
   // Pods of the previous run must be gone (their addresses and names).
   for (let t = 0; podsOf(ISO).some((p) => p.metadata.name.startsWith('bench-')) && t < 300; t++)
     await sleep(1000);
@@ -157,11 +197,25 @@ async function run(kc: KubeConfig, label: string, count: number, oneAtATime: boo
     for (let t = 0; records().some((r) => r.programmedAt === undefined) && t < 300; t++) await sleep(100);
     await sleep(2000); // every address is probed in its final state too
     for (const p of probes) await p.stop();
+    // Every address's record, for a closer look than the summary (.tmp/bench-enforce/).
+    const dir = join(repoRoot, '.tmp/bench-enforce');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${label.replace(/\W+/g, '-')}-${oneAtATime ? 'serial' : 'at-once'}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({ records: records(), running: Object.fromEntries(running) }, null, 1),
+    );
+    say(`records: ${file}`);
     return {
       label: `${label}, ${oneAtATime ? 'one at a time' : 'at once'}`,
       pods: count,
       records: records(),
       running,
+      missedEvents: probes.reduce((n, p) => n + p.missedEvents, 0),
+      eventErrors: probes.map((p) => p.eventErrors).join(''),
+      proberErrors: probes.map((p) => p.proberErrors).join(''),
+      agentRestarts: agentRestarts() - restartsAtStart,
+      load: `${loadAtStart} at the start, ${load()} at the end`,
     };
   } finally {
     for (const p of probes) await p.stop();
@@ -176,30 +230,46 @@ function fmt(values: number[]): string {
   return `${s.p50} / ${s.p99} / ${s.max}`;
 }
 
+const CLASSES = [
+  'connected',
+  'pod-reset',
+  'rejected',
+  'unreachable',
+  'delivered-timeout',
+  'timeout',
+  'error',
+] as const;
+
 function report(r: RunResult): string {
+  const since = (pick: (x: AddressRecord) => number | undefined): number[] =>
+    r.records.flatMap((x) => {
+      const t = pick(x);
+      return t === undefined ? [] : [t - x.addressAt];
+    });
   const through = r.records.filter((x) => x.connections > 0);
   const connections = r.records.reduce((n, x) => n + x.connections, 0);
-  const addrRefused = r.records
-    .filter((x) => x.refusedAt !== undefined)
-    .map((x) => (x.refusedAt as number) - x.addressAt);
-  const addrProgrammed = r.records
-    .filter((x) => x.programmedAt !== undefined)
-    .map((x) => (x.programmedAt as number) - x.addressAt);
+  const delivered = r.records.filter((x) => x.delivered > 0);
   const runningProgrammed = r.records
     .filter((x) => x.programmedAt !== undefined && r.running.has(x.ip))
     .map((x) => (x.programmedAt as number) - (r.running.get(x.ip) as number));
-  const delivered = r.records.filter((x) => x.delivered > 0);
-  const openFor = r.records.map((x) =>
-    x.lastDeliveredAt === undefined ? 0 : x.lastDeliveredAt - x.addressAt,
-  );
+  const totals = CLASSES.map((c) => `${c} ${r.records.reduce((n, x) => n + (x.outcomes[c] ?? 0), 0)}`);
   return [
-    `${r.label}: ${r.records.length}/${r.pods} addresses probed`,
-    `  connections through        ${connections} (to ${through.length} pods)`,
-    `  SYNs delivered to the pod  ${r.records.reduce((n, x) => n + x.delivered, 0)} (to ${delivered.length} pods)`,
-    `  open: address -> last SYN delivered  ${fmt(openFor)} ms  (0 for a pod never reached)`,
-    `  address -> refused         ${fmt(addrRefused)} ms`,
-    `  address -> programmed      ${fmt(addrProgrammed)} ms`,
-    `  Running -> programmed      ${fmt(runningProgrammed)} ms  (negative: programmed before the API said Running)`,
+    `${r.label}: ${r.records.length}/${r.pods} addresses probed (load average ${r.load})`,
+    `  attempts                      ${totals.join(', ')}`,
+    `  connections through           ${connections} (to ${through.length} pods)`,
+    `  SYNs delivered to the pod     ${r.records.reduce((n, x) => n + x.delivered, 0)} (to ${delivered.length} pods)`,
+    `  address -> first delivered    ${fmt(since((x) => x.firstDeliveredAt))} ms  (pods reached only)`,
+    `  address -> last delivered     ${fmt(since((x) => x.lastDeliveredAt))} ms  (pods reached only)`,
+    `  address -> first connected    ${fmt(since((x) => x.firstConnectedAt))} ms  (pods connected only)`,
+    `  address -> refused by a rule  ${fmt(since((x) => x.refusedAt))} ms`,
+    `  address -> programmed         ${fmt(since((x) => x.programmedAt))} ms  (upper bound: the ipset poll that saw it returned)`,
+    `  address -> programmed, lower  ${fmt(since((x) => (x.programmedAt === undefined ? undefined : (x.programmedNotBefore ?? x.addressAt))))} ms  (the last poll that did not see it started)`,
+    `  address -> first attempt      ${fmt(since((x) => x.firstStart))} ms  (the probe is blind before it)`,
+    `  probe resolution              ${fmt(r.records.map((x) => x.maxGapMs))} ms  (longest time between two attempts on one address)`,
+    `  agent restarts during the run ${r.agentRestarts}`,
+    `  Running -> programmed         ${fmt(runningProgrammed)} ms  (negative: programmed before the API said Running)`,
+    `  connections without their conntrack event ${r.missedEvents}${r.eventErrors ? `; conntrack said: ${r.eventErrors.trim()}` : ''}`,
+    ...(r.proberErrors ? [`  PROBER FAILED: ${r.proberErrors.trim()}`] : []),
   ].join('\n');
 }
 
@@ -217,7 +287,7 @@ async function main(): Promise<void> {
   const results: RunResult[] = [];
   try {
     setupTenants();
-    for (const on of [false, true]) {
+    for (const on of MODES) {
       await setFailClosed(on);
       const label = `fail-closed ${on ? 'on' : 'off'}`;
       if (AT_ONCE > 0) results.push(await run(kc, label, AT_ONCE, false));

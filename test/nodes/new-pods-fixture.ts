@@ -1,7 +1,12 @@
 // The tenants of the new-pod tests and of `make bench-enforce` (hack/bench-enforce.ts): an
 // isolated tenant (ingress and egress only within its namespace) with an anchor pod on each node
 // so both agents program its policy, a namespace no policy isolates, and a prober pod of another
-// tenant on node2. Everything through kubectl against the cluster in KUBECONFIG.
+// tenant on node2; and, for the readiness gate, a namespace of a SoftTenant with the opt-in
+// admission policy of config/admission/readiness-gate installed. Everything through kubectl
+// against the cluster in KUBECONFIG.
+import { join } from 'node:path';
+import { repoRoot } from '../support/controlplane.js';
+import { eventually } from '../support/eventually.js';
 import { AGNHOST_IMAGE, getJson, kubectl, SYSTEM_NS } from './cluster.js';
 
 export const ISO = 'fc-iso';
@@ -9,6 +14,11 @@ export const OPEN = 'fc-open';
 export const PROBER_NS = 'fc-probe';
 export const PORT = 8080;
 export const GATE = 'tenancy.softtenant.io/enforced';
+/** The namespace of the SoftTenant GATED_TENANT, whose pods the readiness-gate policy gates. */
+export const GATED_NS = 'fc-gated';
+export const GATED_TENANT = 'fc-gated';
+/** The opt-in policy that adds GATE to the pods of tenants (not part of config/default). */
+export const GATE_POLICY_DIR = join(repoRoot, 'config/admission/readiness-gate');
 /** New isolated pods, half on each node (the issue's 100; FC_PODS for a quicker local run). */
 export const COUNT = Number(process.env.FC_PODS ?? '100');
 
@@ -111,4 +121,52 @@ export function programmedPolicies(node: string): string[] {
 /** A JSON patch (RFC 6902, as a JSON text) to the agent DaemonSet installed by config/default. */
 export function patchAgentDaemonSet(jsonPatch: string): void {
   kubectl(['-n', SYSTEM_NS, 'patch', 'daemonset', 'softtenant-agent', '--type=json', '-p', jsonPatch]);
+}
+
+/**
+ * The readiness-gate policy installed and a SoftTenant owning GATED_NS (isolated both ways), the
+ * namespace labelled by the operator, and the policy active: a dry run of a pod there is gated.
+ */
+export async function setupGatedTenant(): Promise<void> {
+  kubectl(['delete', 'namespace', GATED_NS, '--ignore-not-found', '--wait=true', '--timeout=300s']);
+  kubectl(['apply', '--server-side', '-k', GATE_POLICY_DIR]);
+  apply([
+    ns(GATED_NS),
+    {
+      apiVersion: 'tenancy.softtenant.io/v1alpha1',
+      kind: 'SoftTenant',
+      metadata: { name: GATED_TENANT },
+      spec: {
+        namespaces: { names: [GATED_NS] },
+        isolation: { ingress: 'Tenant', egress: 'Tenant' },
+      },
+    },
+  ]);
+  await eventually(
+    () => {
+      const labels = getJson<{ metadata: { labels?: Record<string, string> } }>([
+        'get',
+        'namespace',
+        GATED_NS,
+      ]).metadata.labels;
+      if (labels?.['tenancy.softtenant.io/tenant'] !== GATED_TENANT)
+        throw new Error(`${GATED_NS} not labelled by the operator yet`);
+      const dry = JSON.parse(
+        kubectl(
+          ['create', '--dry-run=server', '-o', 'json', '-f', '-'],
+          JSON.stringify(agnhost(GATED_NS, 'dry-run', 'node1')),
+        ),
+      ) as { spec: { readinessGates?: { conditionType: string }[] } };
+      if (!(dry.spec.readinessGates ?? []).some((g) => g.conditionType === GATE))
+        throw new Error('the readiness-gate policy does not gate pods yet');
+    },
+    { timeoutMs: 120_000 },
+  );
+}
+
+/** Removes what setupGatedTenant made (the operator removes the tenant's policies). */
+export function removeGatedTenant(): void {
+  kubectl(['delete', 'softtenant', GATED_TENANT, '--ignore-not-found', '--wait=true', '--timeout=120s']);
+  kubectl(['delete', 'namespace', GATED_NS, '--ignore-not-found', '--wait=false']);
+  kubectl(['delete', '-k', GATE_POLICY_DIR, '--ignore-not-found']);
 }

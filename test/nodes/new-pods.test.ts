@@ -3,9 +3,10 @@
 // a tight loop from the moment the CNI hands it out (window-probe.ts): with fail-closed on (as
 // config/default installs it) not one connection gets through, on the bridged (node2) or the
 // routed (node1) path, while a pod of a namespace no policy isolates, started at the same
-// time, is reached by the same prober. Then the readiness gate: a gated pod whose node has no
-// agent to program it runs but is not Ready and its Service has no ready endpoint; once the
-// agent is back the pod is programmed, marked and Ready.
+// time, is reached by the same prober. Then the readiness gate, added at admission by the
+// opt-in policy of config/admission/readiness-gate to a pod of a tenant's namespace: the pod,
+// on a node that has no agent to program it, runs but is not Ready and its Service has no ready
+// endpoint; once the agent is back the pod is programmed, marked and Ready.
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import {
   apply,
   COUNT,
   GATE,
+  GATED_NS,
   ISO,
   OPEN,
   PORT,
@@ -23,6 +25,8 @@ import {
   patchAgentDaemonSet,
   podsOf,
   programmedPolicies,
+  removeGatedTenant,
+  setupGatedTenant,
   setupTenants,
   type List,
   type Pod,
@@ -51,6 +55,7 @@ describe('nodes: no window for a new pod (fail-closed, readiness gate)', functio
 
   after(() => {
     kubectl(['delete', 'namespace', ISO, OPEN, PROBER_NS, '--ignore-not-found', '--wait=false']);
+    removeGatedTenant();
   });
 
   it(`lets not one connection through to ${COUNT} new isolated pods, and reaches a new pod no policy isolates`, async () => {
@@ -75,7 +80,7 @@ describe('nodes: no window for a new pod (fail-closed, readiness gate)', functio
         }),
     );
     try {
-      for (const p of probes) p.start();
+      for (const p of probes) await p.start();
       const nodeOf = (i: number): string => (i % 2 === 0 ? 'node1' : 'node2');
       apply([
         ...Array.from({ length: COUNT }, (_, i) => agnhost(ISO, `new-${i}`, nodeOf(i))),
@@ -105,6 +110,7 @@ describe('nodes: no window for a new pod (fail-closed, readiness gate)', functio
       // probed in its final state.
       await new Promise((r) => setTimeout(r, 2_000));
       for (const p of probes) await p.stop();
+      for (const p of probes) expect(p.proberErrors, 'the prober ran to the end').to.equal('');
       const isolated = created.filter((p) => p.metadata.namespace === ISO);
       const open = created.filter((p) => p.metadata.namespace === OPEN);
       const rec = (p: Pod): AddressRecord => byIP.get(p.status.podIP ?? '') as AddressRecord;
@@ -113,9 +119,10 @@ describe('nodes: no window for a new pod (fail-closed, readiness gate)', functio
         through.map((p) => `${p.metadata.name} on ${p.spec.nodeName}: ${rec(p).connections} connections`),
         'isolated pods the other tenant reached',
       ).to.deep.equal([]);
-      // The probes did reach every address and were refused there (not silently lost).
+      // The probes did reach every address and were refused there by a rule on the way (no
+      // NEW conntrack event on the pod's node), not lost, not reset by the pod itself.
       for (const p of isolated)
-        expect(rec(p).outcomes.refused ?? 0, `${p.metadata.name} refusals`).to.be.greaterThan(0);
+        expect(rec(p).outcomes.rejected ?? 0, `${p.metadata.name} refused by a rule`).to.be.greaterThan(0);
       // The same prober gets through to the new pods no policy isolates: it is not blind.
       for (const p of open) expect(rec(p).connections, `${p.metadata.name} reached`).to.be.greaterThan(0);
       // And the new isolated pods are up and reachable for their own tenant.
@@ -125,21 +132,25 @@ describe('nodes: no window for a new pod (fail-closed, readiness gate)', functio
       ).to.equal(true);
       const programmed = isolated.map((p) => (rec(p).programmedAt as number) - rec(p).addressAt);
       const s = percentiles(programmed);
+      const delivered = isolated.filter((p) => rec(p).delivered > 0);
       console.log(
         `      ${COUNT} isolated pods at once: address -> programmed p50 ${s.p50} ms, p99 ${s.p99} ms, max ${s.max} ms; ` +
-          `0 connections through; open pods reached ${open.map((p) => rec(p).connections).join('/')} times`,
+          `0 connections through; SYNs delivered to ${delivered.length} of them; ` +
+          `open pods reached ${open.map((p) => rec(p).connections).join('/')} times; ` +
+          `connections without their conntrack event ${probes.reduce((n, p) => n + p.missedEvents, 0)}`,
       );
     } finally {
       for (const p of probes) await p.stop();
     }
   });
 
-  it('keeps a gated pod out of Service endpoints until its rules are programmed', async () => {
+  it('keeps a pod gated by the admission policy out of Service endpoints until its rules are programmed', async () => {
+    await setupGatedTenant();
     apply([
       {
         apiVersion: 'v1',
         kind: 'Service',
-        metadata: { name: 'gated', namespace: ISO },
+        metadata: { name: 'gated', namespace: GATED_NS },
         spec: { selector: { app: 'gated' }, ports: [{ port: PORT, targetPort: PORT }] },
       },
     ]);
@@ -168,13 +179,14 @@ describe('nodes: no window for a new pod (fail-closed, readiness gate)', functio
         '-l',
         'app.kubernetes.io/component=agent',
       ]).items.some((p) => p.spec.nodeName === node);
-    const gated = (): Pod => getJson<Pod>(['-n', ISO, 'get', 'pod', 'gated-1']);
+    const gated = (): Pod & { spec: { readinessGates?: { conditionType: string }[] } } =>
+      getJson(['-n', GATED_NS, 'get', 'pod', 'gated-1']);
     const condition = (p: Pod, type: string): string | undefined =>
       p.status.conditions?.find((c) => c.type === type)?.status;
     const readyEndpoints = (): number => {
       const slices = getJson<List<{ endpoints?: { conditions?: { ready?: boolean } }[] }>>([
         '-n',
-        ISO,
+        GATED_NS,
         'get',
         'endpointslices',
         '-l',
@@ -189,7 +201,11 @@ describe('nodes: no window for a new pod (fail-closed, readiness gate)', functio
       await eventually(() => expect(agentOn('node1'), 'agent on node1').to.equal(false), {
         timeoutMs: 120_000,
       });
-      apply([agnhost(ISO, 'gated-1', 'node1', { readinessGates: [{ conditionType: GATE }] })]);
+      // Created without the gate: the admission policy adds it.
+      apply([agnhost(GATED_NS, 'gated-1', 'node1')]);
+      expect(gated().spec.readinessGates, 'gates added at admission').to.deep.equal([
+        { conditionType: GATE },
+      ]);
       await eventually(() => expect(condition(gated(), 'ContainersReady')).to.equal('True'), {
         timeoutMs: 120_000,
       });
