@@ -10,15 +10,9 @@ import { Informer, type Cached } from '../kube/informer.js';
 import { slim } from '../kube/slim.js';
 import type { Logger } from '../util/logger.js';
 import type { ClusterObjects } from '../netpol/types.js';
-import { trimPod } from './pod-trim.js';
+import { POD_LIST_PAGE_SIZE, trimPod } from './pod-trim.js';
 import { ClusterNetworkPolicyWatch } from './cnp-watch.js';
 import type { ClusterSource } from './ports.js';
-
-/**
- * Pods per list page. A page of whole pods is parsed before it is trimmed, so the page is the
- * initial list's peak of short-lived memory (`make bench-agent`, docs/design.md).
- */
-const POD_PAGE_SIZE = 500;
 
 export class WatchedCluster implements ClusterSource {
   private readonly pods: Informer<Pod & Cached>;
@@ -41,7 +35,7 @@ export class WatchedCluster implements ClusterSource {
     this.pods = watch<Pod & Cached>(
       '/api/v1/pods',
       (pod) => trimPod(pod) as Pod & Cached,
-      options.podPageSize ?? POD_PAGE_SIZE,
+      options.podPageSize ?? POD_LIST_PAGE_SIZE,
     );
     this.namespaces = watch<Namespace & Cached>('/api/v1/namespaces', slim);
     this.policies = watch<NetworkPolicy & Cached>('/apis/networking.k8s.io/v1/networkpolicies', slim);

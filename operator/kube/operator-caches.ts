@@ -6,7 +6,7 @@ import type { KubeAccess } from './config.js';
 import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import type { NodeEnforcement } from '../api/nodeenforcement.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, TENANT_LABEL, type SoftTenant } from '../api/softtenant.js';
-import { trimPod } from '../agent/pod-trim.js';
+import { POD_LIST_PAGE_SIZE, trimPod } from '../agent/pod-trim.js';
 import type { TenantReads } from '../controller/client.js';
 import { WATCHES, type Watched, type WatchedKind, type WatchEventType } from '../controller/wakeups.js';
 import { logger } from '../util/logger.js';
@@ -53,6 +53,7 @@ export class OperatorCaches implements TenantReads {
     const make = <K extends WatchedKind>(kind: K): Informer<Watched[K] & Cached> =>
       new Informer<Watched[K] & Cached>(kc, {
         ...WATCHES[kind].watch,
+        ...(kind === 'Pod' ? { pageSize: POD_LIST_PAGE_SIZE } : {}),
         trim: TRIMS[kind] as (obj: Watched[K] & Cached) => Watched[K] & Cached,
         log,
       });
