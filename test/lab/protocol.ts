@@ -48,7 +48,8 @@ export type HostRequest =
   | { op: 'ping' }
   | { op: 'probe'; targets: ProbeTarget[]; timeoutMs: number; concurrency: number }
   | { op: 'flow-open'; flow: string; target: ProbeTarget; timeoutMs: number }
-  | { op: 'flow-check'; flow: string; timeoutMs: number }
+  /** `pad`: bytes added to the request line, so the echoed reply spans many full-size segments. */
+  | { op: 'flow-check'; flow: string; timeoutMs: number; pad?: number }
   | { op: 'flow-close'; flow: string };
 
 export interface HostReply {
