@@ -278,7 +278,7 @@ function shutdown(code: number): never {
 async function main(): Promise<void> {
   for (const p of config.tcp) await serveTcp(p);
   for (const p of config.udp) {
-    await serveUdp(p, config.udpAddress);
+    if (config.udpAddress !== undefined) await serveUdp(p, config.udpAddress);
     if (config.udpAddress6 !== undefined) await serveUdp(p, config.udpAddress6);
   }
   rmSync(config.socket, { force: true });
