@@ -14,6 +14,16 @@ state="$(cd "$state" && pwd)"
 # controller manager allocate each node a pod subnet from it.
 bind="${CP_BIND_ADDRESS:-127.0.0.1}"
 cluster_cidr="${CP_CLUSTER_CIDR:-}"
+# Dual-stack (hack/cluster/cluster-up.sh): CP_SERVICE_CIDR and CP_CLUSTER_CIDR may list one range
+# per family, primary first; CP_ADVERTISE_ADDRESS (default the bind address) must be of the
+# primary Service family, and CP_EXTRA_SANS adds "IP:..." entries to the serving certificate.
+service_cidr="${CP_SERVICE_CIDR:-10.96.0.0/16}"
+advertise="${CP_ADVERTISE_ADDRESS:-$bind}"
+extra_sans="${CP_EXTRA_SANS:-}"
+node_cidr_mask=(--node-cidr-mask-size 24)
+[[ "$cluster_cidr" == *,* ]] && node_cidr_mask=(--node-cidr-mask-size-ipv4 24 --node-cidr-mask-size-ipv6 64)
+host="$advertise"
+[[ "$host" == *:* ]] && host="[$host]"
 "$here/build-controlplane.sh"
 
 free_port() { python3 - 2>/dev/null <<'PY' || node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
@@ -28,7 +38,7 @@ log "generating certificates in $pki"
   openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 3650 -subj "/CN=softtenant-local-ca" 2>/dev/null
   openssl req -newkey rsa:2048 -nodes -keyout apiserver.key -out apiserver.csr -subj "/CN=kube-apiserver" 2>/dev/null
   # 10.96.0.1 is the kubernetes Service's ClusterIP, which in-cluster clients dial.
-  printf 'subjectAltName=IP:127.0.0.1,IP:%s,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\nextendedKeyUsage=serverAuth\n' "$bind" >apiserver.ext
+  printf 'subjectAltName=IP:127.0.0.1,IP:%s,IP:%s,IP:10.96.0.1%s,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\nextendedKeyUsage=serverAuth\n' "$bind" "$advertise" "${extra_sans:+,$extra_sans}" >apiserver.ext
   openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out apiserver.crt -days 3650 -extfile apiserver.ext 2>/dev/null
   openssl req -newkey rsa:2048 -nodes -keyout admin.key -out admin.csr -subj "/O=system:masters/CN=softtenant-admin" 2>/dev/null
   printf 'extendedKeyUsage=clientAuth\n' >client.ext
@@ -46,7 +56,7 @@ kind: Config
 clusters:
 - name: local
   cluster:
-    server: https://$bind:$api_port
+    server: https://$host:$api_port
     certificate-authority: $pki/ca.crt
 users:
 - name: admin
@@ -67,16 +77,16 @@ log "starting etcd on 127.0.0.1:$etcd_port"
   >"$state/etcd.log" 2>&1 &
 echo $! >"$state/etcd.pid"
 
-log "starting kube-apiserver $KUBE_VERSION on https://$bind:$api_port"
+log "starting kube-apiserver $KUBE_VERSION on https://$host:$api_port"
 "$CP_BIN_DIR/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" \
-  --bind-address "$bind" --advertise-address "$bind" --secure-port "$api_port" \
+  --bind-address "$bind" --advertise-address "$advertise" --secure-port "$api_port" \
   --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" --client-ca-file "$pki/ca.crt" \
   --service-account-issuer https://kubernetes.default.svc --service-account-key-file "$pki/sa.pub" \
   --service-account-signing-key-file "$pki/sa.key" --authorization-mode Node,RBAC \
   --enable-admission-plugins NodeRestriction \
   --kubelet-client-certificate "$pki/kubelet-client.crt" --kubelet-client-key "$pki/kubelet-client.key" \
   --kubelet-preferred-address-types InternalIP,Hostname \
-  --service-cluster-ip-range 10.96.0.0/16 --allow-privileged=true --cert-dir "$state/apiserver-certs" \
+  --service-cluster-ip-range "$service_cidr" --allow-privileged=true --cert-dir "$state/apiserver-certs" \
   --storage-media-type application/json --v 1 \
   >"$state/kube-apiserver.log" 2>&1 &
 echo $! >"$state/kube-apiserver.pid"
@@ -98,8 +108,8 @@ log "starting kube-controller-manager"
   --bind-address 127.0.0.1 --secure-port "$kcm_port" --leader-elect=false \
   --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" \
   --use-service-account-credentials=false --cert-dir "$state/kcm-certs" --v 1 \
-  --service-cluster-ip-range 10.96.0.0/16 \
-  ${cluster_cidr:+--allocate-node-cidrs --cluster-cidr "$cluster_cidr" --node-cidr-mask-size 24} \
+  --service-cluster-ip-range "$service_cidr" \
+  ${cluster_cidr:+--allocate-node-cidrs --cluster-cidr "$cluster_cidr" "${node_cidr_mask[@]}"} \
   >"$state/kube-controller-manager.log" 2>&1 &
 echo $! >"$state/kube-controller-manager.pid"
 

@@ -98,7 +98,7 @@ async function main(argv: string[]): Promise<number> {
       );
       for (const h of lab.plan.hosts) {
         process.stdout.write(
-          `  ${h.name.padEnd(32)} ${h.ip.padEnd(15)} ${h.netns}  tcp ${h.tcp.join(',') || '-'}  udp ${h.udp.join(',') || '-'}\n`,
+          `  ${h.name.padEnd(32)} ${(h.ip ?? h.ip6 ?? '').padEnd(15)} ${h.netns}  tcp ${h.tcp.join(',') || '-'}  udp ${h.udp.join(',') || '-'}\n`,
         );
       }
       process.stdout.write(`${lab.id}\n`);

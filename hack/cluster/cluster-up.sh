@@ -3,6 +3,10 @@
 # plus kube-scheduler, and NODES (default 2) nodes, each a network namespace running containerd,
 # a kubelet and kube-proxy, with the pause and agnhost images (and the softtenant image, when
 # built) imported. Usage: cluster-up.sh [STATE_DIR]  (default .tmp/cluster)
+# CLUSTER_FAMILIES (default ipv4,ipv6): the cluster's IP families, primary first: ipv4,ipv6 and
+# ipv6,ipv4 are dual-stack (every node, pod and the Service range has both, the primary one
+# listed first, as in Node.spec.podCIDRs and the default family of Services); ipv4 alone is the
+# IPv4-only cluster.
 #
 # Network (all addresses live in namespaces made here; the root namespace forwards nothing and
 # its firewall is never touched):
@@ -10,6 +14,9 @@
 #                                                        is on the root end of every such veth)
 #   fabric ns bridge <- veth -> node i eth1 10.250.1.i/24  (pod subnets routed over it)
 #   pods: 10.244.0.0/16, a /24 per node allocated by kube-controller-manager; Services 10.96.0.0/16
+# IPv6, alike: API server fd00:250::1, node i eth0 fd00:250::(10+i)/128, eth1 fd00:250:1::i/64,
+#   pods fd00:10:244::/56 (a /64 per node), Services fd00:10:96::/112. DAD is off on the links
+#   made here (nodad, accept_dad=0): the addresses are unique by construction.
 # On failure everything is torn down again (hack/cluster/cluster-down.sh); a leftover cluster
 # from a crashed run is torn down first.
 set -euo pipefail
@@ -23,6 +30,21 @@ prefix="${CLUSTER_PREFIX:-stk}"
 api_ip=10.250.0.1
 cluster_cidr=10.244.0.0/16
 service_cidr=10.96.0.0/16 # hack/controlplane-up.sh's --service-cluster-ip-range
+api_ip6=fd00:250::1
+cluster_cidr6=fd00:10:244::/56
+service_cidr6=fd00:10:96::/112
+families="${CLUSTER_FAMILIES:-ipv4,ipv6}"
+case "$families" in
+  ipv4) v6=0 ;;
+  ipv4,ipv6) v6=1 ;;
+  ipv6,ipv4) v6=1 ;;
+  *) log "error: CLUSTER_FAMILIES must be ipv4, ipv4,ipv6 or ipv6,ipv4 (got '$families')"; exit 1 ;;
+esac
+primary="${families%%,*}"
+both() { # v4 value, v6 value -> the cluster's list, primary first
+  if [ "$v6" = 0 ]; then echo "$1"; elif [ "$primary" = ipv4 ]; then echo "$1,$2"; else echo "$2,$1"; fi
+}
+node_ip6() { echo "fd00:250::$((10 + $1))"; }
 
 [ "$(id -u)" = 0 ] || { log "error: cluster-up needs root (network namespaces, mounts, cgroups)"; exit 1; }
 "$here/cluster-down.sh" "$state" >/dev/null 2>&1 || true
@@ -59,11 +81,12 @@ ip netns add "$prefix-fabric"
 ip -n "$prefix-fabric" link set lo up
 ip -n "$prefix-fabric" link add br0 type bridge
 ip -n "$prefix-fabric" link set br0 up
-ip netns exec "$prefix-fabric" sysctl -q -w net.bridge.bridge-nf-call-iptables=0 2>/dev/null || true
+ip netns exec "$prefix-fabric" sysctl -q -w net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 2>/dev/null || true
 for i in $(seq 1 "$nodes"); do
   ns="$prefix-node$i"
   ip netns add "$ns"
   ip -n "$ns" link set lo up
+  [ "$v6" = 1 ] && ip netns exec "$ns" sysctl -q -w net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
   ip link add "$prefix-v$i" type veth peer name eth0 netns "$ns"
   ip addr add "$api_ip/32" dev "$prefix-v$i"
   ip link set "$prefix-v$i" up
@@ -80,10 +103,26 @@ for i in $(seq 1 "$nodes"); do
   ip -n "$ns" link set eth1 up
   # Routed pod traffic, and bridged pod-to-pod traffic crossing iptables FORWARD as on any node.
   ip netns exec "$ns" sysctl -q -w net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
+  if [ "$v6" = 1 ]; then
+    ip -6 addr add "$api_ip6/128" dev "$prefix-v$i" nodad
+    ip -6 route add "$(node_ip6 "$i")/128" dev "$prefix-v$i" src "$api_ip6"
+    ip -n "$ns" -6 addr add "$(node_ip6 "$i")/128" dev eth0 nodad
+    ip -n "$ns" -6 route add "$api_ip6/128" dev eth0
+    ip -n "$ns" -6 route add "$service_cidr6" dev eth0
+    ip -n "$ns" -6 addr add "fd00:250:1::$i/64" dev eth1 nodad
+    ip netns exec "$ns" sysctl -q -w net.ipv6.conf.all.forwarding=1 net.bridge.bridge-nf-call-ip6tables=1
+  fi
 done
 
 exec 8>&- # the addresses are ours now
-CP_BIND_ADDRESS="$api_ip" CP_CLUSTER_CIDR="$cluster_cidr" "$root/hack/controlplane-up.sh" "$state/controlplane" >/dev/null
+# The API server listens on (and advertises, as the kubernetes Service's endpoint) an address of
+# the primary family; its certificate names both, and the IPv6 kubernetes ClusterIP.
+bind="$api_ip"
+[ "$primary" = ipv6 ] && bind="$api_ip6"
+[ "$v6" = 1 ] && extra_sans="IP:$api_ip,IP:$api_ip6,IP:${service_cidr6%/*}1"
+CP_BIND_ADDRESS="$bind" CP_CLUSTER_CIDR="$(both "$cluster_cidr" "$cluster_cidr6")" \
+  CP_SERVICE_CIDR="$(both "$service_cidr" "$service_cidr6")" CP_EXTRA_SANS="${extra_sans:-}" \
+  "$root/hack/controlplane-up.sh" "$state/controlplane" >/dev/null
 kubeconfig="$state/controlplane/kubeconfig"
 pki="$state/controlplane/pki"
 kc=(kubectl --kubeconfig "$kubeconfig")
@@ -122,6 +161,10 @@ softtenant_archive="${IMAGE_ARCHIVE:-.tmp/image/softtenant.tar}"
 
 for i in $(seq 1 "$nodes"); do
   name="node$i" ns="$prefix-node$i" dir="$state/node$i" ip="10.250.0.$((10 + i))"
+  node_ips="$(both "$ip" "$(node_ip6 "$i")")"
+  # The kubelet serves (exec, logs) on its primary address, which the API server dials: on both.
+  kubelet_address="$ip"
+  [ "$v6" = 1 ] && kubelet_address="::"
   mkdir -p "$dir"/{containerd,kubelet,var-log/pods,cni/net.d,cni/networks}
   log "starting $name: namespace $ns, containerd"
   ip netns exec "$ns" "$here/node-ns.sh" "$dir" >"$dir/ns.log" 2>&1 &
@@ -174,7 +217,7 @@ failCgroupV1: false
 cgroupDriver: cgroupfs
 cgroupRoot: /$prefix-$name
 containerRuntimeEndpoint: unix:///run/containerd/containerd.sock
-address: $ip
+address: "$kubelet_address"
 readOnlyPort: 0
 authentication:
   anonymous: {enabled: false}
@@ -190,9 +233,9 @@ imageGCLowThresholdPercent: 99
 evictionHard: {memory.available: "100Mi", nodefs.available: "1%", imagefs.available: "1%"}
 serializeImagePulls: false
 YAML
-  log "$name: starting kubelet and kube-proxy ($ip)"
+  log "$name: starting kubelet and kube-proxy ($node_ips)"
   "${in_node[@]}" "$NODE_BIN_DIR/kubelet" --config "$dir/kubelet.yaml" --kubeconfig "$dir/kubelet.kubeconfig" \
-    --root-dir "$dir/kubelet" --cert-dir "$dir/kubelet/pki" --hostname-override "$name" --node-ip "$ip" --v 1 \
+    --root-dir "$dir/kubelet" --cert-dir "$dir/kubelet/pki" --hostname-override "$name" --node-ip "$node_ips" --v 1 \
     >"$dir/kubelet.log" 2>&1 &
   echo $! >"$dir/kubelet.pid"
   cat >"$dir/kube-proxy.yaml" <<YAML
@@ -201,7 +244,7 @@ kind: KubeProxyConfiguration
 clientConnection: {kubeconfig: "$dir/kube-proxy.kubeconfig"}
 hostnameOverride: $name
 mode: iptables
-clusterCIDR: $cluster_cidr
+clusterCIDR: "$(both "$cluster_cidr" "$cluster_cidr6")"
 metricsBindAddress: 127.0.0.1:10249
 # Zero leaves the kernel-wide conntrack table size and timeouts as they are.
 conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
@@ -213,20 +256,32 @@ done
 # Pod subnets come from the controller manager once a node registers: then the node gets its
 # CNI config, and every other node (and the root namespace, for replies from the API server)
 # a route to that subnet.
-log "waiting for the nodes to register and get pod subnets"
-declare -A cidr
+log "waiting for the nodes to register and get pod subnets ($families)"
+want_cidrs=1
+[ "$v6" = 1 ] && want_cidrs=2
+declare -A cidr cidr6
 for i in $(seq 1 "$nodes"); do
   for t in $(seq 1 240); do
-    c="$("${kc[@]}" get node "node$i" -o jsonpath='{.spec.podCIDR}' 2>/dev/null || true)"
-    [ -n "$c" ] && break
+    read -ra cs <<<"$("${kc[@]}" get node "node$i" -o jsonpath='{.spec.podCIDRs[*]}' 2>/dev/null || true)"
+    [ "${#cs[@]}" = "$want_cidrs" ] && break
     kill -0 "$(cat "$state/node$i/kubelet.pid")" 2>/dev/null || { log "kubelet on node$i exited:"; tail -n 20 "$state/node$i/kubelet.log" >&2; exit 1; }
     [ "$t" = 240 ] && { log "node$i got no pod subnet in 120s"; tail -n 20 "$state/node$i/kubelet.log" >&2; exit 1; }
     sleep 0.5
   done
-  cidr[$i]="$c"
+  for c in "${cs[@]}"; do
+    if [[ "$c" == *:* ]]; then cidr6[$i]="$c"; else cidr[$i]="$c"; fi
+  done
 done
 for i in $(seq 1 "$nodes"); do
   ns="$prefix-node$i" dir="$state/node$i"
+  # host-local hands out one address per range, a pod gets both; the kubelet lists the one of
+  # the node's primary family first in status.podIPs.
+  ranges="[{\"subnet\": \"${cidr[$i]}\"}]"
+  routes='{"dst": "0.0.0.0/0"}'
+  if [ "$v6" = 1 ]; then
+    ranges="$(both "$ranges" "[{\"subnet\": \"${cidr6[$i]}\"}]")"
+    routes="$(both "$routes" '{"dst": "::/0"}')"
+  fi
   cat >"$dir/cni/net.d/10-softtenant.conflist" <<JSON
 {
   "cniVersion": "0.4.0",
@@ -236,7 +291,7 @@ for i in $(seq 1 "$nodes"); do
       "type": "bridge", "bridge": "cni0", "isGateway": true, "ipMasq": false, "hairpinMode": true,
       "ipam": {
         "type": "host-local", "dataDir": "$dir/cni/networks",
-        "ranges": [[{"subnet": "${cidr[$i]}"}]], "routes": [{"dst": "0.0.0.0/0"}]
+        "ranges": [$ranges], "routes": [$routes]
       }
     },
     {"type": "portmap", "capabilities": {"portMappings": true}}
@@ -247,6 +302,12 @@ JSON
   for j in $(seq 1 "$nodes"); do
     [ "$i" = "$j" ] || ip -n "$prefix-node$j" route add "${cidr[$i]}" via "10.250.1.$i" dev eth1
   done
+  if [ "$v6" = 1 ]; then
+    ip -6 route add "${cidr6[$i]}" via "$(node_ip6 "$i")" dev "$prefix-v$i" src "$api_ip6"
+    for j in $(seq 1 "$nodes"); do
+      [ "$i" = "$j" ] || ip -n "$prefix-node$j" -6 route add "${cidr6[$i]}" via "fd00:250:1::$i" dev eth1
+    done
+  fi
 done
 log "waiting for $nodes nodes to be Ready"
 if ! "${kc[@]}" wait --for=condition=Ready node --all --timeout=180s >/dev/null; then

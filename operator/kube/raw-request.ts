@@ -81,6 +81,18 @@ function sharedAgent(kc: KubeAccess, opts: https.RequestOptions): https.Agent {
   return agent;
 }
 
+/**
+ * The host to dial for a URL: WHATWG URLs keep an IPv6 literal in brackets
+ * (`https://[fd00:10:96::1]:443` has hostname `[fd00:10:96::1]`), which `https.request` would
+ * hand to the resolver as a name. In-cluster config builds exactly that URL in a cluster whose
+ * primary family is IPv6 (KUBERNETES_SERVICE_HOST is the IPv6 ClusterIP).
+ */
+export function dialHost(url: URL): string {
+  return url.hostname.startsWith('[') && url.hostname.endsWith(']')
+    ? url.hostname.slice(1, -1)
+    : url.hostname;
+}
+
 /** Request options for a path on the current cluster, with the kubeconfig's credentials. */
 async function requestOptions(kc: KubeAccess, method: string, path: string): Promise<https.RequestOptions> {
   const cluster = kc.getCurrentCluster();
@@ -89,7 +101,7 @@ async function requestOptions(kc: KubeAccess, method: string, path: string): Pro
   const opts: https.RequestOptions = {
     method,
     protocol: url.protocol,
-    hostname: url.hostname,
+    hostname: dialHost(url),
     port: url.port,
     path: url.pathname + url.search,
     headers: { Accept: 'application/json' },

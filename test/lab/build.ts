@@ -63,7 +63,7 @@ async function startHost(h: LabHostPlan, parentPid: number | undefined): Promise
     socket: h.socket,
     tcp: h.tcp,
     udp: h.udp,
-    udpAddress: h.ip,
+    ...(h.ip !== undefined ? { udpAddress: h.ip } : {}),
     ...(h.ip6 !== undefined ? { udpAddress6: h.ip6 } : {}),
     ...(parentPid ? { parentPid } : {}),
   };

@@ -201,8 +201,8 @@ async function probeAll(
 type Flow = { kind: 'tcp'; sock: net.Socket; seq: number } | { kind: 'udp'; sock: dgram.Socket; seq: number };
 const flows = new Map<string, Flow>();
 
-async function flowExchange(flow: Flow, timeoutMs: number): Promise<ProbeOutcome> {
-  const token = `seq${++flow.seq}`;
+async function flowExchange(flow: Flow, timeoutMs: number, pad = 0): Promise<ProbeOutcome> {
+  const token = `seq${++flow.seq}${'.'.repeat(pad)}`;
   if (flow.kind === 'tcp') {
     const reply = awaitTcpReply(flow.sock, token, timeoutMs);
     flow.sock.write(`${token}\n`);
@@ -260,7 +260,7 @@ async function handle(req: HostRequest): Promise<HostReply> {
     case 'flow-check': {
       const flow = flows.get(req.flow);
       if (!flow) return { ok: false, error: `no flow ${req.flow}` };
-      return { ok: true, results: [await flowExchange(flow, req.timeoutMs)] };
+      return { ok: true, results: [await flowExchange(flow, req.timeoutMs, req.pad)] };
     }
     case 'flow-close':
       closeFlow(req.flow);
@@ -278,7 +278,7 @@ function shutdown(code: number): never {
 async function main(): Promise<void> {
   for (const p of config.tcp) await serveTcp(p);
   for (const p of config.udp) {
-    await serveUdp(p, config.udpAddress);
+    if (config.udpAddress !== undefined) await serveUdp(p, config.udpAddress);
     if (config.udpAddress6 !== undefined) await serveUdp(p, config.udpAddress6);
   }
   rmSync(config.socket, { force: true });

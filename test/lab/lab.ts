@@ -21,8 +21,8 @@ export interface LabFlow {
   protocol: LabProtocol;
   /** The source port, to find the flow's conntrack entry. */
   localPort: number;
-  /** One request/reply exchange on the open flow. */
-  check(timeoutMs?: number): Promise<ProbeOutcome>;
+  /** One request/reply exchange on the open flow; `pad` bytes make the request and reply large. */
+  check(timeoutMs?: number, pad?: number): Promise<ProbeOutcome>;
   close(): Promise<void>;
 }
 
@@ -102,10 +102,10 @@ export class Lab {
       port,
       protocol,
       localPort: first.localPort,
-      check: async (checkTimeoutMs = 1000): Promise<ProbeOutcome> => {
+      check: async (checkTimeoutMs = 1000, pad?: number): Promise<ProbeOutcome> => {
         const r = await hostRequest(
           src.socket,
-          { op: 'flow-check', flow: id, timeoutMs: checkTimeoutMs },
+          { op: 'flow-check', flow: id, timeoutMs: checkTimeoutMs, ...(pad ? { pad } : {}) },
           checkTimeoutMs + 5000,
         );
         return r.results?.[0] ?? { outcome: 'error', ms: 0 };

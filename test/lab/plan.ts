@@ -34,8 +34,8 @@ export interface LabHostPlan {
   kind: LabHostKind;
   netns: string;
   node: string;
-  /** The address probes aim at. */
-  ip: string;
+  /** Its IPv4 address (absent for an IPv6-only pod). */
+  ip?: string;
   /** Its IPv6 address (dual-stack labs; a pod without one is IPv4-only). */
   ip6?: string;
   tcp: number[];
@@ -118,7 +118,8 @@ export function planLab(spec: LabSpec, id: string): LabPlan {
   const dual = spec.pods.some((p) => p.ip6 !== undefined) || externals.some((e) => e.ip6 !== undefined);
   for (const p of spec.pods) {
     const who = podHostName(p.namespace, p.name);
-    claim(p.ip, who);
+    if (p.ip === undefined && p.ip6 === undefined) throw new LabSpecError(`pod ${who} has no address`);
+    if (p.ip !== undefined) claim(p.ip, who);
     if (p.ip6 !== undefined) {
       claim(canonical6(p.ip6), who);
       const cidr6 = subnetOf6(p.ip6);
@@ -130,6 +131,7 @@ export function planLab(spec: LabSpec, id: string): LabPlan {
         nodeSubnets6.get(p.node)?.push(cidr6);
       }
     }
+    if (p.ip === undefined) continue;
     const cidr = subnetOf(p.ip, prefixLength);
     const owner = subnetOwner.get(cidr);
     if (owner && owner !== p.node) {
@@ -185,7 +187,7 @@ export function planLab(spec: LabSpec, id: string): LabPlan {
     kind: LabHostKind,
     netns: string,
     node: string,
-    ip: string,
+    ip: string | undefined,
     own: LabPort[],
     ip6: string | undefined,
   ): void => {
@@ -195,7 +197,7 @@ export function planLab(spec: LabSpec, id: string): LabPlan {
       kind,
       netns,
       node,
-      ip,
+      ...(ip !== undefined ? { ip } : {}),
       ...(ip6 !== undefined ? { ip6: canonical6(ip6) } : {}),
       tcp: portsOf(own, serve, 'TCP'),
       udp: portsOf(own, serve, 'UDP'),
@@ -315,11 +317,27 @@ export function planLab(spec: LabSpec, id: string): LabPlan {
   };
   const podSteps: LabStep[] = spec.pods.map((p, k) => {
     const n = nodeByName.get(p.node) as LabNodePlan;
+    const gw6Of = (ip6: string): string =>
+      n.subnets6.find((s) => s.cidr === subnetOf6(ip6))?.gateway as string;
+    if (p.ip === undefined) {
+      // IPv6-only: no IPv4 address and no IPv4 route at all.
+      const ip6 = p.ip6 as string;
+      return {
+        netns: `${id}-p${k}`,
+        ip: [
+          'link set lo up',
+          `addr add ${ip6}/${podPrefixLength6} dev eth0 nodad`,
+          'link set eth0 up',
+          `route add ::/0 via ${gw6Of(ip6)} dev eth0`,
+        ],
+        sysctl: [...noDad, 'net.ipv6.conf.eth0.accept_dad=0'],
+      };
+    }
     const cidr = subnetOf(p.ip, prefixLength);
     const gw = n.subnets.find((s) => s.cidr === cidr)?.gateway as string;
     const ip = ['link set lo up', `addr add ${p.ip}/${prefixLength} dev eth0`];
     if (p.ip6 !== undefined) {
-      const gw6 = n.subnets6.find((s) => s.cidr === subnetOf6(p.ip6 as string))?.gateway as string;
+      const gw6 = gw6Of(p.ip6);
       ip.push(
         `addr add ${p.ip6}/${podPrefixLength6} dev eth0 nodad`,
         'link set eth0 up',

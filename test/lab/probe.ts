@@ -17,7 +17,10 @@ export interface ProbeCell {
 
 /** The address a cell's probe aims at: the destination's address of the cell's family. */
 export function targetAddress(h: LabHostPlan, family: 4 | 6 | undefined): string {
-  if (family !== 6) return h.ip;
+  if (family !== 6) {
+    if (h.ip === undefined) throw new Error(`lab host ${h.name} is IPv6-only`);
+    return h.ip;
+  }
   if (h.ip6 === undefined) throw new Error(`lab host ${h.name} has no IPv6 address`);
   return h.ip6;
 }

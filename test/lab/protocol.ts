@@ -37,7 +37,7 @@ export interface HostConfig {
    * Address the UDP sockets bind to: a reply must leave from the address the client sent to, or
    * the client's connected socket drops it — and a node host has several addresses.
    */
-  udpAddress: string;
+  udpAddress?: string;
   /** The IPv6 address, when the host has one: TCP then listens on both families, UDP binds both. */
   udpAddress6?: string;
   /** The host exits when this process is gone (labs owned by a test run). */
@@ -48,7 +48,8 @@ export type HostRequest =
   | { op: 'ping' }
   | { op: 'probe'; targets: ProbeTarget[]; timeoutMs: number; concurrency: number }
   | { op: 'flow-open'; flow: string; target: ProbeTarget; timeoutMs: number }
-  | { op: 'flow-check'; flow: string; timeoutMs: number }
+  /** `pad`: bytes added to the request line, so the echoed reply spans many full-size segments. */
+  | { op: 'flow-check'; flow: string; timeoutMs: number; pad?: number }
   | { op: 'flow-close'; flow: string };
 
 export interface HostReply {

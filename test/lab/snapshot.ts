@@ -10,12 +10,12 @@ export function labPodsFromSnapshot(pods: readonly Pod[]): LabPodSpec[] {
   for (const p of pods) {
     const ips = (p.status?.podIPs ?? []).map((x) => x.ip);
     if (ips.length === 0 && p.status?.podIP) ips.push(p.status.podIP);
-    // A lab pod has an IPv4 address and, when dual-stack, an IPv6 one; IPv6-only pods are left out.
+    // A lab pod has an IPv4 address, an IPv6 one, or both (dual-stack).
     const ip = ips.find((x) => !x.includes(':'));
     const ip6 = ips.find((x) => x.includes(':'));
     const node = p.spec.nodeName;
     const phase = p.status?.phase;
-    if (!ip || !node || p.spec.hostNetwork || phase === 'Succeeded' || phase === 'Failed') continue;
+    if ((!ip && !ip6) || !node || p.spec.hostNetwork || phase === 'Succeeded' || phase === 'Failed') continue;
     const ports: LabPort[] = [];
     for (const c of [...p.spec.containers, ...(p.spec.initContainers ?? [])]) {
       for (const cp of c.ports ?? []) ports.push({ port: cp.containerPort, protocol: cp.protocol ?? 'TCP' });
@@ -24,7 +24,7 @@ export function labPodsFromSnapshot(pods: readonly Pod[]): LabPodSpec[] {
       namespace: p.metadata.namespace ?? 'default',
       name: p.metadata.name,
       node,
-      ip,
+      ...(ip !== undefined ? { ip } : {}),
       ...(ip6 !== undefined ? { ip6 } : {}),
       ports,
     });

@@ -11,8 +11,9 @@ export interface LabPodSpec {
   namespace: string;
   name: string;
   node: string;
-  ip: string;
-  /** Its IPv6 address, for a dual-stack pod (status.podIPs holds both). */
+  /** Its IPv4 address; absent for an IPv6-only pod (which has ip6). */
+  ip?: string;
+  /** Its IPv6 address, for a dual-stack or IPv6-only pod (status.podIPs holds both, or it alone). */
   ip6?: string;
   /** The pod's containerPorts; every host also serves LabSpec.servePorts. */
   ports: LabPort[];

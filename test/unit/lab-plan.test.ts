@@ -70,7 +70,7 @@ describe('lab plan', () => {
 });
 
 describe('lab snapshot input', () => {
-  it('takes running pods with an IP and a node; skips hostNetwork, finished and IP-less pods', () => {
+  it('takes running pods with an IP (IPv6-only ones too) and a node; skips hostNetwork, finished and IP-less pods', () => {
     const pods = [
       pod('a', 'run', 'n1', '10.244.1.5', {}, [
         { containerPort: 53, protocol: 'UDP' },
@@ -79,6 +79,7 @@ describe('lab snapshot input', () => {
       pod('a', 'host', 'n1', '192.168.0.1', {}, [], { hostNetwork: true }),
       pod('a', 'done', 'n1', '10.244.1.6', {}, [], { phase: 'Succeeded' }),
       pod('a', 'noip', 'n1', '', {}, [], { noIP: true, phase: 'Pending' }),
+      pod('a', 'v6', 'n1', 'fd00:10:244:1::7'),
     ];
     expect(labPodsFromSnapshot(pods)).to.deep.equal([
       {
@@ -91,6 +92,7 @@ describe('lab snapshot input', () => {
           { port: 80, protocol: 'TCP' },
         ],
       },
+      { namespace: 'a', name: 'v6', node: 'n1', ip6: 'fd00:10:244:1::7', ports: [] },
     ]);
   });
   it('parses the CLI flags', () => {
