@@ -6,7 +6,6 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { kubectl } from '../support/controlplane.js';
-import { CLUSTER_NETWORK_POLICY_CRD, installClusterNetworkPolicyCrd, removeCrds } from '../support/crds.js';
 import {
   AGENT_SA,
   OPERATOR_SA,
@@ -135,17 +134,10 @@ const agentMustNot: Check[] = [
 describe('install: least-privilege RBAC (config/default on the real API server)', function () {
   this.timeout(180_000);
   let installation: Installation | undefined;
-  // `kubectl auth can-i` answers no for a resource the API server does not serve; config/default
-  // does not install the ClusterNetworkPolicy CRD (yet), so the test does.
-  let cnpCrdCreated = false;
   before(async () => {
     installation = await install();
-    cnpCrdCreated = installClusterNetworkPolicyCrd();
   });
-  after(() => {
-    installation?.uninstall();
-    if (cnpCrdCreated) removeCrds([CLUSTER_NETWORK_POLICY_CRD]);
-  });
+  after(() => installation?.uninstall());
 
   for (const [who, sa, must, mustNot] of [
     ['operator', OPERATOR_SA, operatorMust, operatorMustNot],
