@@ -17,6 +17,8 @@ export const ConditionType = {
   Reconciling: 'Reconciling',
   Stalled: 'Stalled',
   Enforced: 'Enforced',
+  /** Strict tenants only: their ClusterNetworkPolicies are in place (True) or not (False). */
+  Strict: 'Strict',
 } as const;
 
 /** Reasons are CamelCase constants so that tools and people can match on them. */
@@ -31,6 +33,7 @@ export const Reason = {
   NotEnforced: 'NotEnforced',
   AwaitingEnforcement: 'AwaitingEnforcement',
   NoNodes: 'NoNodes',
+  ClusterNetworkPolicyUnavailable: 'ClusterNetworkPolicyUnavailable',
 } as const;
 
 /**

@@ -33,6 +33,7 @@ export type EgressIsolation = 'Tenant' | 'Open';
 export const DEFAULT_INGRESS: IngressIsolation = 'Tenant';
 export const DEFAULT_EGRESS: EgressIsolation = 'Open';
 export const DEFAULT_ALLOW_DNS = true;
+export const DEFAULT_STRICT = false;
 
 export interface TenantPeer {
   ipBlock?: IPBlock;
@@ -51,7 +52,16 @@ export interface TenantRule {
 
 export interface SoftTenantSpec {
   namespaces?: { names?: string[]; selector?: LabelSelector };
-  isolation?: { ingress?: IngressIsolation; egress?: EgressIsolation; allowDNS?: boolean };
+  isolation?: {
+    ingress?: IngressIsolation;
+    egress?: EgressIsolation;
+    allowDNS?: boolean;
+    /**
+     * Also write Admin-tier ClusterNetworkPolicies (operator/tenant/strict.ts), so that the
+     * tenant's own NetworkPolicies cannot open its namespaces to pods outside the tenant.
+     */
+    strict?: boolean;
+  };
   allowFrom?: TenantPeer[];
   allowTo?: TenantPeer[];
   rules?: TenantRule[];
@@ -77,6 +87,8 @@ export interface SoftTenantStatus {
   /** len(namespaces), for the NAMESPACES printer column. */
   namespaceCount?: number;
   policies?: number;
+  /** ClusterNetworkPolicies in place for a strict tenant (0 or absent otherwise). */
+  clusterNetworkPolicies?: number;
   enforcement?: EnforcementStatus;
   conditions?: Condition[];
 }

@@ -19,7 +19,8 @@ const HELP = `usage: softtenant expand -f FILE [-f FILE...] [-o yaml|json]
 
 Prints what the operator would write for the given SoftTenants and Namespaces: each held
 namespace with its tenancy.softtenant.io/tenant label (a null label means the operator removes
-it), then the generated NetworkPolicies, in a stable order. Conflicts and spec problems go to
+it), then the generated NetworkPolicies, then the ClusterNetworkPolicies of strict tenants
+(spec.isolation.strict), in a stable order. Conflicts and spec problems go to
 stderr as warnings. Give the cluster's namespaces (kubectl get namespaces -o yaml) so that
 selectors and existing labels are taken into account.
 

@@ -12,6 +12,8 @@ import { Probes } from '../health/probes.js';
 import { NODE_ENFORCEMENT_PLURAL } from '../api/nodeenforcement.js';
 import { GROUP, VERSION } from '../api/softtenant.js';
 import { loadKubeConfig } from '../kube/config.js';
+import { CNP_GROUP, CNP_PLURAL, CNP_VERSION } from '../api/clusternetworkpolicy.js';
+import { KubeClusterNetworkPolicies } from '../kube/clusternetworkpolicies.js';
 import { resourceServed } from '../kube/discovery.js';
 import {
   DEFAULT_LEASE_NAME,
@@ -193,9 +195,19 @@ export async function run(args: string[]): Promise<number> {
       `${NODE_ENFORCEMENT_PLURAL}.${GROUP} is not installed: no node can report enforcement, so tenants with pods show Enforced=False until the CRDs in crds/ are applied and the operator restarted`,
     );
   }
+  const clusterNetworkPoliciesServed = await resourceServed(kubeConfig, CNP_GROUP, CNP_VERSION, CNP_PLURAL);
+  if (!clusterNetworkPoliciesServed) {
+    log.warn(
+      `${CNP_PLURAL}.${CNP_GROUP} is not installed: strict SoftTenants keep their NetworkPolicies but get no ClusterNetworkPolicies (their status says so) until config/crd/network-policy-api/ is applied and the operator restarted`,
+    );
+  }
   // The read path: informers. The write path: the client, which puts what it wrote into them.
-  const caches = new OperatorCaches(kubeConfig, { reportsServed });
+  const caches = new OperatorCaches(kubeConfig, { reportsServed, clusterNetworkPoliciesServed });
   const client = new KubeTenantClient(kubeConfig, caches);
+  const cnpCache = caches.clusterNetworkPolicies;
+  const clusterNetworkPolicies = cnpCache
+    ? new KubeClusterNetworkPolicies(kubeConfig, cnpCache, client.writes)
+    : undefined;
   client.writes.onWrite((write) => metrics.countWrite(write));
   const ownership = new OwnershipIndex();
   const recorder = new EventRecorder(client);
@@ -206,6 +218,7 @@ export async function run(args: string[]): Promise<number> {
       scopeOf: (tenant) => ownership.scopeOf(tenant),
       expand: expandTenants,
       recorder,
+      clusterNetworkPolicies,
     }),
     metrics,
   );

@@ -10,9 +10,9 @@ import { parseCommandLine, UsageError } from './args.js';
 
 const usage = `usage: softtenant render --snapshot FILE --node NAME --out DIR
 
-Reads Namespaces, Pods and NetworkPolicies from FILE (multi-document YAML or a kind: List,
-as 'kubectl get ns,pods,netpol -A -o yaml' prints; '-' reads stdin) and writes what the node
-agent would program on node NAME:
+Reads Namespaces, Pods, NetworkPolicies and ClusterNetworkPolicies from FILE (multi-document
+YAML or a kind: List, as 'kubectl get ns,pods,netpol,clusternetworkpolicies -A -o yaml' prints;
+'-' reads stdin) and writes what the node agent would program on node NAME:
 
   DIR/ipset.restore     input for 'ipset restore' (the sets of both families, each
                         created with 'family inet' or 'family inet6')

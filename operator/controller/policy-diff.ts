@@ -3,7 +3,7 @@
 // that others add are theirs and never cause a write. The API server defaults a few spec fields
 // and drops empty lists and maps, so both sides are normalised the same way first; otherwise a
 // policy would look changed on every resync and be written forever.
-import type { NetworkPolicy, NetworkPolicySpec } from '../api/networkpolicy.js';
+import type { NetworkPolicy, NetworkPolicySpec, ObjectMeta } from '../api/networkpolicy.js';
 import { specWithDefaults } from '../api/networkpolicy-defaults.js';
 import { canonicalJson } from '../util/canonical-json.js';
 
@@ -35,6 +35,11 @@ export function specsEqual(desired: NetworkPolicySpec, actual: NetworkPolicySpec
   return canonical(specWithDefaults(desired)) === canonical(specWithDefaults(actual));
 }
 
+/** Equal once both sides are compacted as the API server stores them (no defaults applied). */
+export function storedEqual(desired: unknown, actual: unknown): boolean {
+  return canonical(desired) === canonical(actual);
+}
+
 function containsAll(
   desired: Record<string, string> | undefined,
   actual: Record<string, string> | undefined,
@@ -42,9 +47,14 @@ function containsAll(
   return Object.entries(desired ?? {}).every(([k, v]) => actual?.[k] === v);
 }
 
-function ownerReferencesPresent(desired: NetworkPolicy, actual: NetworkPolicy): boolean {
+function ownerReferencesPresent(desired: Owned, actual: Owned): boolean {
   const have = (actual.metadata.ownerReferences ?? []).map(canonical);
   return (desired.metadata.ownerReferences ?? []).every((ref) => have.includes(canonical(ref)));
+}
+
+/** The metadata of a generated object (a NetworkPolicy, a ClusterNetworkPolicy). */
+interface Owned {
+  metadata: Pick<ObjectMeta, 'labels' | 'annotations' | 'ownerReferences'>;
 }
 
 /** What differs between the desired policy and the live one ([] when no write is needed). */
@@ -52,6 +62,12 @@ export function policyDifferences(desired: NetworkPolicy, actual: NetworkPolicy 
   if (!actual) return ['missing'];
   const diffs: string[] = [];
   if (!specsEqual(desired.spec, actual.spec)) diffs.push('spec');
+  return [...diffs, ...metadataDifferences(desired, actual)];
+}
+
+/** The owned metadata that differs: labels, annotations, the ownerReference (others' additions never count). */
+export function metadataDifferences(desired: Owned, actual: Owned): string[] {
+  const diffs: string[] = [];
   if (!containsAll(desired.metadata.labels, actual.metadata.labels)) diffs.push('labels');
   if (!containsAll(desired.metadata.annotations, actual.metadata.annotations)) diffs.push('annotations');
   if (!ownerReferencesPresent(desired, actual)) diffs.push('ownerReferences');

@@ -12,6 +12,9 @@ import { compileSelector, type CompiledSelector } from '../netpol/selector.js';
 import type { ExpansionInput, ExpansionResult, TenantExpansion } from '../tenant/types.js';
 import { logger, type Logger } from '../util/logger.js';
 import type { TenantClient, TenantReads } from './client.js';
+import type { ClusterNetworkPolicyPort } from './cnp-port.js';
+import { withStrictStatus } from './cnp-status.js';
+import { StrictSync } from './cnp-sync.js';
 import { ReconcileError, StaleReadError, staleReadAware } from './errors.js';
 import { withEnforcement } from './enforcement-status.js';
 import type { TenantScope } from './ownership-index.js';
@@ -33,6 +36,8 @@ export interface ReconcilerDeps {
   scopeOf: (tenant: string) => TenantScope;
   expand: ExpandFn;
   recorder: EventRecorder;
+  /** Strict tenants' ClusterNetworkPolicies; absent when the CRD is not served. */
+  clusterNetworkPolicies?: ClusterNetworkPolicyPort;
   now?: () => Date;
 }
 
@@ -68,6 +73,7 @@ export class Reconciler {
   private readonly recorder: EventRecorder;
   private readonly status: StatusWriter;
   private readonly release: TenantRelease;
+  private readonly strict: StrictSync;
   private readonly now: () => Date;
 
   constructor(deps: ReconcilerDeps) {
@@ -79,6 +85,7 @@ export class Reconciler {
     this.recorder = deps.recorder;
     this.status = new StatusWriter(deps.client, deps.recorder, this.now);
     this.release = new TenantRelease(deps.client, deps.recorder);
+    this.strict = new StrictSync(deps.clusterNetworkPolicies, deps.recorder);
   }
 
   async reconcile(name: string): Promise<ReconcileResult> {
@@ -92,6 +99,8 @@ export class Reconciler {
     if (!tenant) {
       await this.release.releaseNamespaces(name, changes, snapshot.namespaces, undefined, log);
     } else if (tenant.metadata.deletionTimestamp) {
+      const strictFailures = await this.strict.finalize(tenant, log);
+      if (strictFailures.length > 0) throw new ReconcileError(name, strictFailures);
       await this.release.finalize(tenant, changes, snapshot.namespaces, snapshot.owned, log);
     } else {
       recheckAt = await this.converge(tenant, result, snapshot, log);
@@ -166,20 +175,28 @@ export class Reconciler {
     if (!planIsEmpty(plan)) log.debug('applying changes', { plan: describePlan(plan) });
 
     const outcome = await new PlanExecution(this.client, this.recorder, tenant, log).run(plan);
-    const failures = [...plan.collisions, ...outcome.failures];
-    if (outcome.staleRead !== undefined && failures.length === 0) {
+    // After the NetworkPolicies, which stand on their own if these cannot be written.
+    const strict = await this.strict.converge(tenant, expansion.clusterNetworkPolicies, log);
+    const failures = [...plan.collisions, ...outcome.failures, ...strict.failures];
+    const staleRead = outcome.staleRead ?? strict.staleRead;
+    if (staleRead !== undefined && failures.length === 0) {
       // The retry, with fresh reads, writes the final status.
-      throw new StaleReadError(name, 'an object it writes', { cause: outcome.staleRead });
+      throw new StaleReadError(name, 'an object it writes', { cause: staleRead });
     }
 
-    const applied = finalStatus(
-      tenant.status,
-      {
-        generation: tenant.metadata.generation,
-        expansion,
-        policiesInPlace: plan.desired.length - outcome.failedApplies - plan.collisions.length,
-        failures,
-      },
+    const applied = withStrictStatus(
+      tenant,
+      finalStatus(
+        tenant.status,
+        {
+          generation: tenant.metadata.generation,
+          expansion,
+          policiesInPlace: plan.desired.length - outcome.failedApplies - plan.collisions.length,
+          failures,
+        },
+        this.status.nowRfc3339(),
+      ),
+      strict,
       this.status.nowRfc3339(),
     );
     // Applied policies have new generations: the cache holds them as the applies returned them.

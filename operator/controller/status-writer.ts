@@ -53,6 +53,7 @@ export class StatusWriter {
       tenant: tenant.metadata.name,
       namespaces: tenant.status?.namespaces ?? [],
       policies: [],
+      clusterNetworkPolicies: [],
       conflicts: [],
       problems: [],
     };

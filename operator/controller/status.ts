@@ -23,6 +23,7 @@ const OWNED_FIELDS = [
   'namespaces',
   'namespaceCount',
   'policies',
+  'clusterNetworkPolicies',
   'enforcement',
   'conditions',
 ] as const;

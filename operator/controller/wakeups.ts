@@ -2,6 +2,12 @@
 // out, in one table (WATCHES). Events carry no work: they update the indexes below and name the
 // tenants whose state is recomputed, and only those. The informers that deliver the events are
 // built from the same table (operator/kube/operator-caches.ts).
+import {
+  CNP_GROUP,
+  CNP_PLURAL,
+  CNP_VERSION,
+  type ClusterNetworkPolicy,
+} from '../api/clusternetworkpolicy.js';
 import type { NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import { NODE_ENFORCEMENT_PLURAL, type NodeEnforcement } from '../api/nodeenforcement.js';
 import {
@@ -25,6 +31,7 @@ export interface Watched {
   NetworkPolicy: NetworkPolicy;
   Pod: Pod;
   NodeEnforcement: NodeEnforcement;
+  ClusterNetworkPolicy: ClusterNetworkPolicy;
 }
 export type WatchedKind = keyof Watched;
 
@@ -140,6 +147,19 @@ export const WATCHES: { readonly [K in WatchedKind]: WatchRow<Watched[K]> } = {
     wake: (type, report, { ownership, nodePods, reports }) => {
       if (!reports.changesEnforcement(report, type)) return [];
       return tenantsOfNamespaces(nodePods.namespacesOn(report.metadata.name), ownership);
+    },
+  },
+  // Strict tenants' ClusterNetworkPolicies (only the generated ones, by label): an edit or a
+  // deletion wakes the tenant the label names, which puts it back. Watched when the CRD is served.
+  ClusterNetworkPolicy: {
+    watch: {
+      path: `/apis/${CNP_GROUP}/${CNP_VERSION}/${CNP_PLURAL}`,
+      labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
+    },
+    optional: true,
+    wake: (_type, policy) => {
+      const tenant = policy.metadata.labels?.[TENANT_LABEL];
+      return tenant ? [tenant] : [];
     },
   },
 };

@@ -3,6 +3,7 @@
 // lose their managedFields and the client-side last-applied annotation (slim.ts); pods keep what
 // enforcement status reads, as the agent trims them.
 import type { KubeAccess } from './config.js';
+import type { ClusterNetworkPolicy } from '../api/clusternetworkpolicy.js';
 import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import type { NodeEnforcement } from '../api/nodeenforcement.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, TENANT_LABEL, type SoftTenant } from '../api/softtenant.js';
@@ -10,6 +11,7 @@ import { POD_LIST_PAGE_SIZE, trimPod } from '../agent/pod-trim.js';
 import type { TenantReads } from '../controller/client.js';
 import { WATCHES, type Watched, type WatchedKind, type WatchEventType } from '../controller/wakeups.js';
 import { logger } from '../util/logger.js';
+import { ClusterNetworkPolicyCache } from './clusternetworkpolicies.js';
 import { cacheKey, Informer, type Cached } from './informer.js';
 import { slim } from './slim.js';
 
@@ -27,6 +29,7 @@ const TRIMS: { readonly [K in WatchedKind]: (obj: Watched[K]) => Watched[K] } = 
   NetworkPolicy: slim,
   Pod: trimPod,
   NodeEnforcement: slim,
+  ClusterNetworkPolicy: slim,
 };
 
 function isGenerated(policy: NetworkPolicy): boolean {
@@ -40,6 +43,8 @@ interface Informers {
   pods: Informer<Pod>;
   /** Absent when the NodeEnforcement CRD is not installed. */
   reports: Informer<NodeEnforcement> | undefined;
+  /** Generated ClusterNetworkPolicies; absent when their CRD is not installed. */
+  clusterNetworkPolicies: Informer<ClusterNetworkPolicy> | undefined;
 }
 
 export class OperatorCaches implements TenantReads {
@@ -48,7 +53,10 @@ export class OperatorCaches implements TenantReads {
   private readonly byTenant = new Map<string, Set<string>>();
   private readonly tenantOfPolicy = new Map<string, string>();
 
-  constructor(kc: KubeAccess, options: { reportsServed: boolean }) {
+  /** Strict tenants' ClusterNetworkPolicies, indexed by tenant (when the CRD is served). */
+  readonly clusterNetworkPolicies: ClusterNetworkPolicyCache | undefined;
+
+  constructor(kc: KubeAccess, options: { reportsServed: boolean; clusterNetworkPoliciesServed?: boolean }) {
     const log = logger('watch');
     const make = <K extends WatchedKind>(kind: K): Informer<Watched[K] & Cached> =>
       new Informer<Watched[K] & Cached>(kc, {
@@ -63,7 +71,10 @@ export class OperatorCaches implements TenantReads {
       policies: make('NetworkPolicy'),
       pods: make('Pod'),
       reports: options.reportsServed ? make('NodeEnforcement') : undefined,
+      clusterNetworkPolicies: options.clusterNetworkPoliciesServed ? make('ClusterNetworkPolicy') : undefined,
     };
+    const cnps = this.informers.clusterNetworkPolicies;
+    this.clusterNetworkPolicies = cnps ? new ClusterNetworkPolicyCache(cnps) : undefined;
     this.informers.policies.onEvent((type, policy) => this.indexPolicy(type, policy));
   }
 
@@ -75,11 +86,12 @@ export class OperatorCaches implements TenantReads {
     i.policies.onEvent((type, obj) => listener('NetworkPolicy', type, obj));
     i.pods.onEvent((type, obj) => listener('Pod', type, obj));
     i.reports?.onEvent((type, obj) => listener('NodeEnforcement', type, obj));
+    i.clusterNetworkPolicies?.onEvent((type, obj) => listener('ClusterNetworkPolicy', type, obj));
   }
 
   private all(): Pick<Informer<Cached>, 'start' | 'stop' | 'synced'>[] {
     const i = this.informers;
-    const all = [i.tenants, i.namespaces, i.policies, i.pods, i.reports];
+    const all = [i.tenants, i.namespaces, i.policies, i.pods, i.reports, i.clusterNetworkPolicies];
     return all.filter((x) => x !== undefined);
   }
 
@@ -102,6 +114,7 @@ export class OperatorCaches implements TenantReads {
       networkpolicies: i.policies.list().length,
       pods: i.pods.list().length,
       nodeenforcements: i.reports?.list().length ?? 0,
+      clusternetworkpolicies: i.clusterNetworkPolicies?.list().length ?? 0,
     };
   }
 

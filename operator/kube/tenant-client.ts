@@ -16,7 +16,7 @@ import { WriteMeter } from './write-meter.js';
 import { errorMessage } from '../util/errors.js';
 
 /** Runs a write; a conflict becomes the port's WriteConflict. */
-async function conflictAware<T>(write: () => Promise<T>): Promise<T> {
+export async function conflictAware<T>(write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (err) {

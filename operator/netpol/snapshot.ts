@@ -2,6 +2,13 @@
 // hand-written YAML) into the typed inputs of the model, checking the structure the model relies
 // on. Errors name the object and the field. Semantic checks (selectors, CIDRs, ports) are the
 // model's, which reports them as problems of the policy.
+import {
+  CNP_GROUP,
+  CNP_KIND,
+  CNP_VERSION,
+  CNP_VERSION_ALPHA,
+  type ClusterNetworkPolicy,
+} from '../api/clusternetworkpolicy.js';
 import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import { describeObject, type KubeObject } from '../util/manifests.js';
 import type { ClusterObjects } from './types.js';
@@ -18,6 +25,8 @@ export interface SnapshotObjects extends ClusterObjects {
   namespaces: Namespace[];
   pods: Pod[];
   policies: NetworkPolicy[];
+  /** Cluster-scoped: `kubectl get clusternetworkpolicies -o yaml` adds them to a snapshot. */
+  clusterNetworkPolicies: ClusterNetworkPolicy[];
   /** "Kind ns/name" of objects of other kinds, which the render does not need. */
   ignored: string[];
 }
@@ -95,6 +104,26 @@ function checkPolicy(o: KubeObject, what: string): NetworkPolicy {
   return o as unknown as NetworkPolicy;
 }
 
+/** The structure the ClusterNetworkPolicy model relies on; its semantics are the model's to judge. */
+function checkClusterPolicy(o: KubeObject, what: string, seen: Set<string>): ClusterNetworkPolicy {
+  const versions = [`${CNP_GROUP}/${CNP_VERSION}`, `${CNP_GROUP}/${CNP_VERSION_ALPHA}`];
+  if (!versions.includes(String(o.apiVersion))) {
+    throw new SnapshotError(
+      `${what}: apiVersion ${String(o.apiVersion)} is not one of ${versions.join(', ')}`,
+    );
+  }
+  checkMeta(o, what, false);
+  const id = `${CNP_KIND} ${String(o.metadata?.name)}`;
+  if (seen.has(id)) throw new SnapshotError(`${what}: appears twice in the snapshot`);
+  seen.add(id);
+  const spec = o.spec;
+  if (!isMap(spec)) throw new SnapshotError(`${what}: spec is missing`);
+  if (!isMap(spec.subject)) throw new SnapshotError(`${what}: spec.subject is missing`);
+  checkList(spec.ingress, what, 'spec.ingress');
+  checkList(spec.egress, what, 'spec.egress');
+  return o as unknown as ClusterNetworkPolicy;
+}
+
 /**
  * Sorts objects into Namespaces, Pods and NetworkPolicies. Pods and NetworkPolicies without a
  * namespace count as "default" (as `kubectl apply` would place them; the model does the same).
@@ -105,12 +134,17 @@ export function snapshotFromObjects(objects: readonly KubeObject[]): SnapshotObj
     namespaces: [] as Namespace[],
     pods: [] as Pod[],
     policies: [] as NetworkPolicy[],
+    clusterNetworkPolicies: [] as ClusterNetworkPolicy[],
     ignored: [] as string[],
   };
   const seen = new Set<string>();
   for (const o of objects) {
     const what = describeObject(o);
     const kind = o.kind;
+    if (kind === CNP_KIND) {
+      out.clusterNetworkPolicies.push(checkClusterPolicy(o, what, seen));
+      continue;
+    }
     if (kind !== 'Namespace' && kind !== 'Pod' && kind !== 'NetworkPolicy') {
       out.ignored.push(what);
       continue;

@@ -4,9 +4,9 @@ import { arr, obj, str, type Schema } from './crd-schema.js';
 
 function condition(): Schema {
   return obj(
-    "One aspect of the tenant's state, in the standard Kubernetes condition shape (kstatus). Ready summarises; Reconciling and Stalled are present and True only while work is in flight or blocked; Enforced tells whether every node programs the current policies.",
+    "One aspect of the tenant's state, in the standard Kubernetes condition shape (kstatus). Ready summarises; Reconciling and Stalled are present and True only while work is in flight or blocked; Enforced tells whether every node programs the current policies; Strict (strict tenants only) whether the tenant's ClusterNetworkPolicies are in place.",
     {
-      type: str('Ready, Reconciling, Stalled or Enforced.', { maxLength: 316 }),
+      type: str('Ready, Reconciling, Stalled, Enforced or Strict.', { maxLength: 316 }),
       status: str('True, False or Unknown.', { enum: ['True', 'False', 'Unknown'] }),
       reason: str('Why, as one CamelCase word that tools can match on (for example NamespaceConflict).', {
         maxLength: 1024,
@@ -44,6 +44,12 @@ export function statusSchema(): Schema {
       type: 'integer',
       format: 'int32',
       description: 'How many NetworkPolicies the operator generated for the tenant (the POLICIES column).',
+    },
+    clusterNetworkPolicies: {
+      type: 'integer',
+      format: 'int32',
+      description:
+        'How many ClusterNetworkPolicies the operator keeps for the tenant (spec.isolation.strict; 0 otherwise).',
     },
     enforcement: obj(
       "Whether the nodes that run the tenant's pods actually program its policies, from the node agents' reports.",

@@ -7,6 +7,7 @@ import {
   DEFAULT_ALLOW_DNS,
   DEFAULT_EGRESS,
   DEFAULT_INGRESS,
+  DEFAULT_STRICT,
   GROUP,
   KIND,
   PLURAL,
@@ -30,6 +31,7 @@ import { networkPolicySpec } from './crd-networkpolicy.js';
 import { statusSchema } from './crd-status.js';
 import { Msg } from './messages.js';
 import { DNS_LABEL_MAX, DNS_LABEL_PATTERN } from './syntax.js';
+import { strictRules } from './strict-crd.js';
 
 export const CRD_NAME = `${PLURAL}.${GROUP}`;
 
@@ -133,6 +135,12 @@ function spec(): Schema {
             description:
               'With egress Tenant, also allow UDP and TCP port 53 to the cluster DNS pods (k8s-app=kube-dns in kube-system), so that names still resolve. Default true.',
           },
+          strict: {
+            type: 'boolean',
+            default: DEFAULT_STRICT,
+            description:
+              "Default false. True: besides the NetworkPolicies, the operator writes two Admin-tier ClusterNetworkPolicies (policy.networking.k8s.io/v1beta1) for the tenant, softtenant-<tenant>-allow (priority 700) and softtenant-<tenant>-deny (priority 750), which the tenant's own NetworkPolicies cannot override: pods outside the tenant cannot connect in (with ingress Tenant) and the tenant's pods cannot connect out (with egress Tenant), except to and from the tenant's own namespaces, allowFrom, allowTo and (with allowDNS) the cluster DNS. Traffic inside the tenant is passed on to the NetworkPolicies. Needs the ClusterNetworkPolicy CRD and an agent that enforces it. While strict, allowFrom and allowTo must be expressible as ClusterNetworkPolicy rules: numeric ports only (at most 25 per entry), at most 24 allowFrom and 23 allowTo entries, no ipBlock.except in allowTo. An ipBlock in allowFrom admits only addresses that are not pods (ClusterNetworkPolicy ingress has no address peer, and every pod outside the tenant is denied).",
+          },
         },
         { default: {} },
       ),
@@ -159,7 +167,7 @@ function spec(): Schema {
         { maxItems: Limits.rules, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] },
       ),
     },
-    { 'x-kubernetes-validations': [ruleNamespacesHeld] },
+    { 'x-kubernetes-validations': [ruleNamespacesHeld, ...strictRules()] },
   );
 }
 
@@ -192,7 +200,7 @@ function rootSchema(): Schema {
 
 export interface PrinterColumn {
   name: string;
-  type: 'integer' | 'string' | 'date';
+  type: 'integer' | 'string' | 'date' | 'boolean';
   jsonPath: string;
   description: string;
 }
@@ -209,6 +217,12 @@ export const printerColumns: PrinterColumn[] = [
     type: 'integer',
     jsonPath: '.status.policies',
     description: 'NetworkPolicies generated.',
+  },
+  {
+    name: 'Strict',
+    type: 'boolean',
+    jsonPath: '.spec.isolation.strict',
+    description: 'Whether ClusterNetworkPolicies keep the isolation (spec.isolation.strict).',
   },
   {
     name: 'Enforced',

@@ -1,5 +1,5 @@
-// The expansion engine: SoftTenants + Namespaces -> the namespace labels and NetworkPolicies
-// the operator should maintain. Pure and deterministic; the operator's reconcile and
+// The expansion engine: SoftTenants + Namespaces -> the namespace labels, NetworkPolicies and
+// (for strict tenants, strict.ts) ClusterNetworkPolicies the operator should maintain. Pure and deterministic; the operator's reconcile and
 // `softtenant expand` both call expandTenants().
 //
 // Input: every SoftTenant of the cluster (a namespace labelled for a tenant missing from the
@@ -10,6 +10,7 @@ import { isolationOf, withDefaults } from './defaults.js';
 import { isDeleting, resolveMembership, type Membership } from './membership.js';
 import { comparePolicies, egressSpec, generatedPolicy, ingressSpec, ruleSpec } from './policies.js';
 import { specProblems } from './problems.js';
+import { strictPolicies } from './strict.js';
 import type { ExpansionInput, ExpansionResult, TenantExpansion } from './types.js';
 
 function policiesFor(tenant: SoftTenant, held: readonly string[]): NetworkPolicy[] {
@@ -35,12 +36,21 @@ function policiesFor(tenant: SoftTenant, held: readonly string[]): NetworkPolicy
 
 function expandOne(tenant: SoftTenant, m: Membership): TenantExpansion {
   const name = tenant.metadata.name;
-  if (isDeleting(tenant)) return { tenant: name, namespaces: [], policies: [], conflicts: [], problems: [] };
+  if (isDeleting(tenant))
+    return {
+      tenant: name,
+      namespaces: [],
+      policies: [],
+      clusterNetworkPolicies: [],
+      conflicts: [],
+      problems: [],
+    };
   const held = m.held.get(name) ?? [];
   return {
     tenant: name,
     namespaces: held,
     policies: policiesFor(tenant, held),
+    clusterNetworkPolicies: strictPolicies(tenant),
     conflicts: m.conflicts.get(name) ?? [],
     problems: specProblems(tenant, m),
   };

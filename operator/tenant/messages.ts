@@ -35,6 +35,18 @@ export const Msg = {
   endPortBelowPort: 'endPort must not be below port',
   ruleNamespaceNotHeld:
     'a rule may name only namespaces listed in spec.namespaces.names while spec.namespaces has no selector: the tenant can never hold another namespace, so the rule would never be generated there',
+  strictNeedsIsolation:
+    'isolation.strict needs isolation.ingress or isolation.egress to be Tenant: with both Open there is no isolation to keep',
+  strictAllowFromSize:
+    'with isolation.strict, allowFrom takes at most 24 entries: each becomes one rule of the ClusterNetworkPolicy softtenant-<tenant>-allow, which holds at most 25 and keeps one for the tenant itself',
+  strictAllowToSize:
+    'with isolation.strict, allowTo takes at most 23 entries: each becomes one rule of the ClusterNetworkPolicy softtenant-<tenant>-allow, which holds at most 25 and keeps two for the tenant itself and DNS',
+  strictAllowFromPorts:
+    'with isolation.strict, the ports of every allowFrom entry must be numbers, at most 25: ClusterNetworkPolicy (standard channel) has no named ports and at most 25 protocols per rule',
+  strictAllowToPorts:
+    'with isolation.strict, the ports of every allowTo entry must be numbers, at most 25: ClusterNetworkPolicy (standard channel) has no named ports and at most 25 protocols per rule',
+  strictAllowToExcept:
+    'with isolation.strict, an allowTo ipBlock cannot have except: a ClusterNetworkPolicy network is a plain CIDR; list the allowed CIDRs as separate entries instead',
 } as const;
 
 export type MessageKey = keyof typeof Msg;

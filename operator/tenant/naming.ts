@@ -21,7 +21,11 @@ export function sourceValue(source: PolicySource): string {
  */
 export function policyName(tenant: string, source: PolicySource): string {
   const suffix = source.kind === 'rule' ? `rule-${source.rule}` : source.kind;
-  const full = `${POLICY_NAME_PREFIX}${tenant}-${suffix}`;
+  return fitName(`${POLICY_NAME_PREFIX}${tenant}-${suffix}`);
+}
+
+/** `full` if it fits in MAX_POLICY_NAME, else a prefix of it plus a hash of the whole. */
+export function fitName(full: string): string {
   if (full.length <= MAX_POLICY_NAME) return full;
   const hash = createHash('sha256').update(full).digest('hex').slice(0, 10);
   const head = full.slice(0, MAX_POLICY_NAME - hash.length - 1).replace(/-+$/, '');

@@ -1,5 +1,5 @@
 // What `softtenant expand` prints: the Namespaces with the tenant label the operator would set
-// (or remove) and the generated NetworkPolicies, in a stable order, plus warnings for people.
+// (or remove), the generated NetworkPolicies and ClusterNetworkPolicies, in a stable order, plus warnings for people.
 import { TENANT_LABEL } from '../api/softtenant.js';
 import { dumpYamlDocument, type KubeObject } from '../util/manifests.js';
 import { comparePolicies } from './policies.js';
@@ -23,7 +23,10 @@ function namespaceDoc(name: string, tenant: string | null): OutputDocument {
   return { object, comment: `remove label ${TENANT_LABEL} from namespace ${name}: no tenant holds it` };
 }
 
-/** Namespaces first (held ones with their label, then removals merged in by name), then policies. */
+/**
+ * Namespaces first (held ones with their label, then removals merged in by name), then
+ * NetworkPolicies, then ClusterNetworkPolicies (cluster-scoped, by name).
+ */
 export function expansionDocuments(result: ExpansionResult): OutputDocument[] {
   const labels = new Map<string, string | null>();
   for (const t of result.tenants) for (const ns of t.namespaces) labels.set(ns, t.tenant);
@@ -33,7 +36,11 @@ export function expansionDocuments(result: ExpansionResult): OutputDocument[] {
     .flatMap((t) => t.policies)
     .sort(comparePolicies)
     .map((p): OutputDocument => ({ object: p as unknown as KubeObject }));
-  return [...namespaces, ...policies];
+  const clusterPolicies = result.tenants
+    .flatMap((t) => t.clusterNetworkPolicies)
+    .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0))
+    .map((p): OutputDocument => ({ object: p as unknown as KubeObject }));
+  return [...namespaces, ...policies, ...clusterPolicies];
 }
 
 export function renderYaml(docs: readonly OutputDocument[]): string {
@@ -67,5 +74,7 @@ export function expansionWarnings(result: ExpansionResult): string[] {
 export function expansionSummary(result: ExpansionResult): string {
   const namespaces = result.tenants.reduce((n, t) => n + t.namespaces.length, 0);
   const policies = result.tenants.reduce((n, t) => n + t.policies.length, 0);
-  return `${result.tenants.length} tenant(s), ${namespaces} namespace(s) held, ${policies} NetworkPolicy(ies), ${result.labelChanges.length} namespace label change(s) against the input`;
+  const clusterPolicies = result.tenants.reduce((n, t) => n + t.clusterNetworkPolicies.length, 0);
+  const strict = clusterPolicies > 0 ? `${clusterPolicies} ClusterNetworkPolicy(ies), ` : '';
+  return `${result.tenants.length} tenant(s), ${namespaces} namespace(s) held, ${policies} NetworkPolicy(ies), ${strict}${result.labelChanges.length} namespace label change(s) against the input`;
 }

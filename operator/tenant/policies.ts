@@ -29,12 +29,13 @@ export const DNS_NAMESPACE = 'kube-system';
 export const DNS_POD_LABELS: Readonly<Record<string, string>> = { 'k8s-app': 'kube-dns' };
 export const DNS_PORT = 53;
 
-function tenantNamespaces(tenant: string): LabelSelector {
+/** The namespaces of a tenant, by the tenant label the operator sets on them. */
+export function tenantNamespaces(tenant: string): LabelSelector {
   return { matchLabels: { [TENANT_LABEL]: tenant } };
 }
 
 /** tenants shorthand -> a requirement on the tenant label, ANDed into namespaceSelector. */
-function namespaceSelectorOf(peer: TenantPeer): LabelSelector | undefined {
+export function namespaceSelectorOf(peer: TenantPeer): LabelSelector | undefined {
   if (!peer.tenants) return peer.namespaceSelector ? structuredClone(peer.namespaceSelector) : undefined;
   const selector: LabelSelector = structuredClone(peer.namespaceSelector ?? {});
   const values = [...new Set(peer.tenants)].sort();

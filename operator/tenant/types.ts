@@ -1,5 +1,6 @@
 // The contract of the expansion engine (SoftTenants + Namespaces -> desired labels and
 // NetworkPolicies). Pure: the operator and `softtenant expand` both call expandTenants().
+import type { ClusterNetworkPolicy } from '../api/clusternetworkpolicy.js';
 import type { Namespace, NetworkPolicy } from '../api/networkpolicy.js';
 import type { SoftTenant } from '../api/softtenant.js';
 
@@ -26,6 +27,8 @@ export interface TenantExpansion {
   namespaces: string[];
   /** Desired generated policies, sorted by namespace then name. */
   policies: NetworkPolicy[];
+  /** Desired ClusterNetworkPolicies (strict tenants only, else empty), sorted by name. */
+  clusterNetworkPolicies: ClusterNetworkPolicy[];
   conflicts: NamespaceConflict[];
   problems: SpecProblem[];
 }

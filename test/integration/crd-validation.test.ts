@@ -114,7 +114,12 @@ describe('SoftTenant CRD on the real API server', function () {
     expect(run.status, run.stderr).to.equal(0);
     const stored = JSON.parse(run.stdout) as SoftTenant;
     expect(stored.spec).to.deep.equal(withDefaults(sparse as unknown as SoftTenant).spec);
-    expect(stored.spec.isolation).to.deep.equal({ ingress: 'Tenant', egress: 'Open', allowDNS: true });
+    expect(stored.spec.isolation).to.deep.equal({
+      ingress: 'Tenant',
+      egress: 'Open',
+      allowDNS: true,
+      strict: false,
+    });
   });
 
   describe('rejects the bad-input corpus with the expected field and message', () => {
@@ -203,7 +208,7 @@ describe('SoftTenant CRD on the real API server', function () {
     expect(kubectl(['explain', 'stn.spec.rules.spec.ingress.ports.endPort'])).to.include('port..endPort');
   });
 
-  it('kubectl get softtenants prints NAMESPACES POLICIES ENFORCED READY AGE from the status', () => {
+  it('kubectl get softtenants prints NAMESPACES POLICIES STRICT ENFORCED READY AGE', () => {
     kubectl(['create', '-f', '-'], JSON.stringify(stn(TEST_TENANT, { namespaces: { names: ['a', 'b'] } })));
     const status = {
       status: {
@@ -237,11 +242,12 @@ describe('SoftTenant CRD on the real API server', function () {
       'NAME',
       'NAMESPACES',
       'POLICIES',
+      'STRICT',
       'ENFORCED',
       'READY',
       'AGE',
     ]);
-    expect(row?.split(/\s+/).slice(0, 5)).to.deep.equal([TEST_TENANT, '2', '3', '2/2', 'True']);
+    expect(row?.split(/\s+/).slice(0, 6)).to.deep.equal([TEST_TENANT, '2', '3', 'false', '2/2', 'True']);
     // The short name works too.
     expect(kubectl(['get', 'stn', TEST_TENANT, '-o', 'name'])).to.equal(
       `softtenant.tenancy.softtenant.io/${TEST_TENANT}\n`,

@@ -76,6 +76,10 @@ const operatorMust: Check[] = [
     ns: 'team-a',
   }),
   ...each(['list', 'watch'], 'networkpolicies.networking.k8s.io', { ns: 'all' }),
+  ...each(
+    ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+    'clusternetworkpolicies.policy.networking.k8s.io',
+  ),
   ...each(['list', 'watch'], 'pods', { ns: 'all' }),
   ...each(['create', 'patch'], 'events.events.k8s.io', { ns: 'default' }),
   ...each(['create', 'patch'], 'events', { ns: 'default' }),

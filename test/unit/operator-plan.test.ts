@@ -37,6 +37,7 @@ const exp = (policies: NetworkPolicy[], namespaces = ['a']): TenantExpansion => 
   tenant: 't',
   namespaces,
   policies,
+  clusterNetworkPolicies: [],
   conflicts: [],
   problems: [],
 });

@@ -7,7 +7,15 @@ const T0 = '2030-01-01T00:00:00Z';
 const T1 = '2030-01-01T00:05:00Z';
 
 function expansion(over: Partial<TenantExpansion> = {}): TenantExpansion {
-  return { tenant: 't', namespaces: ['b', 'a'], policies: [], conflicts: [], problems: [], ...over };
+  return {
+    tenant: 't',
+    namespaces: ['b', 'a'],
+    policies: [],
+    clusterNetworkPolicies: [],
+    conflicts: [],
+    problems: [],
+    ...over,
+  };
 }
 
 const types = (s: { conditions?: { type: string }[] }): string[] => (s.conditions ?? []).map((c) => c.type);

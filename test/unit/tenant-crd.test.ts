@@ -53,7 +53,7 @@ const peer: DeepRequired<TenantPeer> = {
 };
 const fullSpec: DeepRequired<SoftTenantSpec> = {
   namespaces: { names: ['a'], selector },
-  isolation: { ingress: 'Tenant', egress: 'Open', allowDNS: true },
+  isolation: { ingress: 'Tenant', egress: 'Open', allowDNS: true, strict: false },
   allowFrom: [peer],
   allowTo: [peer],
   rules: [{ name: 'r', namespaces: ['a'], spec: npSpec }],
@@ -63,6 +63,7 @@ const fullStatus: DeepRequired<SoftTenantStatus> = {
   namespaces: ['a'],
   namespaceCount: 1,
   policies: 2,
+  clusterNetworkPolicies: 2,
   enforcement: {
     nodes: 2,
     enforced: 1,
@@ -163,7 +164,7 @@ describe('SoftTenant CRD', () => {
     expect(crd.spec.versions[0]?.subresources).to.deep.equal({ status: {} });
   });
 
-  it('prints NAMESPACES, POLICIES, ENFORCED, READY, AGE', () => {
+  it('prints NAMESPACES, POLICIES, STRICT, ENFORCED, READY, AGE', () => {
     const crd = softTenantCrd() as {
       spec: { versions: { additionalPrinterColumns: { name: string; jsonPath: string }[] }[] };
     };
@@ -171,6 +172,7 @@ describe('SoftTenant CRD', () => {
     expect(cols.map((c) => [c.name.toUpperCase(), c.jsonPath])).to.deep.equal([
       ['NAMESPACES', '.status.namespaceCount'],
       ['POLICIES', '.status.policies'],
+      ['STRICT', '.spec.isolation.strict'],
       ['ENFORCED', '.status.enforcement.summary'],
       ['READY', '.status.conditions[?(@.type=="Ready")].status'],
       ['AGE', '.metadata.creationTimestamp'],
@@ -247,7 +249,7 @@ describe('SoftTenant CRD', () => {
     };
     const before = structuredClone(tenant);
     expect(withDefaults(tenant).spec).to.deep.equal({
-      isolation: { ingress: 'Tenant', egress: 'Open', allowDNS: true },
+      isolation: { ingress: 'Tenant', egress: 'Open', allowDNS: true, strict: false },
       allowFrom: [{ ports: [{ port: 80, protocol: 'TCP' }] }],
       allowTo: [{ ports: [{ port: 53, protocol: 'UDP' }] }],
       rules: [
@@ -268,6 +270,7 @@ describe('SoftTenant CRD', () => {
       ingress: 'Tenant',
       egress: 'Tenant',
       allowDNS: true,
+      strict: false,
     });
   });
 });

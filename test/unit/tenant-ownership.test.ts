@@ -140,6 +140,7 @@ describe('expandTenants: tenant deletion', () => {
       tenant: 'a',
       namespaces: [],
       policies: [],
+      clusterNetworkPolicies: [],
       conflicts: [],
       problems: [],
     });

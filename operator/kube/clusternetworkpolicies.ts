@@ -1,0 +1,146 @@
+// ClusterNetworkPolicies the operator keeps for strict tenants: the watch cache of the generated
+// ones (label-selected on managed-by=softtenant, indexed by tenant label) and the writes (server-
+// side apply with the operator's field manager, delete with a UID precondition), behind the
+// controller's ClusterNetworkPolicyPort. Each write's response goes into the cache at once, as
+// for NetworkPolicies (tenant-client.ts), so the next reconcile neither repeats nor undoes it.
+import type { KubeAccess } from './config.js';
+import {
+  CNP_GROUP,
+  CNP_KIND,
+  CNP_PLURAL,
+  CNP_VERSION,
+  type ClusterNetworkPolicy,
+} from '../api/clusternetworkpolicy.js';
+import { FIELD_MANAGER, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TENANT_LABEL } from '../api/softtenant.js';
+import type { ClusterNetworkPolicyPort } from '../controller/cnp-port.js';
+import type { WatchEventType } from '../controller/wakeups.js';
+import { isNotFound, KubeApiError, kubeCall } from './errors.js';
+import type { Informer } from './informer.js';
+import { requestJson } from './raw-request.js';
+import { conflictAware } from './tenant-client.js';
+import type { WriteMeter } from './write-meter.js';
+
+/** The collection the operator watches and writes (v1beta1, the CRD's storage version). */
+export const CNP_COLLECTION = `/apis/${CNP_GROUP}/${CNP_VERSION}/${CNP_PLURAL}`;
+/** Only the generated ones are cached: the operator never reads the platform team's policies. */
+export const GENERATED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+
+function path(name: string): string {
+  return `${CNP_COLLECTION}/${encodeURIComponent(name)}`;
+}
+
+/** The apply configuration: only the fields the operator owns. */
+function applyConfiguration(policy: ClusterNetworkPolicy): ClusterNetworkPolicy {
+  const { name, labels, annotations, ownerReferences } = policy.metadata;
+  return {
+    apiVersion: `${CNP_GROUP}/${CNP_VERSION}`,
+    kind: CNP_KIND,
+    metadata: { name, labels, annotations, ownerReferences },
+    spec: policy.spec,
+  };
+}
+
+/** Server-side apply with force: a hand edit of an owned field is taken back. Returns the stored object. */
+export async function applyClusterNetworkPolicy(
+  kc: KubeAccess,
+  policy: ClusterNetworkPolicy,
+): Promise<ClusterNetworkPolicy> {
+  const query = new URLSearchParams({ fieldManager: FIELD_MANAGER, force: 'true' });
+  return kubeCall(`applying ClusterNetworkPolicy ${policy.metadata.name}`, () =>
+    requestJson<ClusterNetworkPolicy>(
+      kc,
+      'PATCH',
+      `${path(policy.metadata.name)}?${query.toString()}`,
+      applyConfiguration(policy),
+      'application/apply-patch+yaml',
+    ),
+  );
+}
+
+/** Deletes the object that was read (UID precondition); gone already counts as done. */
+export async function deleteClusterNetworkPolicy(
+  kc: KubeAccess,
+  policy: ClusterNetworkPolicy,
+): Promise<void> {
+  try {
+    await requestJson(kc, 'DELETE', path(policy.metadata.name), {
+      apiVersion: 'v1',
+      kind: 'DeleteOptions',
+      preconditions: { uid: policy.metadata.uid },
+    });
+  } catch (err) {
+    if (isNotFound(err)) return;
+    throw new KubeApiError(`deleting ClusterNetworkPolicy ${policy.metadata.name}`, err);
+  }
+}
+
+/** The generated ClusterNetworkPolicies' informer, indexed by the tenant their label names. */
+export class ClusterNetworkPolicyCache {
+  private readonly byTenant = new Map<string, Set<string>>();
+  private readonly tenantOf = new Map<string, string>();
+
+  constructor(readonly informer: Informer<ClusterNetworkPolicy>) {
+    informer.onEvent((type, policy) => this.index(type, policy));
+  }
+
+  get(name: string): ClusterNetworkPolicy | undefined {
+    return this.informer.get(name);
+  }
+
+  labelled(tenant: string): ClusterNetworkPolicy[] {
+    const out: ClusterNetworkPolicy[] = [];
+    for (const name of this.byTenant.get(tenant) ?? []) {
+      const policy = this.informer.get(name);
+      if (policy?.metadata.labels?.[TENANT_LABEL] === tenant) out.push(policy);
+    }
+    return out;
+  }
+
+  private index(type: WatchEventType, policy: ClusterNetworkPolicy): void {
+    const name = policy.metadata.name;
+    const before = this.tenantOf.get(name);
+    if (before !== undefined) {
+      const names = this.byTenant.get(before);
+      if (names?.delete(name) && names.size === 0) this.byTenant.delete(before);
+      this.tenantOf.delete(name);
+    }
+    const tenant = policy.metadata.labels?.[TENANT_LABEL];
+    if (type === 'DELETED' || !tenant) return;
+    this.tenantOf.set(name, tenant);
+    const names = this.byTenant.get(tenant) ?? new Set<string>();
+    names.add(name);
+    this.byTenant.set(tenant, names);
+  }
+}
+
+/** The controller's port on the cache and the raw request path; writes are counted by `writes`. */
+export class KubeClusterNetworkPolicies implements ClusterNetworkPolicyPort {
+  constructor(
+    private readonly kubeConfig: KubeAccess,
+    private readonly cache: ClusterNetworkPolicyCache,
+    private readonly writes: WriteMeter,
+  ) {}
+
+  labelled(tenant: string): ClusterNetworkPolicy[] {
+    return this.cache.labelled(tenant);
+  }
+
+  get(name: string): ClusterNetworkPolicy | undefined {
+    return this.cache.get(name);
+  }
+
+  async apply(policy: ClusterNetworkPolicy): Promise<void> {
+    const stored = await this.writes.record(
+      { verb: 'apply', kind: CNP_KIND, name: policy.metadata.name },
+      () => conflictAware(() => applyClusterNetworkPolicy(this.kubeConfig, policy)),
+    );
+    this.cache.informer.noteWritten(stored);
+  }
+
+  async delete(policy: ClusterNetworkPolicy): Promise<void> {
+    await this.writes.record({ verb: 'delete', kind: CNP_KIND, name: policy.metadata.name }, () =>
+      conflictAware(() => deleteClusterNetworkPolicy(this.kubeConfig, policy)),
+    );
+    this.cache.informer.noteDeleted(policy);
+  }
+}
