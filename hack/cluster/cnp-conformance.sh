@@ -97,6 +97,15 @@ fi
 
 # go test -v: "--- PASS: TestConformanceProfiles/CNPAdminTierIngressTCP (1.23s)" per (sub)test.
 grep -E '^\s*--- (PASS|FAIL|SKIP): TestConformanceProfiles/[^/ ]+ ' "$out/test.log" | sed 's/^ *//' || true
+# Each probe that never gave the expected result ("Condition never satisfied"), by test, with the
+# protocol of the last command before it: several TCP/UDP tests probe SCTP as well, and on a
+# kernel without SCTP those probes cannot succeed whatever the policy says.
+awk '
+  match($0, /^=== (RUN|NAME|CONT) +TestConformanceProfiles\/[^\/ ]+/) { t = substr($0, RSTART, RLENGTH); sub(/.* TestConformanceProfiles\//, "", t) }
+  /FAILED Command was/ { cmd = $0; sub(/.*FAILED Command was /, "", cmd) }
+  /Condition never satisfied/ { n[t]++; p = cmd; sub(/.*--protocol=/, "", p); sub(/ .*/, "", p); by[t] = by[t] " " p }
+  END { for (t in n) printf "    %s: %d probe(s) never as expected, protocols:%s\n", t, n[t], by[t] }
+' "$out/test.log" | sort
 for name in $sctp_skipped; do echo "--- SKIP: TestConformanceProfiles/$name (no SCTP in this kernel)"; done
 passed=$(grep -cE '^\s*--- PASS: TestConformanceProfiles/[^/ ]+ ' "$out/test.log")
 failed=$(grep -cE '^\s*--- FAIL: TestConformanceProfiles/[^/ ]+ ' "$out/test.log")
