@@ -17,7 +17,7 @@ export const TIER_MARKS_HEX = `0x${(ALLOW_MARK | TIER_PASS_MARK).toString(16)}`;
 
 /** Reached by `-g` from a ClusterNetworkPolicy chain on a Pass rule: sets TIER_PASS_MARK. */
 export const TIER_PASS_CHAIN = `${CHAIN_PREFIX}CNP-PASS`;
-/** Reached by `-g` on a Deny rule: rejects (tcp-reset for TCP, port unreachable otherwise). */
+/** Reached by `-g` on a Deny rule: drops (the API's Deny "Drops the selected traffic"). */
 export const TIER_DENY_CHAIN = `${CHAIN_PREFIX}CNP-DENY`;
 
 /**

@@ -15,7 +15,7 @@
 //     otherwise Baseline, as Admin; then fall off the end: the default, allowed
 //   STN-CE-P / STN-CI-P (one per policy and direction): its rules in spec order, each
 //     (port x peer set) a rule whose target is the action: Accept goto STN-MARK, Deny goto
-//     STN-CNP-DENY (REJECT), Pass goto STN-CNP-PASS (sets TIER_PASS_MARK). A goto returns to the
+//     STN-CNP-DENY (DROP), Pass goto STN-CNP-PASS (sets TIER_PASS_MARK). A goto returns to the
 //     group chain, so the first matching rule of a policy decides and the later ones never run.
 //
 // Everything else stays as the NetworkPolicy render made it: the same peer sets (a
@@ -56,10 +56,10 @@ import type { ChainSpec, IpsetSpec, IpsetType, Ruleset } from './types.js';
 
 const DIRECTIONS: readonly Direction[] = ['egress', 'ingress'];
 
-const denyRules: Record<Family, string[]> = {
-  4: ['-p tcp -j REJECT --reject-with tcp-reset', '-j REJECT --reject-with icmp-port-unreachable'],
-  6: ['-p tcp -j REJECT --reject-with tcp-reset', '-j REJECT --reject-with icmp6-port-unreachable'],
-};
+// The API: "Deny: Drops the selected traffic". A drop, not a reject: the client sees nothing
+// (the network-policy-api conformance suite counts only a timeout as denied). A NetworkPolicy
+// group's final REJECT is the NetworkPolicy render's, unchanged.
+const DENY_RULES = ['-j DROP'];
 
 const ACTION_TARGET: Record<CnpRuleModel['action'], string> = {
   Accept: `-g ${MARK_CHAIN}`,
@@ -174,7 +174,7 @@ export function renderTieredRuleset(base: Ruleset, np: NodeModel, cnp: CnpNodeMo
   const b = new TierBuilder(base, family);
   const baseChains = new Map(base.chains.map((c) => [c.name, c.rules]));
   b.chains.set(TIER_PASS_CHAIN, [`-j MARK --set-xmark ${TIER_PASS_MARK_HEX}/${TIER_PASS_MARK_HEX}`]);
-  b.chains.set(TIER_DENY_CHAIN, denyRules[family]);
+  b.chains.set(TIER_DENY_CHAIN, DENY_RULES);
   for (const policy of cnp.policies)
     for (const direction of DIRECTIONS)
       if (policy[direction].length > 0)

@@ -380,6 +380,47 @@ describe('dataplane: ClusterNetworkPolicy tiers on packets (nft)', function () {
     expect(cell(pods.tool1, pods.db2), 'db2 is no subject any more').to.equal(true);
   });
 
+  it('Deny drops (the API: "Drops the selected traffic"): no TCP reset, no ICMP error, in both tiers', async () => {
+    // The network-policy-api conformance suite tells a denied probe from a refused one: only
+    // a timeout counts as denied. A reject (tcp-reset, port unreachable) would fail it.
+    const l = lab as Lab;
+    const denied: ProbeCell[] = [];
+    for (const family of [4, 6] as const)
+      for (const pp of ['tcp/80', 'udp/53'])
+        for (const from of [pods.web1, pods.web2]) // db is on n1: same-node and cross-node
+          denied.push(claimCell([from, pods.db, pp, family, false]));
+    for (const [label, tiered] of [
+      [
+        'Admin ingress Deny',
+        cnp('drop-dev-in', 'Admin', 10, {
+          subject: subjectNs('default'),
+          ingress: [{ action: 'Deny', from: [peerNs('dev')] }],
+        }),
+      ],
+      [
+        'Baseline egress Deny',
+        cnp('drop-dev-out', 'Baseline', 10, {
+          subject: subjectNs('dev'),
+          egress: [{ action: 'Deny', to: [peerNs('default')] }],
+        }),
+      ],
+    ] as const) {
+      const state = fixtureCluster();
+      state.clusterNetworkPolicies = [tiered];
+      await planes.program(state);
+      const results = await l.probe(denied);
+      expect(
+        results.map((r) => `${r.from} -> ${r.to} ${r.protocol}/${r.port} IPv${r.family ?? 4}: ${r.outcome}`),
+        label,
+      ).to.deep.equal(
+        denied.map((c) => `${c.from} -> ${c.to} ${c.protocol}/${c.port} IPv${c.family ?? 4}: timeout`),
+      );
+      const paths = pathsCovered(l, results);
+      expect(paths['same-node'].denied, `${label}: same-node cells`).to.be.greaterThan(0);
+      expect(paths['cross-node'].denied, `${label}: cross-node cells`).to.be.greaterThan(0);
+    }
+  });
+
   it('revocation: an Admin Deny added under open connections cuts them (both families, both paths); others live on', async () => {
     const l = lab as Lab;
     const state = fixtureCluster();

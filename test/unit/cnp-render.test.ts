@@ -78,20 +78,19 @@ describe('ClusterNetworkPolicy render: shape', () => {
     const out = renderNode(objects, NODE);
     const sim6 = new RulesetSimulator(out.ruleset6);
     expect(sim6.forward({ src: 'fd00:1::1', dst: 'fd00::1', protocol: 'TCP', port: 80 }).verdict).to.equal(
-      'REJECT',
+      'DROP',
     );
     expect(sim6.forward({ src: 'fd00:9::9', dst: 'fd00::1', protocol: 'TCP', port: 80 }).verdict).to.equal(
       'ACCEPT',
     );
     const sim4 = new RulesetSimulator(out.ruleset);
-    expect(sim4.forward({ src: '10.0.1.1', dst: '10.0.0.2', protocol: 'UDP', port: 53 })).to.include({
-      verdict: 'REJECT',
-      rejectWith: 'icmp-port-unreachable',
-    });
-    expect(sim6.forward({ src: 'fd00:1::1', dst: 'fd00::2', protocol: 'UDP', port: 53 })).to.include({
-      verdict: 'REJECT',
-      rejectWith: 'icmp6-port-unreachable',
-    });
+    // Deny drops (the API: "Drops the selected traffic"), over UDP as over TCP: no ICMP error.
+    expect(sim4.forward({ src: '10.0.1.1', dst: '10.0.0.2', protocol: 'UDP', port: 53 }).verdict).to.equal(
+      'DROP',
+    );
+    expect(sim6.forward({ src: 'fd00:1::1', dst: 'fd00::2', protocol: 'UDP', port: 53 }).verdict).to.equal(
+      'DROP',
+    );
     const text = renderIptablesRestore(out.ruleset6);
     expect(text).to.include(':STN-CNP-DENY - [0:0]').and.include(':STN-CNP-PASS - [0:0]');
     expect(renderIpsetRestore(out.ruleset, out.ruleset6)).to.match(/create stn-g6-\S+ hash:ip family inet6/);
@@ -116,7 +115,7 @@ describe('ClusterNetworkPolicy render: shape', () => {
     // Fail closed: the Deny with an unusable peer denies all egress of the subjects.
     const sim = new RulesetSimulator(out.ruleset);
     expect(sim.forward({ src: '10.0.0.1', dst: '192.0.2.1', protocol: 'TCP', port: 443 }).verdict).to.equal(
-      'REJECT',
+      'DROP',
     );
   });
 });
