@@ -98,12 +98,15 @@ describe('end to end: tenants declared, enforced on two nodes, reported back', f
         .map((l) => l.split(/\s+/))
         .map((cols) => [cols[0], cols]),
     );
-    expect(out.split('\n')[0]).to.match(/NAME\s+NAMESPACES\s+POLICIES\s+ENFORCED\s+READY\s+AGE/);
+    expect(out.split('\n')[0]).to.match(/NAME\s+NAMESPACES\s+POLICIES\s+STRICT\s+ENFORCED\s+READY\s+AGE/);
     // team-a and team-b have pods on both nodes; the seed's role=db pod runs on node-a only.
-    expect(rows['team-a']?.[3]).to.equal('2/2');
-    expect(rows['team-b']?.[3]).to.equal('2/2');
-    expect(rows['seed-example']?.[3]).to.equal('1/1');
-    for (const name of ['team-a', 'team-b', 'seed-example']) expect(rows[name]?.[4], name).to.equal('True');
+    expect(rows['team-a']?.[4]).to.equal('2/2');
+    expect(rows['team-b']?.[4]).to.equal('2/2');
+    expect(rows['seed-example']?.[4]).to.equal('1/1');
+    for (const name of ['team-a', 'team-b', 'seed-example']) {
+      expect(rows[name]?.[3], `${name} STRICT`).to.equal('false');
+      expect(rows[name]?.[5], name).to.equal('True');
+    }
   });
 
   it('enforces on real packets exactly what the tenants declare', async () => {
