@@ -141,19 +141,28 @@ export function generatedPolicy(
     labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [TENANT_LABEL]: tenant.metadata.name },
     annotations: { [SOURCE_ANNOTATION]: sourceValue(source) },
   };
-  if (tenant.metadata.uid) {
-    metadata.ownerReferences = [
-      {
-        apiVersion: API_VERSION,
-        kind: KIND,
-        name: tenant.metadata.name,
-        uid: tenant.metadata.uid,
-        controller: true,
-        blockOwnerDeletion: true,
-      },
-    ];
-  }
+  const owner = ownedBy(tenant);
+  if (owner) metadata.ownerReferences = owner;
   return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata, spec };
+}
+
+/**
+ * The controller ownerReference of everything a tenant generates (NetworkPolicies and strict
+ * ClusterNetworkPolicies), so garbage collection follows the tenant; none without a UID
+ * (offline `expand` of a file).
+ */
+export function ownedBy(tenant: SoftTenant): ObjectMeta['ownerReferences'] {
+  if (!tenant.metadata.uid) return undefined;
+  return [
+    {
+      apiVersion: API_VERSION,
+      kind: KIND,
+      name: tenant.metadata.name,
+      uid: tenant.metadata.uid,
+      controller: true,
+      blockOwnerDeletion: true,
+    },
+  ];
 }
 
 /** Policies in output order: by namespace, then by name. */

@@ -25,8 +25,6 @@ import type {
 import { CNP_GROUP, CNP_KIND, CNP_VERSION } from '../api/clusternetworkpolicy.js';
 import type { NetworkPolicyPort, ObjectMeta } from '../api/networkpolicy.js';
 import {
-  API_VERSION,
-  KIND,
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
   TENANT_LABEL,
@@ -41,6 +39,7 @@ import {
   DNS_POD_LABELS,
   DNS_PORT,
   namespaceSelectorOf,
+  ownedBy,
   tenantNamespaces,
 } from './policies.js';
 
@@ -168,18 +167,8 @@ function metadataOf(tenant: SoftTenant, purpose: StrictPurpose): ObjectMeta {
     labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [TENANT_LABEL]: tenant.metadata.name },
     annotations: { [SOURCE_ANNOTATION]: `strict/${purpose}` },
   };
-  if (tenant.metadata.uid) {
-    metadata.ownerReferences = [
-      {
-        apiVersion: API_VERSION,
-        kind: KIND,
-        name: tenant.metadata.name,
-        uid: tenant.metadata.uid,
-        controller: true,
-        blockOwnerDeletion: true,
-      },
-    ];
-  }
+  const owner = ownedBy(tenant);
+  if (owner) metadata.ownerReferences = owner;
   return metadata;
 }
 
