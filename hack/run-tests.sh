@@ -38,8 +38,15 @@ for s in ${suites[@]}; do
 done
 node -e '
 const fs = require("fs"); const dir = process.argv[1];
-let p = 0, f = 0, s = 0;
-for (const file of fs.readdirSync(dir)) { const r = JSON.parse(fs.readFileSync(dir + "/" + file, "utf8")); p += r.passes; f += r.failures; s += r.pending; }
+let p = 0, f = 0, s = 0; const failed = [];
+for (const file of fs.readdirSync(dir).sort()) {
+  const r = JSON.parse(fs.readFileSync(dir + "/" + file, "utf8")); p += r.passes; f += r.failures; s += r.pending;
+  const suite = file.replace(/\.json$/, "");
+  for (const t of r.failed ?? []) failed.push(`${suite}: ${t}`);
+  if (r.failures > (r.failed ?? []).length) failed.push(`${suite}: ${r.failures - (r.failed ?? []).length} failure(s) without a test name (see the suite output above)`);
+}
+// Named here, just above the summary, so the tail of a CI log says which tests failed.
+for (const line of failed) console.log(`failed: ${line}`);
 if (s) console.log(`${s} skipped`);
 console.log(`${p} passed, ${f} failed`);
 process.exit(f > 0 || p === 0 ? 1 : 0);
