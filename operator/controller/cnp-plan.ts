@@ -4,7 +4,8 @@
 // annotations, the reference), and the tenant's generated ones that are no longer desired.
 import type { ClusterNetworkPolicy } from '../api/clusternetworkpolicy.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, TENANT_LABEL, type SoftTenant } from '../api/softtenant.js';
-import { controllerReference, isGeneratedFor } from './ownership.js';
+import { controllerReference } from '../tenant/policies.js';
+import { isGeneratedFor } from './ownership.js';
 import { metadataDifferences, storedEqual } from './policy-diff.js';
 
 export interface ClusterPolicyApply {

@@ -1,26 +1,15 @@
 // What makes a NetworkPolicy "generated for tenant T": the managed-by label, the tenant label
 // and a controller ownerReference to T's UID. Only objects with all three are ever pruned.
-import type { NetworkPolicy, ObjectMeta, OwnerReference } from '../api/networkpolicy.js';
+import type { NetworkPolicy, ObjectMeta } from '../api/networkpolicy.js';
 import {
-  API_VERSION,
   KIND,
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
   TENANT_LABEL,
   type SoftTenant,
 } from '../api/softtenant.js';
+import { controllerReference } from '../tenant/policies.js';
 import { metadataKey } from '../util/object-key.js';
-
-export function controllerReference(tenant: SoftTenant): OwnerReference {
-  return {
-    apiVersion: API_VERSION,
-    kind: KIND,
-    name: tenant.metadata.name,
-    uid: tenant.metadata.uid ?? '',
-    controller: true,
-    blockOwnerDeletion: true,
-  };
-}
 
 /**
  * The policy as the operator writes it: the expansion's labels and annotations plus the

@@ -9,6 +9,7 @@ import type {
   NetworkPolicyPort,
   NetworkPolicySpec,
   ObjectMeta,
+  OwnerReference,
 } from '../api/networkpolicy.js';
 import { policyTypesOf } from '../api/networkpolicy-defaults.js';
 import {
@@ -148,21 +149,22 @@ export function generatedPolicy(
 
 /**
  * The controller ownerReference of everything a tenant generates (NetworkPolicies and strict
- * ClusterNetworkPolicies), so garbage collection follows the tenant; none without a UID
- * (offline `expand` of a file).
+ * ClusterNetworkPolicies), so garbage collection follows the tenant and pruning knows its own.
  */
+export function controllerReference(tenant: SoftTenant): OwnerReference {
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    name: tenant.metadata.name,
+    uid: tenant.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+/** The expansion's ownerReferences: none without a UID (offline `expand` of a file). */
 export function ownedBy(tenant: SoftTenant): ObjectMeta['ownerReferences'] {
-  if (!tenant.metadata.uid) return undefined;
-  return [
-    {
-      apiVersion: API_VERSION,
-      kind: KIND,
-      name: tenant.metadata.name,
-      uid: tenant.metadata.uid,
-      controller: true,
-      blockOwnerDeletion: true,
-    },
-  ];
+  return tenant.metadata.uid ? [controllerReference(tenant)] : undefined;
 }
 
 /** Policies in output order: by namespace, then by name. */
