@@ -2,30 +2,14 @@
 // code): objects as JSON in and out.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import type { ObjectMeta } from '../../operator/api/networkpolicy.js';
 import { kubectl, repoRoot } from './controlplane.js';
 
 export const SOFTTENANT_CRD = 'softtenants.tenancy.softtenant.io';
 export const SOFTTENANT_CRD_FILE = join(repoRoot, 'crds/tenancy.softtenant.io_softtenants.yaml');
 
-export interface Meta {
-  name: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  deletionTimestamp?: string;
-  ownerReferences?: {
-    apiVersion: string;
-    kind: string;
-    name: string;
-    uid: string;
-    controller?: boolean;
-    blockOwnerDeletion?: boolean;
-  }[];
-}
+/** An object's metadata as the API server returns it (the operator's own type of it). */
+export type Meta = ObjectMeta;
 
 export interface Obj {
   apiVersion?: string;
