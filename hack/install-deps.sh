@@ -14,6 +14,9 @@ command -v conntrack >/dev/null || need+=(conntrack)
 # nsenter runs commands in a named network namespace (the lab, the tests, an agent with --netns).
 command -v nsenter >/dev/null || need+=(util-linux)
 command -v openssl >/dev/null || need+=(openssl)
+# The neighbour-discovery lab test sends router solicitations (rdisc6) and advertisements (ra6).
+command -v rdisc6 >/dev/null || need+=(ndisc6)
+command -v ra6 >/dev/null || need+=(ipv6toolkit)
 command -v lua5.4 >/dev/null || need+=(lua5.4)
 # Argo CD runs health checks in gopher-lua (Lua 5.1): the health.lua test runs under both.
 command -v lua5.1 >/dev/null || need+=(lua5.1)

@@ -12,7 +12,8 @@
 //     1. RELATED,ESTABLISHED -> RETURN (replies and the rest of allowed connections, and the
 //        ICMP/ICMPv6 errors about them: destination unreachable, packet too big, time exceeded,
 //        parameter problem, which path MTU discovery and connection setup rely on)
-//        IPv6 only: neighbour discovery (ICMPv6 133-136, hop limit 255) -> RETURN (see below)
+//        IPv6 only: neighbour solicitation and advertisement (ICMPv6 135, 136, hop limit 255)
+//        -> RETURN (see below)
 //     2. source in stn-e-G  -> STN-E-G   (once per group G of local pods that the same policies
 //                                         isolate for egress)
 //     3. dest in stn-i-G    -> STN-I-G   (same for ingress)
@@ -80,17 +81,21 @@ const rejectRules: Record<Family, readonly string[]> = {
 };
 
 /**
- * IPv6 needs neighbour discovery to reach anyone on a link: router solicitation and advertisement
- * (133, 134), neighbour solicitation and advertisement (135, 136). Conntrack does not track them
- * (they are never ESTABLISHED), and on the bridge of a node they cross FORWARD between pods with
- * the pods' own addresses, so isolation would break every IPv6 connection of an isolated pod,
- * allowed ones included. They are let through always, but only with hop limit 255, which a
- * sender sets and every router decrements: such a packet cannot have been routed, it comes from
- * the same link (receivers drop ND with any other hop limit, RFC 4861). Redirect (137) is not:
- * the node's own stack sends it (OUTPUT, not hooked), and a pod has no reason to accept one from
- * another pod. ICMPv6 errors pass as RELATED in rule 1, like ICMP errors for IPv4.
+ * IPv6 needs neighbour discovery to reach anyone on a link: neighbour solicitation and
+ * advertisement (135, 136) are its ARP. Conntrack does not track them (never ESTABLISHED), and
+ * on the bridge of a node they cross FORWARD between pods with the pods' own addresses, so
+ * isolation would break every IPv6 connection of an isolated pod, allowed ones included. They
+ * are let through always, but only with hop limit 255, which a sender sets and every router
+ * decrements: such a packet cannot have been routed, it comes from the same link (receivers drop
+ * ND with any other hop limit, RFC 4861).
+ * Router solicitation and advertisement (133, 134) are not: a host sends them from its
+ * link-local address (RFC 4861 requires it of an advertisement), which is in no pod set, so they
+ * never meet isolation; with a pod's own address they can only be forged, and a pod is no
+ * router for another pod (its router is the node, whose own messages go through INPUT and
+ * OUTPUT). Redirect (137) is not either: the node sends it (OUTPUT). ICMPv6 errors pass as
+ * RELATED in rule 1, like ICMP errors for IPv4.
  */
-export const neighbourDiscoveryRules: readonly string[] = [133, 134, 135, 136].map(
+export const neighbourDiscoveryRules: readonly string[] = [135, 136].map(
   (type) => `-p ipv6-icmp -m icmp6 --icmpv6-type ${type} -m hl --hl-eq 255 -j RETURN`,
 );
 

@@ -66,6 +66,33 @@ describe('render: structure', () => {
     ).to.equal('REJECT');
   });
 
+  it('IPv6: neighbour solicitation and advertisement pass isolation at hop limit 255; router messages do not', () => {
+    const v6pods = [
+      pod('a', 'db', { ip: '10.0.1.2', ip2: 'fd00::2', labels: { app: 'db' } }),
+      pod('a', 'web', { ip: '10.0.1.3', ip2: 'fd00::3', labels: { app: 'web' } }),
+    ];
+    const closedAll = policy('a', 'closed', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    const rs6 = renderRuleset(model({ pods: v6pods, policies: [closedAll] }), 6);
+    const sim = new RulesetSimulator(rs6);
+    const icmp6 = (src: string, dst: string, icmpType: number, hopLimit: number): string =>
+      sim.forward({ src, dst, protocol: 'ICMPv6', icmpType, hopLimit, port: 0 }).verdict;
+    // Address resolution (to the solicited-node group) and its answer, between two isolated pods.
+    expect(icmp6('fd00::3', 'ff02::1:ff00:2', 135, 255)).to.equal('ACCEPT');
+    expect(icmp6('fd00::2', 'fd00::3', 136, 255)).to.equal('ACCEPT');
+    // Reachability confirmation (unicast solicitation).
+    expect(icmp6('fd00::3', 'fd00::2', 135, 255)).to.equal('ACCEPT');
+    // Not from this link (a router decremented the hop limit): isolation applies.
+    expect(icmp6('fd00::3', 'fd00::2', 135, 254)).to.equal('REJECT');
+    // Router solicitation and advertisement with a pod's address can only be forged.
+    expect(icmp6('fd00::3', 'fd00::2', 133, 255)).to.equal('REJECT');
+    expect(icmp6('fe80::3', 'fd00::2', 134, 255)).to.equal('REJECT');
+    // Echo between isolated pods stays denied.
+    expect(icmp6('fd00::3', 'fd00::2', 128, 255)).to.equal('REJECT');
+    // The IPv4 ruleset has no ICMPv6 rule at all.
+    const rs4 = renderRuleset(model({ pods: v6pods, policies: [closedAll] }), 4);
+    expect(rs4.chains.flatMap((c) => c.rules).filter((r) => r.includes('icmp6'))).to.deep.equal([]);
+  });
+
   it('never ACCEPTs: allowed traffic returns to FORWARD so other tools’ rules still apply', () => {
     for (let seed = 1; seed <= 30; seed++) {
       const rs = renderRuleset(model(randomCluster(seeded(seed))));
