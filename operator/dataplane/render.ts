@@ -17,9 +17,11 @@
 //     2. source in stn-e-G  -> STN-E-G   (once per group G of local pods that the same policies
 //                                         isolate for egress)
 //     3. dest in stn-i-G    -> STN-I-G   (same for ingress)
-//   STN-E-G / STN-I-G: INVALID -> DROP; clear ALLOW_MARK; jump to each policy chain, after each
-//     `mark set -> goto STN-PASS` (clears the mark and returns to STN-FORWARD); otherwise REJECT
-//     (tcp-reset for TCP, icmp-port-unreachable for the rest).
+//   STN-E-G / STN-I-G: INVALID -> DROP; clear ALLOW_MARK; jump to the first policy chain, and
+//     to each next one only while the mark is clear; then `mark set -> goto STN-PASS` (clears
+//     the mark and returns to STN-FORWARD); otherwise REJECT (tcp-reset for TCP,
+//     icmp-port-unreachable for the rest). A policy chain with no rule in the family (a
+//     default-deny policy) allows nothing, so it is not jumped to.
 //   STN-PI-P / STN-PE-P: one rule per (peer set x port) of policy P; a match does
 //     `goto STN-MARK`, which sets ALLOW_MARK and returns to the group chain.
 //
@@ -291,6 +293,8 @@ export function podGroups(
  */
 export function renderRuleset(model: NodeModel, family: Family = 4): Ruleset {
   const b = new RulesetBuilder(family);
+  /** "direction policyKey" of the policy chains that have a rule: only those can allow. */
+  const allowing = new Set<string>();
   const top = b.chain(TOP_CHAIN);
   top.push('-m conntrack --ctstate RELATED,ESTABLISHED -j RETURN');
   if (family === 6) appendAll(top, neighbourDiscoveryRules);
@@ -299,10 +303,12 @@ export function renderRuleset(model: NodeModel, family: Family = 4): Ruleset {
 
   for (const policy of model.policies) {
     const key = objectKey(policy.namespace, policy.name);
-    if (policy.isolatesIngress)
-      appendAll(b.chain(policyChainName('ingress', key)), policyRules(b, policy, 'ingress'));
-    if (policy.isolatesEgress)
-      appendAll(b.chain(policyChainName('egress', key)), policyRules(b, policy, 'egress'));
+    for (const direction of ['ingress', 'egress'] as const) {
+      if (!(direction === 'ingress' ? policy.isolatesIngress : policy.isolatesEgress)) continue;
+      const rules = policyRules(b, policy, direction);
+      appendAll(b.chain(policyChainName(direction, key)), rules);
+      if (rules.length > 0) allowing.add(`${direction} ${key}`);
+    }
   }
 
   // Egress dispatch first: a packet between two local pods is checked against its source's
@@ -317,10 +323,13 @@ export function renderRuleset(model: NodeModel, family: Family = 4): Ruleset {
       );
       const rules = b.chain(names.chain);
       rules.push('-m conntrack --ctstate INVALID -j DROP', `-j MARK --set-xmark 0x0/${ALLOW_MARK_HEX}`);
-      for (const policyKey of group.policies) {
-        rules.push(b.policyJump(direction, policyKey));
-        rules.push(`-m mark --mark ${ALLOW_MARK_HEX}/${ALLOW_MARK_HEX} -g ${PASS_CHAIN}`);
-      }
+      // Once one policy allowed, the later ones are skipped: one mark test per jump, one exit.
+      const jumps = group.policies.filter((policyKey) => allowing.has(`${direction} ${policyKey}`));
+      jumps.forEach((policyKey, i) => {
+        const jump = b.policyJump(direction, policyKey);
+        rules.push(i === 0 ? jump : `-m mark --mark 0x0/${ALLOW_MARK_HEX} ${jump}`);
+      });
+      if (jumps.length > 0) rules.push(`-m mark --mark ${ALLOW_MARK_HEX}/${ALLOW_MARK_HEX} -g ${PASS_CHAIN}`);
       rules.push(...rejectRules[family]);
     }
     appendAll(top, dispatch.sort());

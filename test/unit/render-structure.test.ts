@@ -66,6 +66,40 @@ describe('render: structure', () => {
     ).to.equal('REJECT');
   });
 
+  it('jumps only to policy chains that can allow, and past the first only while nothing allowed yet', () => {
+    const deny = policy('a', 'deny-all', { podSelector: {}, policyTypes: ['Ingress'] });
+    const fromWeb = (name: string, port: number) =>
+      policy('a', name, {
+        podSelector: { matchLabels: { app: 'db' } },
+        ingress: [{ from: [{ podSelector: { matchLabels: { app: 'web' } } }], ports: [{ port }] }],
+      });
+    const rs = renderRuleset(
+      model({ pods, policies: [deny, fromWeb('db-5432', 5432), fromWeb('db-6379', 6379)] }),
+    );
+    const group = rs.chains.find(
+      (c) => c.name.startsWith('STN-I-') && c.rules.some((r) => r.includes('a/db-5432')),
+    );
+    const denyChain = policyChainName('ingress', 'a/deny-all');
+    // The default-deny policy has a chain, empty: it allows nothing, so nothing jumps to it.
+    expect(rs.chains.find((c) => c.name === denyChain)?.rules).to.deep.equal([]);
+    expect(group?.rules.filter((r) => r.includes(denyChain))).to.deep.equal([]);
+    expect(group?.rules.slice(2)).to.deep.equal([
+      `-m comment --comment "ingress a/db-5432" -j ${policyChainName('ingress', 'a/db-5432')}`,
+      `-m mark --mark 0x0/0x1000000 -m comment --comment "ingress a/db-6379" -j ${policyChainName('ingress', 'a/db-6379')}`,
+      '-m mark --mark 0x1000000/0x1000000 -g STN-PASS',
+      '-p tcp -j REJECT --reject-with tcp-reset',
+      '-j REJECT --reject-with icmp-port-unreachable',
+    ]);
+    const sim = new RulesetSimulator(rs);
+    const fate = (port: number): string =>
+      sim.forward({ src: '10.0.1.3', dst: '10.0.1.2', protocol: 'TCP', port }).verdict;
+    expect([fate(5432), fate(6379), fate(80)]).to.deep.equal(['ACCEPT', 'ACCEPT', 'REJECT']);
+    // web is isolated by deny-all alone: a group chain with no jump, only the REJECT.
+    expect(sim.forward({ src: '10.0.1.2', dst: '10.0.1.3', protocol: 'TCP', port: 80 }).verdict).to.equal(
+      'REJECT',
+    );
+  });
+
   it('IPv6: neighbour solicitation and advertisement pass isolation at hop limit 255; router messages do not', () => {
     const v6pods = [
       pod('a', 'db', { ip: '10.0.1.2', ip2: 'fd00::2', labels: { app: 'db' } }),
