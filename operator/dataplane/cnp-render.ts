@@ -50,7 +50,7 @@ import {
   peerSetName,
   podGroupNames,
 } from './names.js';
-import { byAddress, namedGroupIdentity, ofFamily, portMatch } from './render.js';
+import { byAddress, dispatchRule, namedGroupIdentity, ofFamily, portMatch } from './render.js';
 import { summarizeRuleset, type NodeRender } from './render-node.js';
 import type { ChainSpec, IpsetSpec, IpsetType, Ruleset } from './types.js';
 
@@ -186,8 +186,8 @@ export function renderTieredRuleset(base: Ruleset, np: NodeModel, cnp: CnpNodeMo
   const removed = new Set<string>();
   const dispatch: string[][] = [];
   for (const direction of DIRECTIONS) {
-    const flag = direction === 'ingress' ? 'dst' : 'src';
-    const baseDispatch = new Set<string>();
+    /** Dispatch rule -> the names it was made of (so nothing parses rule text back). */
+    const baseDispatch = new Map<string, { ipset: string; chain: string }>();
     const netpolGroups = new Map<string, { policies: string[]; ips: string[] }>();
     const tiered = new Map<string, TieredGroup>();
     for (const pod of np.pods) {
@@ -198,7 +198,7 @@ export function renderTieredRuleset(base: Ruleset, np: NodeModel, cnp: CnpNodeMo
       if (netpol.length > 0) {
         // The NetworkPolicy render's group of this pod: its dispatch rule is rewritten below.
         const names = podGroupNames(direction, netpol, family);
-        baseDispatch.add(`-m set --match-set ${names.ipset} ${flag} -j ${names.chain}`);
+        baseDispatch.set(dispatchRule(direction, names.ipset, names.chain, family), names);
       }
       if (admin.length === 0 && baseline.length === 0) {
         if (netpol.length === 0) continue;
@@ -215,9 +215,8 @@ export function renderTieredRuleset(base: Ruleset, np: NodeModel, cnp: CnpNodeMo
     }
     const rules: string[] = [];
     // NetworkPolicy groups lose the pods that moved to a tiered group; emptied ones go.
-    for (const rule of baseDispatch) {
+    for (const [rule, { ipset, chain }] of baseDispatch) {
       removed.add(rule);
-      const [, , , ipset, , , chain] = rule.split(' ');
       const kept = [...netpolGroups.values()].find(
         (g) => podGroupNames(direction, g.policies, family).ipset === ipset,
       );
@@ -236,7 +235,7 @@ export function renderTieredRuleset(base: Ruleset, np: NodeModel, cnp: CnpNodeMo
         type: 'hash:ip',
         entries: byAddress([...new Set(g.ips)]),
       });
-      rules.push(`-m set --match-set ${names.ipset} ${flag} -j ${names.chain}`);
+      rules.push(dispatchRule(direction, names.ipset, names.chain, family));
       const chain = ['-m conntrack --ctstate INVALID -j DROP', `-j MARK --set-xmark 0x0/${TIER_MARKS_HEX}`];
       chain.push(...tierSection(direction, 'admin', g.admin));
       if (g.netpol.length > 0) {

@@ -12,11 +12,11 @@
 //     1. RELATED,ESTABLISHED -> RETURN (replies and the rest of allowed connections, and the
 //        ICMP/ICMPv6 errors about them: destination unreachable, packet too big, time exceeded,
 //        parameter problem, which path MTU discovery and connection setup rely on)
-//        IPv6 only: neighbour solicitation and advertisement (ICMPv6 135, 136, hop limit 255)
-//        -> RETURN (see below)
 //     2. source in stn-e-G  -> STN-E-G   (once per group G of local pods that the same policies
 //                                         isolate for egress)
 //     3. dest in stn-i-G    -> STN-I-G   (same for ingress)
+//        IPv6 only: rules 2 and 3 leave out neighbour solicitation and advertisement (ICMPv6
+//        135, 136, hop limit 255), which never enter isolation (see NEIGHBOUR_DISCOVERY_EXEMPT)
 //   STN-E-G / STN-I-G: INVALID -> DROP; clear ALLOW_MARK; jump to the first policy chain, and
 //     to each next one only while the mark is clear; then `mark set -> goto STN-PASS` (clears
 //     the mark and returns to STN-FORWARD); otherwise REJECT (tcp-reset for TCP,
@@ -87,19 +87,35 @@ const rejectRules: Record<Family, readonly string[]> = {
  * advertisement (135, 136) are its ARP. Conntrack does not track them (never ESTABLISHED), and
  * on the bridge of a node they cross FORWARD between pods with the pods' own addresses, so
  * isolation would break every IPv6 connection of an isolated pod, allowed ones included. They
- * are let through always, but only with hop limit 255, which a sender sets and every router
+ * never enter isolation, but only with hop limit 255, which a sender sets and every router
  * decrements: such a packet cannot have been routed, it comes from the same link (receivers drop
  * ND with any other hop limit, RFC 4861).
- * Router solicitation and advertisement (133, 134) are not: a host sends them from its
+ * Router solicitation and advertisement (133, 134) are not exempt: a host sends them from its
  * link-local address (RFC 4861 requires it of an advertisement), which is in no pod set, so they
  * never meet isolation; with a pod's own address they can only be forged, and a pod is no
  * router for another pod (its router is the node, whose own messages go through INPUT and
  * OUTPUT). Redirect (137) is not either: the node sends it (OUTPUT). ICMPv6 errors pass as
  * RELATED in rule 1, like ICMP errors for IPv4.
+ *
+ * The exemption is a condition of each IPv6 dispatch rule (group sets -> isolation chains), not
+ * rules of its own: `u32` reads the fixed IPv6 header (byte 6 next header = 58 ICMPv6, byte 7
+ * hop limit = 255) and the first byte after it (ICMPv6 type 135 or 136). So the IPv6 ruleset
+ * has exactly the IPv4 ruleset's rules, a packet that enters no isolation tests nothing extra,
+ * and one with extension headers before the ICMPv6 header (which real ND does not carry) is
+ * isolated like any other. Written as iptables-save prints it, so a resync sees no drift.
  */
-export const neighbourDiscoveryRules: readonly string[] = [135, 136].map(
-  (type) => `-p ipv6-icmp -m icmp6 --icmpv6-type ${type} -m hl --hl-eq 255 -j RETURN`,
-);
+export const NEIGHBOUR_DISCOVERY_EXEMPT =
+  '-m u32 ! --u32 "0x6>>0x18=0x3a&&0x7>>0x18=0xff&&0x28>>0x18=0x87:0x88"';
+
+/**
+ * The rule in STN-FORWARD that sends a packet of a pod group (its addresses in `ipset`) to the
+ * group's chain: by destination for ingress, by source for egress. Used for NetworkPolicy groups
+ * and ClusterNetworkPolicy tiered groups alike.
+ */
+export function dispatchRule(direction: Direction, ipset: string, chain: string, family: Family): string {
+  const exempt = family === 6 ? ` ${NEIGHBOUR_DISCOVERY_EXEMPT}` : '';
+  return `-m set --match-set ${ipset} ${direction === 'ingress' ? 'dst' : 'src'}${exempt} -j ${chain}`;
+}
 
 /** `-p tcp -m tcp --dport 80[:90]`, or `-p udp` for every port of a protocol. */
 export function portMatch(range: PortRange): string {
@@ -297,7 +313,6 @@ export function renderRuleset(model: NodeModel, family: Family = 4): Ruleset {
   const allowing = new Set<string>();
   const top = b.chain(TOP_CHAIN);
   top.push('-m conntrack --ctstate RELATED,ESTABLISHED -j RETURN');
-  if (family === 6) appendAll(top, neighbourDiscoveryRules);
   b.chain(MARK_CHAIN).push(`-j MARK --set-xmark ${ALLOW_MARK_HEX}/${ALLOW_MARK_HEX}`);
   b.chain(PASS_CHAIN).push(`-j MARK --set-xmark 0x0/${ALLOW_MARK_HEX}`);
 
@@ -318,9 +333,7 @@ export function renderRuleset(model: NodeModel, family: Family = 4): Ruleset {
     for (const group of podGroups(model, direction, family).values()) {
       const names = podGroupNames(direction, group.policies, family);
       b.putSet(names.ipset, 'hash:ip', byAddress([...new Set(group.ips)]));
-      dispatch.push(
-        `-m set --match-set ${names.ipset} ${direction === 'ingress' ? 'dst' : 'src'} -j ${names.chain}`,
-      );
+      dispatch.push(dispatchRule(direction, names.ipset, names.chain, family));
       const rules = b.chain(names.chain);
       rules.push('-m conntrack --ctstate INVALID -j DROP', `-j MARK --set-xmark 0x0/${ALLOW_MARK_HEX}`);
       // Once one policy allowed, the later ones are skipped: one mark test per jump, one exit.

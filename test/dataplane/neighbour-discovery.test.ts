@@ -5,14 +5,16 @@
 // Two pods of a default-deny namespace (isolated both ways) that one rule lets talk on TCP 6379
 // must still resolve each other's link-layer address: the kernel solicits from the global address
 // of the packet that needs resolving, so the solicitation and the advertisement carry the pods'
-// own addresses and meet both pods' isolation. The agent lets exactly ICMPv6 135 and 136 with hop
-// limit 255 through; the test reads those two rules' counters, and the control deletes them and
+// own addresses and meet both pods' isolation. The agent's IPv6 dispatch rules leave out exactly
+// ICMPv6 135 and 136 with hop limit 255 (a u32 condition, NEIGHBOUR_DISCOVERY_EXEMPT); the test
+// reads the pods' own neighbour-discovery counters, and the control removes the condition and
 // shows the same connection cannot even resolve its peer. Router solicitation and advertisement
 // (133, 134) are not let through: sent to an isolated pod's address they are dropped, while the
 // same packets reach a pod no policy isolates (so the senders work and the drop is isolation's).
 import { expect } from 'chai';
 import type { NetworkPolicy } from '../../operator/api/networkpolicy.js';
 import { toolsFor } from '../../operator/dataplane/backend.js';
+import { NEIGHBOUR_DISCOVERY_EXEMPT } from '../../operator/dataplane/render.js';
 import { netnsRunner, type Runner } from '../../operator/dataplane/runner.js';
 import { cleanupStaleLabs } from '../lab/build.js';
 import { hostByName } from '../lab/probe.js';
@@ -34,15 +36,10 @@ const policies: NetworkPolicy[] = [
   }),
 ];
 
-/** Packet counters of the agent's neighbour-discovery rules in a node's STN-FORWARD, by ICMPv6 type. */
-async function ndCounters(node: Runner, save: string): Promise<Record<number, number>> {
-  const out = await sh(node, `${save} -t filter -c`);
-  const counts: Record<number, number> = {};
-  for (const line of out.split('\n')) {
-    const m = /^\[(\d+):\d+\] -A STN-FORWARD .*--icmpv6-type (\d+) /.exec(line);
-    if (m) counts[Number(m[2])] = Number(m[1]);
-  }
-  return counts;
+/** The IPv6 dispatch rules of a node's STN-FORWARD (the ones that send pods to isolation). */
+async function dispatchRules(node: Runner): Promise<string[]> {
+  const out = await sh(node, `${toolsFor('nft', 6).save.replace(/-save$/, '')} -S STN-FORWARD`);
+  return out.split('\n').filter((l) => l.startsWith('-A STN-FORWARD -m set'));
 }
 
 /** An ICMPv6 input counter of a pod (/proc/net/snmp6 of its namespace). */
@@ -85,39 +82,48 @@ describe('dataplane: IPv6 neighbour discovery under default-deny (same node)', f
     await lab?.down();
   });
 
-  it('two isolated pods resolve each other through the NS/NA rules and connect on the allowed port', async () => {
+  it('two isolated pods resolve each other (NS/NA never enter isolation) and connect on the allowed port', async () => {
     const node = l().nodeRunner(N1);
-    const save = toolsFor('nft', 6).save;
-    await flushNeighbours(pods.fe1, pods.db);
-    const before = await ndCounters(node, save);
-    expect(Object.keys(before).sort(), 'the agent lets exactly NS and NA through').to.deep.equal([
-      '135',
-      '136',
-    ]);
+    const dispatch = await dispatchRules(node);
+    expect(
+      dispatch,
+      'both pods are isolated: an egress and an ingress dispatch rule',
+    ).to.have.length.greaterThan(1);
+    for (const rule of dispatch)
+      expect(rule, 'exempt exactly ICMPv6 135-136 at hop limit 255').to.include(NEIGHBOUR_DISCOVERY_EXEMPT);
 
+    await flushNeighbours(pods.fe1, pods.db);
+    const fe1 = inPod(pods.fe1);
+    const db = inPod(pods.db);
+    const solicitsBefore = await icmp6In(db, 'Icmp6InNeighborSolicits');
+    const advertsBefore = await icmp6In(fe1, 'Icmp6InNeighborAdvertisements');
     expect(await probe6(pods.fe1, pods.db, 6379), 'fe1 -> db, TCP 6379 over IPv6').to.equal('ok');
-    const after = await ndCounters(node, save);
-    // fe1's solicitation (from its own address, egress-isolated) and db's advertisement.
-    expect(after[135] ?? 0, 'NS through STN-FORWARD').to.be.greaterThan(before[135] ?? 0);
-    expect(after[136] ?? 0, 'NA through STN-FORWARD').to.be.greaterThan(before[136] ?? 0);
-    const db6 = l().ipOf(pods.db, 6);
-    expect(await sh(inPod(pods.fe1), `ip -6 neigh show ${db6} dev eth0`), 'fe1 learned db').to.match(
-      /lladdr /,
+    // fe1's solicitation (from its own address, egress-isolated) reached db (ingress-isolated),
+    // and db's advertisement came back.
+    expect(await icmp6In(db, 'Icmp6InNeighborSolicits'), 'NS reached db').to.be.greaterThan(solicitsBefore);
+    expect(await icmp6In(fe1, 'Icmp6InNeighborAdvertisements'), 'NA reached fe1').to.be.greaterThan(
+      advertsBefore,
     );
+    const db6 = l().ipOf(pods.db, 6);
+    expect(await sh(fe1, `ip -6 neigh show ${db6} dev eth0`), 'fe1 learned db').to.match(/lladdr /);
 
     // Isolation still holds on the same path: what no rule allows stays refused.
     expect(await probe6(pods.db, pods.fe1, 80), 'db -> fe1 (db may reach no one)').to.not.equal('ok');
     expect(await probe6(pods.fe1, pods.db, 80), 'fe1 -> db on another port').to.not.equal('ok');
   });
 
-  it('control: without the NS/NA rules the same pods cannot even resolve each other; a resync restores them', async () => {
+  it('control: without the exemption the same pods cannot even resolve each other; a resync restores it', async () => {
     const node = l().nodeRunner(N1);
     const ip6tables = toolsFor('nft', 6).save.replace(/-save$/, '');
-    for (const type of [135, 136])
-      await sh(
-        node,
-        `${ip6tables} -D STN-FORWARD -p ipv6-icmp -m icmp6 --icmpv6-type ${type} -m hl --hl-eq 255 -j RETURN`,
-      );
+    const all = (await sh(node, `${ip6tables} -S STN-FORWARD`))
+      .split('\n')
+      .filter((l) => l.startsWith('-A '));
+    for (const [i, rule] of all.entries()) {
+      if (!rule.includes(NEIGHBOUR_DISCOVERY_EXEMPT)) continue;
+      const bare = rule.replace(` ${NEIGHBOUR_DISCOVERY_EXEMPT}`, '').replace(/^-A STN-FORWARD /, '');
+      await sh(node, `${ip6tables} -R STN-FORWARD ${i + 1} ${bare}`);
+    }
+    expect((await dispatchRules(node)).join('\n')).to.not.include('u32');
     await flushNeighbours(pods.fe1, pods.db);
     expect(await probe6(pods.fe1, pods.db, 6379), 'fe1 -> db without ND through isolation').to.not.equal(
       'ok',
@@ -126,8 +132,9 @@ describe('dataplane: IPv6 neighbour discovery under default-deny (same node)', f
       /lladdr /,
     );
 
-    // The periodic full sync re-reads the node and repairs the deleted rules.
+    // The periodic full sync re-reads the node and repairs the rewritten rules.
     await (planes as LabDataplanes).program(state as ClusterState, { full: true });
+    for (const rule of await dispatchRules(node)) expect(rule).to.include(NEIGHBOUR_DISCOVERY_EXEMPT);
     await flushNeighbours(pods.fe1, pods.db);
     expect(await probe6(pods.fe1, pods.db, 6379), 'fe1 -> db after the resync').to.equal('ok');
   });

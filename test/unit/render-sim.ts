@@ -101,6 +101,48 @@ class SetTable {
   }
 }
 
+const NEXT_HEADER: Record<SimPacket['protocol'], number> = {
+  TCP: 6,
+  UDP: 17,
+  SCTP: 132,
+  ICMP: 1,
+  ICMPv6: 58,
+};
+
+/**
+ * The bytes a `u32` match can read of an IPv6 packet: the fixed header (next header at 6, hop
+ * limit at 7) and the first bytes after it (the ICMPv6 type, or the TCP/UDP/SCTP ports). Only
+ * IPv6: the render uses u32 in its IPv6 ruleset alone.
+ */
+function headerBytes(p: SimPacket): Uint8Array {
+  if (familyOf(p.src) !== 6)
+    throw new Error(`u32 on an IPv4 packet (${p.src}): the render uses it for IPv6 only`);
+  const b = new Uint8Array(48);
+  b[6] = NEXT_HEADER[p.protocol];
+  b[7] = p.hopLimit ?? 64;
+  if (p.protocol === 'ICMPv6') b[40] = p.icmpType ?? 128;
+  else {
+    b[42] = p.port >> 8;
+    b[43] = p.port & 0xff;
+  }
+  return b;
+}
+
+/** `A>>S=LO[:HI]` tests joined by `&&` (the subset the render writes): read 4 bytes at A, shift. */
+function parseU32(expr: string, text: string): (bytes: Uint8Array) => boolean {
+  const tests = expr.split('&&').map((part) => {
+    const m = /^(\w+)>>(\w+)=(\w+)(?::(\w+))?$/.exec(part);
+    if (!m) throw new Error(`rule "${text}": u32 test "${part}" is not OFFSET>>SHIFT=VALUE[:VALUE]`);
+    const [offset, shift, lo] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const hi = m[4] === undefined ? lo : Number(m[4]);
+    return (bytes: Uint8Array): boolean => {
+      const word = new DataView(bytes.buffer).getUint32(offset) >>> shift;
+      return word >= lo && word <= hi;
+    };
+  });
+  return (bytes) => tests.every((t) => t(bytes));
+}
+
 function parseRule(text: string, sets: SetTable): SimRule {
   const t = tokenize(text);
   const matches: Match[] = [];
@@ -158,6 +200,16 @@ function parseRule(text: string, sets: SetTable): SimRule {
           if (next() !== '--mark') throw new Error(`rule "${text}": expected --mark`);
           const { value, mask } = parseMarkPair(next());
           matches.push((_p, mark) => (mark & mask) >>> 0 === value);
+        } else if (mod === 'u32') {
+          let negate = false;
+          let opt = next();
+          if (opt === '!') {
+            negate = true;
+            opt = next();
+          }
+          if (opt !== '--u32') throw new Error(`rule "${text}": expected --u32`);
+          const test = parseU32(next(), text);
+          matches.push((p) => test(headerBytes(p)) !== negate);
         } else if (mod === 'comment') {
           if (next() !== '--comment') throw new Error(`rule "${text}": expected --comment`);
           next();
