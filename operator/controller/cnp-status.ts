@@ -64,6 +64,8 @@ export function withStrictStatus(
  * sig-network Gateway API: the policy is in the dataplane of every node that must enforce it.
  */
 export const CNP_PROGRAMMED = 'Programmed';
+/** Lagging nodes named in the Programmed message; the rest are counted. */
+const MESSAGE_NODES = 10;
 export const CnpProgrammedReason = {
   /** Every node running a pod its subject selects programs this generation as written. */
   Programmed: 'Programmed',
@@ -101,7 +103,10 @@ export function clusterPolicyConditions(
   } else {
     const pending = lagging.every((l) => l.reason === LagReason.Pending);
     [status, reason] = ['False', pending ? CnpProgrammedReason.Pending : CnpProgrammedReason.NotProgrammed];
-    const detail = lagging.map((l) => `${l.node}: ${l.message ?? l.reason}`).join('; ');
+    // The CRD caps a condition's message (32768 characters): a few nodes in full, then a count.
+    const shown = lagging.slice(0, MESSAGE_NODES).map((l) => `${l.node}: ${l.message ?? l.reason}`);
+    const more = lagging.length - shown.length;
+    const detail = [...shown, ...(more > 0 ? [`and ${more} more nodes`] : [])].join('; ');
     message = `programmed${at} on ${enforced}/${nodes} nodes running pods its subject selects; ${detail}`;
   }
   return setCondition(

@@ -191,6 +191,17 @@ describe("strict tenants: the ClusterNetworkPolicies' Programmed condition", () 
     expect(programmed(allow, [], hostOnly)[0]).to.include({ status: 'True', reason: 'NoSelectedPods' });
   });
 
+  it('names ten lagging nodes at most and counts the rest (the CRD caps the message)', () => {
+    const many = Array.from({ length: 400 }, (_, i) =>
+      pod(`p${i}`, 'a', `node-${String(i).padStart(3, '0')}`),
+    );
+    const c = programmed(allow, [], many)[0];
+    expect(c).to.include({ status: 'False', reason: 'NotProgrammed' });
+    expect(c?.message).to.match(/on 0\/400 nodes .*; node-009: .*; and 390 more nodes$/);
+    expect(c?.message).not.to.include('node-010');
+    expect(c?.message.length).to.be.lessThan(2000);
+  });
+
   it('keeps the stored list (and so writes nothing) while the state holds, and keeps conditions of others', () => {
     const first = programmed(allow, [report('n1', { cnps }), report('n2', { cnps })]);
     const other = {
