@@ -9,9 +9,7 @@ import type {
   ClusterNetworkPolicyRuleAction,
   ClusterNetworkPolicyTier,
 } from '../api/clusternetworkpolicy.js';
-import { type Connection, ModelEvaluator } from '../netpol/evaluate.js';
-import { blockContainsIP, parseCidrBlock, type ParsedBlock } from '../netpol/ip-blocks.js';
-import { portInRange } from '../netpol/ports.js';
+import { type Connection, ModelEvaluator, RuleMatcher } from '../netpol/evaluate.js';
 import type { Direction, NodeModel } from '../netpol/types.js';
 import { orderedRules } from './model.js';
 import type { CnpNodeModel, CnpRuleModel } from './types.js';
@@ -21,7 +19,7 @@ export class TieredEvaluator {
   /** One NetworkPolicy evaluator per direction, each blind to the other direction. */
   private readonly netpol: Record<Direction, ModelEvaluator>;
   private readonly npIsolated: Record<Direction, Set<string>>;
-  private readonly blocks = new WeakMap<CnpRuleModel, ParsedBlock[]>();
+  private readonly matcher = new RuleMatcher();
   /** Rule lists per pod, tier and direction: the cut judges many flows of few pods. */
   private readonly rules = new Map<string, CnpRuleModel[]>();
 
@@ -80,26 +78,7 @@ export class TieredEvaluator {
     let rules = this.rules.get(key);
     if (!rules)
       this.rules.set(key, (rules = orderedRules(this.cnp, podKey, tier, direction).map((r) => r.rule)));
-    for (const rule of rules) if (this.ruleMatches(rule, direction, conn)) return rule.action;
+    for (const rule of rules) if (this.matcher.matches(rule, direction, conn)) return rule.action;
     return undefined;
-  }
-
-  private ruleMatches(rule: CnpRuleModel, direction: Direction, conn: Connection): boolean {
-    const peer = direction === 'ingress' ? conn.src : conn.dst;
-    let blocks = this.blocks.get(rule);
-    if (!blocks) this.blocks.set(rule, (blocks = rule.peers.blocks.map(parseCidrBlock)));
-    const peerMatches =
-      rule.peers.any || rule.peers.podIPs.includes(peer) || blocks.some((b) => blockContainsIP(b, peer));
-    if (peerMatches && (rule.anyPort || rule.ports.some((r) => portInRange(r, conn.protocol, conn.port))))
-      return true;
-    // Named ports: ingress groups hold the local destinations (the peer must still match);
-    // egress groups hold peer pods already.
-    return rule.named.some(
-      (g) =>
-        g.protocol === conn.protocol &&
-        g.port === conn.port &&
-        g.podIPs.includes(conn.dst) &&
-        (direction === 'egress' || peerMatches),
-    );
   }
 }

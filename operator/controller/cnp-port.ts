@@ -4,6 +4,7 @@
 // TenantReads/TenantClient, because the CRD is optional: without it the reconciler has no port,
 // and strict tenants say so in their status while their NetworkPolicies are kept as before.
 import type { ClusterNetworkPolicy } from '../api/clusternetworkpolicy.js';
+import type { Condition } from '../api/conditions.js';
 
 export interface ClusterNetworkPolicyPort {
   /** Generated (managed-by=softtenant) ClusterNetworkPolicies whose tenant label names this tenant. */
@@ -14,4 +15,9 @@ export interface ClusterNetworkPolicyPort {
   apply(policy: ClusterNetworkPolicy): Promise<void>;
   /** Deletes exactly this object (UID precondition); gone already counts as done. */
   delete(policy: ClusterNetworkPolicy): Promise<void>;
+  /**
+   * Server-side apply of these conditions to the status subresource (same field manager): the
+   * operator owns only the condition types it gives, others' conditions stay.
+   */
+  applyStatus(policy: ClusterNetworkPolicy, conditions: Condition[]): Promise<void>;
 }

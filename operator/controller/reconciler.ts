@@ -7,6 +7,7 @@
 // they return, so the next reconcile neither repeats nor undoes them.
 import type { Namespace, NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import { FINALIZER, type SoftTenant } from '../api/softtenant.js';
+import { subjectSelection } from '../cnp/subject.js';
 import { aggregateEnforcement, type EnforcementResult } from '../enforcement/aggregate.js';
 import { compileSelector, type CompiledSelector } from '../netpol/selector.js';
 import type { ExpansionInput, ExpansionResult, TenantExpansion } from '../tenant/types.js';
@@ -14,7 +15,7 @@ import { logger, type Logger } from '../util/logger.js';
 import type { TenantClient, TenantReads } from './client.js';
 import type { ClusterNetworkPolicyPort } from './cnp-port.js';
 import { withStrictStatus } from './cnp-status.js';
-import { StrictSync } from './cnp-sync.js';
+import { StrictSync, type ObservedNodes } from './cnp-sync.js';
 import { ReconcileError, StaleReadError, staleReadAware } from './errors.js';
 import { withEnforcement } from './enforcement-status.js';
 import type { TenantScope } from './ownership-index.js';
@@ -212,6 +213,9 @@ export class Reconciler {
       this.status.reportFailures(tenant, failures);
       throw new ReconcileError(name, failures);
     }
+    // The ClusterNetworkPolicies' own status (Programmed), from the same reports.
+    const statusFailures = await this.strict.reportProgrammed(tenant, this.observedNodes(expansion), log);
+    if (statusFailures.length > 0) throw new ReconcileError(name, statusFailures);
     return enforcement.recheckAt;
   }
 
@@ -224,9 +228,26 @@ export class Reconciler {
       if (live) byKey.set(policyKey(live), live);
     }
     const policies = [...byKey.values()].filter((p) => isGeneratedFor(p, name, tenant.metadata.uid));
-    const pods = expansion.namespaces.flatMap((ns) => this.reads.pods(ns));
-    const reports = this.reads.reports();
-    return aggregateEnforcement({ policies, pods, reports, now: this.now(), selects: podSelection() });
+    const { pods, reports, now, namespace } = this.observedNodes(expansion);
+    return aggregateEnforcement({
+      policies,
+      pods,
+      reports,
+      now,
+      selects: podSelection(),
+      // A strict tenant is enforced on a node only where its ClusterNetworkPolicies are programmed too.
+      clusterNetworkPolicies: this.strict.live(tenant),
+      cnpSelects: subjectSelection(namespace),
+    });
+  }
+
+  private observedNodes(expansion: TenantExpansion): ObservedNodes {
+    return {
+      pods: expansion.namespaces.flatMap((ns) => this.reads.pods(ns)),
+      reports: this.reads.reports(),
+      namespace: (ns) => this.reads.namespace(ns),
+      now: this.now(),
+    };
   }
 
   /**

@@ -2,9 +2,10 @@
 // each heartbeat period, and its counts move with every pod on the node; waking every tenant for
 // each of those would cost (nodes / period) x tenants reconciles per second, each reading pods
 // and reports, for nothing. A tenant's status reads only three things from a report: which
-// policy generations it programs, its errors, and whether its heartbeat is fresh. A fresh
-// heartbeat needs no wake-up (each reconcile asks to be requeued when a report would turn stale);
-// a heartbeat after a silence does, since a tenant may show that node as stale.
+// policy generations it programs (NetworkPolicies and ClusterNetworkPolicies), its errors, and
+// whether its heartbeat is fresh. A fresh heartbeat needs no wake-up (each reconcile asks to be
+// requeued when a report would turn stale); a heartbeat after a silence does, since a tenant may
+// show that node as stale.
 import type { NodeEnforcement } from '../api/nodeenforcement.js';
 
 /** Silence, in heartbeat periods, after which a report's return wakes the tenants. */
@@ -29,7 +30,12 @@ export class ReportEventFilter {
       return true;
     }
     const st = report.status ?? {};
-    const fingerprint = JSON.stringify([st.policies ?? [], st.errors ?? [], st.heartbeatSeconds ?? null]);
+    const fingerprint = JSON.stringify([
+      st.policies ?? [],
+      st.clusterNetworkPolicies ?? [],
+      st.errors ?? [],
+      st.heartbeatSeconds ?? null,
+    ]);
     const heartbeatMs = st.heartbeatTime ? Date.parse(st.heartbeatTime) : NaN;
     const prev = this.seen.get(name);
     this.seen.set(name, { fingerprint, heartbeatMs });

@@ -29,7 +29,7 @@ import type { CnpNodeModel, CnpPolicyModel, CnpRuleModel } from '../cnp/types.js
 import type { EnforcedClusterNetworkPolicy, PolicyError } from '../api/nodeenforcement.js';
 import type { Family } from '../net/address.js';
 import { parseCidrBlock } from '../netpol/ip-blocks.js';
-import type { ClusterObjects, Direction, NodeModel } from '../netpol/types.js';
+import type { CidrBlock, ClusterObjects, Direction, NodeModel } from '../netpol/types.js';
 import { objectKey } from '../netpol/types.js';
 import {
   TIER_DENY_CHAIN,
@@ -50,7 +50,7 @@ import {
   peerSetName,
   podGroupNames,
 } from './names.js';
-import { byAddress, dispatchRule, namedGroupIdentity, ofFamily, portMatch } from './render.js';
+import { byAddress, dispatchRule, ruleRules, type PeerSets } from './render.js';
 import { summarizeRuleset, type NodeRender } from './render-node.js';
 import type { ChainSpec, IpsetSpec, IpsetType, Ruleset } from './types.js';
 
@@ -71,7 +71,7 @@ function join(...parts: string[]): string {
   return parts.filter((p) => p !== '').join(' ');
 }
 
-class TierBuilder {
+class TierBuilder implements PeerSets {
   readonly sets: Map<string, IpsetSpec>;
   readonly chains: Map<string, string[]>;
 
@@ -90,45 +90,17 @@ class TierBuilder {
     return name;
   }
 
-  peerMatches(direction: Direction, rule: CnpRuleModel): string[] {
-    if (rule.peers.any) return [''];
-    const flag = direction === 'ingress' ? 'src' : 'dst';
-    const out: string[] = [];
-    if (rule.peers.podPeersKey !== '') {
-      const name = this.addSet('p', rule.peers.podPeersKey, 'hash:ip', () =>
-        ofFamily(rule.peers.podIPs, this.family),
-      );
-      out.push(`-m set --match-set ${name} ${flag}`);
-    }
-    const blocks = blockSetEntries(rule.peers.blocks.map(parseCidrBlock), this.family);
-    for (const entries of blocks) {
-      const name = this.addSet('n', entries.join(','), 'hash:net', () => entries);
-      out.push(`-m set --match-set ${name} ${flag}`);
-    }
-    return out;
+  /** hash:net entries for a rule's ipBlocks (the NetworkPolicy render's split, per family). */
+  blockSets(blocks: readonly CidrBlock[]): string[][] {
+    return blockSetEntries(blocks.map(parseCidrBlock), this.family);
   }
 
   /** One policy's rules for one direction, in spec order, each ending in its action's target. */
   policyRules(policy: CnpPolicyModel, direction: Direction): string[] {
     const key = cnpPolicyKey(policy.name);
     const out: string[] = [];
-    for (const rule of policy[direction]) {
-      const target = ACTION_TARGET[rule.action];
-      const ports = rule.anyPort ? [''] : rule.ports.map(portMatch);
-      const usesPeers = ports.length > 0 || (direction === 'ingress' && rule.named.length > 0);
-      const peers = usesPeers ? this.peerMatches(direction, rule) : [];
-      for (const port of ports) for (const peer of peers) out.push(join(port, peer, target));
-      for (const g of rule.named) {
-        if (direction === 'ingress' && peers.length === 0) continue;
-        const set = this.addSet('d', namedGroupIdentity(direction, key, rule, g), 'hash:ip', () =>
-          ofFamily(g.podIPs, this.family),
-        );
-        const port = portMatch({ protocol: g.protocol, port: g.port });
-        const dst = `-m set --match-set ${set} dst`;
-        if (direction === 'ingress') for (const peer of peers) out.push(join(port, peer, dst, target));
-        else out.push(join(port, dst, target));
-      }
-    }
+    for (const rule of policy[direction])
+      ruleRules(this, direction, key, rule, ACTION_TARGET[rule.action], out);
     return out;
   }
 

@@ -150,7 +150,18 @@ function join(...parts: string[]): string {
   return parts.filter((p) => p !== '').join(' ');
 }
 
-class RulesetBuilder {
+/**
+ * Where a rule's peer sets go: the ruleset being built here, or the tiers cnp-render.ts adds to
+ * one. A set's name stands for its identity, so adding the same identity twice is one set.
+ */
+export interface PeerSets {
+  readonly family: Family;
+  addSet(kind: 'p' | 'n' | 'd', identity: string, type: IpsetType, entries: () => string[]): string;
+  /** hash:net entries for a rule's ipBlocks, one list per set. */
+  blockSets(blocks: readonly CidrBlock[]): string[][];
+}
+
+class RulesetBuilder implements PeerSets {
   constructor(readonly family: Family) {}
 
   private readonly sets = new Map<string, IpsetSpec>();
@@ -222,7 +233,7 @@ class RulesetBuilder {
 }
 
 /** Address matches for a rule's peers (`-m set --match-set NAME src|dst`); [''] = any address. */
-function peerMatches(b: RulesetBuilder, direction: Direction, rule: RuleModel): string[] {
+function peerMatches(b: PeerSets, direction: Direction, rule: RuleModel): string[] {
   if (rule.peers.any) return [''];
   const flag = direction === 'ingress' ? 'src' : 'dst';
   const out: string[] = [];
@@ -255,31 +266,46 @@ export function namedGroupIdentity(
   return `egress|${rule.peers.any}|${rule.peers.podPeersKey}|${blocks}|${port}`;
 }
 
+/**
+ * The iptables rules of one model rule, each ending in `target`: one per (port x peer set), then
+ * the named-port groups. The NetworkPolicy chains pass the allow (goto STN-MARK); the
+ * ClusterNetworkPolicy chains (cnp-render.ts) pass the rule's action. Appended to `out`.
+ */
+export function ruleRules(
+  b: PeerSets,
+  direction: Direction,
+  policyKey: string,
+  rule: RuleModel,
+  target: string,
+  out: string[] = [],
+): string[] {
+  const ports = rule.anyPort ? [''] : rule.ports.map(portMatch);
+  // Egress named-port groups already hold the peers; a rule with nothing else needs no peer sets.
+  const usesPeers = ports.length > 0 || (direction === 'ingress' && rule.named.length > 0);
+  const peers = usesPeers ? peerMatches(b, direction, rule) : [];
+  for (const port of ports) for (const peer of peers) out.push(join(port, peer, target));
+  for (const g of rule.named) {
+    // Ingress peers of only the other family (an IPv6-only ipBlock in the IPv4 ruleset):
+    // nothing to allow in this family, and no set to make.
+    if (direction === 'ingress' && peers.length === 0) continue;
+    const set = b.addSet('d', namedGroupIdentity(direction, policyKey, rule, g), 'hash:ip', () =>
+      ofFamily(g.podIPs, b.family),
+    );
+    const port = portMatch({ protocol: g.protocol, port: g.port });
+    const dst = `-m set --match-set ${set} dst`;
+    // Ingress: the port is the destination (local) pod's, the peer is still the rule's peer.
+    // Egress: the group already holds only peer pods that declare the port.
+    if (direction === 'ingress') for (const peer of peers) out.push(join(port, peer, dst, target));
+    else out.push(join(port, dst, target));
+  }
+  return out;
+}
+
 function policyRules(b: RulesetBuilder, policy: PolicyModel, direction: Direction): string[] {
   const key = objectKey(policy.namespace, policy.name);
-  const allow = `-g ${MARK_CHAIN}`;
   const out: string[] = [];
-  for (const rule of direction === 'ingress' ? policy.ingress : policy.egress) {
-    const ports = rule.anyPort ? [''] : rule.ports.map(portMatch);
-    // Egress named-port groups already hold the peers; a rule with nothing else needs no peer sets.
-    const usesPeers = ports.length > 0 || (direction === 'ingress' && rule.named.length > 0);
-    const peers = usesPeers ? peerMatches(b, direction, rule) : [];
-    for (const port of ports) for (const peer of peers) out.push(join(port, peer, allow));
-    for (const g of rule.named) {
-      // Ingress peers of only the other family (an IPv6-only ipBlock in the IPv4 ruleset):
-      // nothing to allow in this family, and no set to make.
-      if (direction === 'ingress' && peers.length === 0) continue;
-      const set = b.addSet('d', namedGroupIdentity(direction, key, rule, g), 'hash:ip', () =>
-        ofFamily(g.podIPs, b.family),
-      );
-      const port = portMatch({ protocol: g.protocol, port: g.port });
-      const dst = `-m set --match-set ${set} dst`;
-      // Ingress: the port is the destination (local) pod's, the peer is still the rule's peer.
-      // Egress: the group already holds only peer pods that declare the port.
-      if (direction === 'ingress') for (const peer of peers) out.push(join(port, peer, dst, allow));
-      else out.push(join(port, dst, allow));
-    }
-  }
+  for (const rule of direction === 'ingress' ? policy.ingress : policy.egress)
+    ruleRules(b, direction, key, rule, `-g ${MARK_CHAIN}`, out);
   return out;
 }
 

@@ -1,7 +1,10 @@
 // Pure: folds the nodes' NodeEnforcement reports into one tenant's status.enforcement and its
 // Enforced condition. A node counts when it runs a pod that one of the tenant's policies
 // selects; it is enforced when its agent is alive and programs the current generation of every
-// such policy without error.
+// such policy without error. A strict tenant's ClusterNetworkPolicies count like its
+// NetworkPolicies (the report lists them apart, by UID and generation); one policy alone gives
+// that policy's own Programmed condition (controller/cnp-status.ts).
+import type { ClusterNetworkPolicy } from '../api/clusternetworkpolicy.js';
 import type { EnforcementStatus, NodeLag } from '../api/softtenant.js';
 import type { NetworkPolicy, Pod } from '../api/networkpolicy.js';
 import type { NodeEnforcement } from '../api/nodeenforcement.js';
@@ -24,6 +27,10 @@ export interface EnforcementInput {
   reports: readonly NodeEnforcement[];
   now: Date;
   selects: (policy: NetworkPolicy, pod: Pod) => boolean;
+  /** A strict tenant's ClusterNetworkPolicies, as the API server has them (uid and generation set). */
+  clusterNetworkPolicies?: readonly ClusterNetworkPolicy[];
+  /** Does the ClusterNetworkPolicy's subject select the pod (host-network pods never)? */
+  cnpSelects?: (policy: ClusterNetworkPolicy, pod: Pod) => boolean;
   /** A report older than this many heartbeat periods means the agent is gone. */
   staleAfterHeartbeats?: number;
 }
@@ -38,18 +45,43 @@ export interface EnforcementResult {
   recheckAt?: Date;
 }
 
+/** A policy a node must program, of either kind, as the report names it. */
+interface Required {
+  kind: 'NetworkPolicy' | 'ClusterNetworkPolicy';
+  namespace: string;
+  name: string;
+  uid: string | undefined;
+  generation: number;
+}
+
+function describe(r: Required): string {
+  return r.kind === 'NetworkPolicy' ? `policy ${r.namespace}/${r.name}` : `ClusterNetworkPolicy ${r.name}`;
+}
+
 export function aggregateEnforcement(input: EnforcementInput): EnforcementResult {
-  const required = new Map<string, NetworkPolicy[]>();
+  const required = new Map<string, Required[]>();
+  const need = (node: string, kind: Required['kind'], meta: NetworkPolicy['metadata']): void => {
+    const list = required.get(node) ?? [];
+    if (!list.some((r) => r.kind === kind && r.uid === meta.uid && r.name === meta.name))
+      list.push({
+        kind,
+        namespace: meta.namespace ?? '',
+        name: meta.name,
+        uid: meta.uid,
+        generation: meta.generation ?? 0,
+      });
+    required.set(node, list);
+  };
   for (const pod of input.pods) {
     // The model's predicate: a pod the node's agent would not enforce asks nothing of the node.
     const node = pod.spec.nodeName;
     if (!node || !isEnforceablePod(pod)) continue;
     for (const policy of input.policies) {
       if (policy.metadata.namespace !== pod.metadata.namespace || !input.selects(policy, pod)) continue;
-      const list = required.get(node) ?? [];
-      if (!list.includes(policy)) list.push(policy);
-      required.set(node, list);
+      need(node, 'NetworkPolicy', policy.metadata);
     }
+    for (const policy of input.clusterNetworkPolicies ?? [])
+      if (input.cnpSelects?.(policy, pod)) need(node, 'ClusterNetworkPolicy', policy.metadata);
   }
   const reports = new Map(input.reports.map((r) => [r.metadata.name, r]));
   const lagging: NodeLag[] = [];
@@ -120,7 +152,7 @@ function earliestStaleness(
 
 function nodeLag(
   node: string,
-  policies: readonly NetworkPolicy[],
+  policies: readonly Required[],
   report: NodeEnforcement | undefined,
   input: EnforcementInput,
 ): NodeLag | undefined {
@@ -143,20 +175,22 @@ function nodeLag(
     };
   }
   for (const p of policies) {
-    const name = `${p.metadata.namespace}/${p.metadata.name}`;
-    const err = st.errors?.find((e) => e.namespace === p.metadata.namespace && e.name === p.metadata.name);
+    const err = st.errors?.find(
+      (e) =>
+        (e.kind ?? 'NetworkPolicy') === p.kind && (e.namespace ?? '') === p.namespace && e.name === p.name,
+    );
     if (err)
       return {
         node,
         reason: LagReason.PolicyError,
-        message: `policy ${name} cannot be programmed: ${err.reason}: ${err.message}`,
+        message: `${describe(p)} cannot be programmed: ${err.reason}: ${err.message}`,
       };
   }
   const applyError = st.errors?.find((e) => e.reason === 'ApplyFailed');
   for (const p of policies) {
-    const name = `${p.metadata.namespace}/${p.metadata.name}`;
-    const programmed = st.policies?.find((e) => e.uid === p.metadata.uid);
-    const want = p.metadata.generation ?? 0;
+    const listed = p.kind === 'NetworkPolicy' ? st.policies : st.clusterNetworkPolicies;
+    const programmed = listed?.find((e) => e.uid === p.uid);
+    const want = p.generation;
     if (!programmed || programmed.generation < want) {
       if (applyError)
         return {
@@ -168,7 +202,7 @@ function nodeLag(
       return {
         node,
         reason: LagReason.Pending,
-        message: `policy ${name} generation ${want} not yet programmed (node has ${has})`,
+        message: `${describe(p)} generation ${want} not yet programmed (node has ${has})`,
       };
     }
   }

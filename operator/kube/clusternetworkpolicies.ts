@@ -11,6 +11,7 @@ import {
   CNP_VERSION,
   type ClusterNetworkPolicy,
 } from '../api/clusternetworkpolicy.js';
+import type { Condition } from '../api/conditions.js';
 import { FIELD_MANAGER, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TENANT_LABEL } from '../api/softtenant.js';
 import type { ClusterNetworkPolicyPort } from '../controller/cnp-port.js';
 import type { WatchEventType } from '../controller/wakeups.js';
@@ -52,6 +53,32 @@ export async function applyClusterNetworkPolicy(
       'PATCH',
       `${path(policy.metadata.name)}?${query.toString()}`,
       applyConfiguration(policy),
+      'application/apply-patch+yaml',
+    ),
+  );
+}
+
+/**
+ * Server-side apply to the status subresource, the operator's conditions only (the list is a map
+ * keyed by type, so conditions another controller set are kept). Returns the stored object.
+ */
+export async function applyClusterNetworkPolicyStatus(
+  kc: KubeAccess,
+  policy: ClusterNetworkPolicy,
+  conditions: Condition[],
+): Promise<ClusterNetworkPolicy> {
+  const query = new URLSearchParams({ fieldManager: FIELD_MANAGER, force: 'true' });
+  return kubeCall(`writing the status of ClusterNetworkPolicy ${policy.metadata.name}`, () =>
+    requestJson<ClusterNetworkPolicy>(
+      kc,
+      'PATCH',
+      `${path(policy.metadata.name)}/status?${query.toString()}`,
+      {
+        apiVersion: `${CNP_GROUP}/${CNP_VERSION}`,
+        kind: CNP_KIND,
+        metadata: { name: policy.metadata.name },
+        status: { conditions },
+      },
       'application/apply-patch+yaml',
     ),
   );
@@ -133,6 +160,14 @@ export class KubeClusterNetworkPolicies implements ClusterNetworkPolicyPort {
     const stored = await this.writes.record(
       { verb: 'apply', kind: CNP_KIND, name: policy.metadata.name },
       () => conflictAware(() => applyClusterNetworkPolicy(this.kubeConfig, policy)),
+    );
+    this.cache.informer.noteWritten(stored);
+  }
+
+  async applyStatus(policy: ClusterNetworkPolicy, conditions: Condition[]): Promise<void> {
+    const stored = await this.writes.record(
+      { verb: 'apply', kind: `${CNP_KIND}/status`, name: policy.metadata.name },
+      () => conflictAware(() => applyClusterNetworkPolicyStatus(this.kubeConfig, policy, conditions)),
     );
     this.cache.informer.noteWritten(stored);
   }

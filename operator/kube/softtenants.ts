@@ -55,6 +55,29 @@ export async function removeFinalizer(kc: KubeAccess, tenant: SoftTenant): Promi
   }
 }
 
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * A merge patch merges nested objects key by key, so a key that a written object field no longer
+ * has (status.enforcement.lagging once every node caught up) must be sent as null, or the stored
+ * one stays: the status would never match and be written on every reconcile.
+ */
+export function withRemovals(
+  status: SoftTenantStatus,
+  stored: SoftTenantStatus | undefined,
+): SoftTenantStatus {
+  const out: Record<string, unknown> = { ...status };
+  for (const [key, value] of Object.entries(status)) {
+    const before = (stored as Record<string, unknown> | undefined)?.[key];
+    if (!isPlainObject(value) || !isPlainObject(before)) continue;
+    const removed = Object.keys(before).filter((k) => !(k in value) || value[k] === undefined);
+    if (removed.length > 0) out[key] = { ...value, ...Object.fromEntries(removed.map((k) => [k, null])) };
+  }
+  return out as SoftTenantStatus;
+}
+
 /**
  * Merge-patches the status subresource. Only the keys present in `status` change (so fields that
  * other writers own stay); lists such as `conditions` are replaced whole. The resourceVersion in
@@ -65,7 +88,10 @@ export async function patchStatus(
   tenant: SoftTenant,
   status: SoftTenantStatus,
 ): Promise<SoftTenant> {
-  const body = { metadata: { resourceVersion: tenant.metadata.resourceVersion }, status };
+  const body = {
+    metadata: { resourceVersion: tenant.metadata.resourceVersion },
+    status: withRemovals(status, tenant.status),
+  };
   return kubeCall(`updating status of ${KIND} ${tenant.metadata.name}`, () =>
     requestJson<SoftTenant>(
       kc,

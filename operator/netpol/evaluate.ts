@@ -16,10 +16,44 @@ export interface Connection {
   port: number;
 }
 
+/**
+ * Does one model rule match a connection, seen from `direction` (its peers and ports, named ports
+ * included)? Shared by the NetworkPolicy evaluator below and the tiered one (operator/cnp/),
+ * whose rules are the same RuleModel; each rule's ipBlocks are parsed once.
+ */
+export class RuleMatcher {
+  private readonly blocks = new WeakMap<RuleModel, ParsedBlock[]>();
+
+  matches(rule: RuleModel, direction: Direction, conn: Connection): boolean {
+    const peer = direction === 'ingress' ? conn.src : conn.dst;
+    const peerMatches =
+      rule.peers.any ||
+      rule.peers.podIPs.includes(peer) ||
+      this.parsedBlocks(rule).some((b) => blockContainsIP(b, peer));
+    if (peerMatches && (rule.anyPort || rule.ports.some((r) => portInRange(r, conn.protocol, conn.port))))
+      return true;
+    return rule.named.some(
+      (g) =>
+        g.protocol === conn.protocol &&
+        g.port === conn.port &&
+        g.podIPs.includes(conn.dst) &&
+        // Ingress groups hold the local destinations, so the peer must still match; egress
+        // groups hold peer pods already.
+        (direction === 'egress' || peerMatches),
+    );
+  }
+
+  private parsedBlocks(rule: RuleModel): ParsedBlock[] {
+    let hit = this.blocks.get(rule);
+    if (!hit) this.blocks.set(rule, (hit = rule.peers.blocks.map(parseCidrBlock)));
+    return hit;
+  }
+}
+
 export class ModelEvaluator {
   private readonly podsByIP = new Map<string, LocalPodModel>();
   private readonly policies = new Map<string, PolicyModel>();
-  private readonly blocks = new WeakMap<RuleModel, ParsedBlock[]>();
+  private readonly rules = new RuleMatcher();
 
   constructor(model: NodeModel) {
     for (const pod of model.pods) for (const ip of pod.ips) this.podsByIP.set(ip, pod);
@@ -44,32 +78,7 @@ export class ModelEvaluator {
     return policyKeys.some((key) => {
       const policy = this.policies.get(key);
       const rules = direction === 'ingress' ? policy?.ingress : policy?.egress;
-      return (rules ?? []).some((rule) => this.ruleAllows(rule, direction, conn));
+      return (rules ?? []).some((rule) => this.rules.matches(rule, direction, conn));
     });
-  }
-
-  private ruleAllows(rule: RuleModel, direction: Direction, conn: Connection): boolean {
-    const peer = direction === 'ingress' ? conn.src : conn.dst;
-    const peerMatches =
-      rule.peers.any ||
-      rule.peers.podIPs.includes(peer) ||
-      this.parsedBlocks(rule).some((b) => blockContainsIP(b, peer));
-    if (peerMatches && (rule.anyPort || rule.ports.some((r) => portInRange(r, conn.protocol, conn.port))))
-      return true;
-    return rule.named.some(
-      (g) =>
-        g.protocol === conn.protocol &&
-        g.port === conn.port &&
-        g.podIPs.includes(conn.dst) &&
-        // Ingress groups hold the local destinations, so the peer must still match; egress
-        // groups hold peer pods already.
-        (direction === 'egress' || peerMatches),
-    );
-  }
-
-  private parsedBlocks(rule: RuleModel): ParsedBlock[] {
-    let hit = this.blocks.get(rule);
-    if (!hit) this.blocks.set(rule, (hit = rule.peers.blocks.map(parseCidrBlock)));
-    return hit;
   }
 }

@@ -80,6 +80,7 @@ const operatorMust: Check[] = [
     ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
     'clusternetworkpolicies.policy.networking.k8s.io',
   ),
+  ...each(['patch'], 'clusternetworkpolicies.policy.networking.k8s.io', { subresource: 'status' }),
   ...each(['list', 'watch'], 'pods', { ns: 'all' }),
   ...each(['create', 'patch'], 'events.events.k8s.io', { ns: 'default' }),
   ...each(['create', 'patch'], 'events', { ns: 'default' }),
@@ -129,6 +130,7 @@ const agentMustNot: Check[] = [
   ...each(['get', 'list'], 'configmaps', { ns: 'all' }),
   ...each(['create'], 'serviceaccounts', { ns: SYSTEM_NAMESPACE, subresource: 'token' }),
   ...each(['create', 'update', 'patch', 'delete'], 'clusternetworkpolicies.policy.networking.k8s.io'),
+  ...each(['patch', 'update'], 'clusternetworkpolicies.policy.networking.k8s.io', { subresource: 'status' }),
 ];
 
 describe('install: least-privilege RBAC (config/default on the real API server)', function () {

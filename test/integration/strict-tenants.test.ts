@@ -187,6 +187,14 @@ describe('strict tenants: ClusterNetworkPolicies on a real API server', function
         expect(condition(status, 'Strict')).to.include({ status: 'True', reason: 'Applied' });
         expect(condition(status, 'Ready')).to.include({ status: 'True' });
         expect((status as { clusterNetworkPolicies?: number }).clusterNetworkPolicies).to.equal(2);
+        // No pod runs in the tenant's namespaces (no kubelet here): nothing for a node to program.
+        for (const c of cnps.values())
+          expect(
+            (c.status as { conditions?: { type: string }[] } | undefined)?.conditions?.find(
+              (x) => x.type === 'Programmed',
+            ),
+            c.metadata.name,
+          ).to.include({ status: 'True', reason: 'NoSelectedPods' });
       },
       { timeoutMs: 30_000 },
     );
@@ -222,10 +230,12 @@ describe('strict tenants: ClusterNetworkPolicies on a real API server', function
       ]);
       const full = JSON.parse(
         tryKubectl(['get', CNP, c?.metadata.name ?? '', '-o', 'json', '--show-managed-fields']).stdout,
-      ) as { metadata: { managedFields?: { manager: string; operation: string }[] } };
+      ) as { metadata: { managedFields?: { manager: string; operation: string; subresource?: string }[] } };
       const managers = full.metadata.managedFields;
-      expect(managers?.map((m) => [m.manager, m.operation])).to.deep.equal([
-        ['softtenant-operator', 'Apply'],
+      // The object, and its status (the Programmed condition), both by server-side apply.
+      expect(managers?.map((m) => [m.manager, m.operation, m.subresource ?? ''])).to.have.deep.members([
+        ['softtenant-operator', 'Apply', ''],
+        ['softtenant-operator', 'Apply', 'status'],
       ]);
     }
     expect(cnpsOf('str-b').size, 'a tenant that is not strict').to.equal(0);
