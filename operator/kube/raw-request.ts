@@ -3,14 +3,26 @@
 // watch caches want the objects exactly as the API serves them.
 import https from 'node:https';
 import type { KubeAccess } from './config.js';
-import type { TokenBucket } from './rate-limit.js';
+import type { TokenBucket } from '../util/token-bucket.js';
 
 /** The process's client-side rate limit (none unless a binary sets one). */
 let limiter: TokenBucket | undefined;
 
-/** Every requestJson() of this process waits for a token of `bucket` (undefined: no limit). */
+/**
+ * Every requestJson() of this process waits for a token of `bucket` (undefined: no limit),
+ * except the requests of callers that keep their own budget (`processLimit: false`).
+ */
 export function limitRequests(bucket: TokenBucket | undefined): void {
   limiter = bucket;
+}
+
+export interface RequestOptions {
+  /**
+   * false: the request does not count against the process's limit, because its caller keeps a
+   * budget of its own. Events do (controller/recorder.ts): they neither wait behind the
+   * reconciles' requests nor take tokens the reconciles need.
+   */
+  processLimit?: boolean;
 }
 
 export class ApiError extends Error {
@@ -140,8 +152,9 @@ export async function requestJson<T>(
   path: string,
   body?: unknown,
   contentType = 'application/json',
+  options: RequestOptions = {},
 ): Promise<T> {
-  if (limiter) await limiter.take();
+  if (limiter && options.processLimit !== false) await limiter.take();
   const opts = await requestOptions(kc, method, path);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   if (payload !== undefined) {
