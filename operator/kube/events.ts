@@ -2,7 +2,8 @@
 // their Events live in the `default` namespace, as client-go's recorder does it; `kubectl
 // describe softtenant` and `kubectl events --for` find them through `regarding`. An Event seen
 // again is not created again: its `series` is updated (controller/recorder.ts decides when).
-// Events are outside the process's request limit: the recorder gives them a budget of their own.
+// Events are outside the process's request limit and connections: the recorder gives them a
+// budget of their own.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KubeAccess } from './config.js';
@@ -57,7 +58,7 @@ export async function createEvent(kc: KubeAccess, event: EventRecord, now: Date)
       eventsPath,
       body,
       'application/json',
-      { processLimit: false },
+      { ownBudget: true },
     ),
   );
   return { namespace: created.metadata.namespace ?? EVENT_NAMESPACE, name: created.metadata.name };
@@ -76,7 +77,7 @@ export async function updateEventSeries(kc: KubeAccess, ref: EventRef, series: E
       `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(ref.namespace)}/events/${encodeURIComponent(ref.name)}`,
       seriesPatch(series),
       'application/merge-patch+json',
-      { processLimit: false },
+      { ownBudget: true },
     ),
   );
 }
