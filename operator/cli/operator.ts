@@ -60,7 +60,7 @@ const DEFAULT_WORKERS = 32;
 /**
  * Client-side limit on API requests (watches aside), as client-go's QPS and burst. The API
  * server's Priority and Fairness is what protects it; this keeps one operator from ever sending
- * more than a bounded rate (a first sync of 1,000 tenants is about 11,000 writes), with a burst
+ * more than a bounded rate (a first sync of 1,000 tenants is 8,000 writes, Events aside), with a burst
  * that lets a handful of tenants change at once without waiting.
  */
 const DEFAULT_QPS = 200;
@@ -68,8 +68,9 @@ const DEFAULT_BURST = 400;
 /**
  * The Events' own budget, apart from the limit above (client-go's broadcaster has its own too):
  * Events are sent in the background and never take a token a reconcile needs. A new tenant
- * reports two (NamespaceJoined, PolicyCreated); past the recorder's backlog, Events are dropped
- * rather than delaying anything.
+ * reports two (NamespaceJoined, PolicyCreated), so 50/s keeps up with the 25 new tenants a second
+ * the limit above allows; past the recorder's backlog, Events are dropped rather than delaying
+ * anything.
  */
 const DEFAULT_EVENT_QPS = 50;
 const DEFAULT_EVENT_BURST = 100;
