@@ -2,17 +2,25 @@
 // plane and the operator, then for each size applies that many tenants (2 namespaces each,
 // isolation both ways, one allowFrom another tenant) and prints: seconds until all are Ready,
 // the API server's requests during convergence by verb (apiserver_request_total deltas; the
-// bench's own polling, one LIST of SoftTenants every 2 s, is subtracted), then over 60 s at
-// rest: reads/s and writes/s (Leases aside), operator CPU share and RSS.
+// bench's own requests, its applies and the LIST of its watch on the step's tenants, are
+// subtracted), then over 60 s at
+// rest: reads/s and writes/s (Leases aside), operator CPU share and RSS. Requests are also shown
+// by verb and resource, and the operator's own writes (its `api write` log lines: finalizer,
+// labels, applies, status, Events) are counted apart, during convergence and at rest, since the
+// API server's counts include kube-controller-manager's (a ServiceAccount and a ConfigMap per
+// new namespace, which it creates at its own pace, long after the tenants are Ready).
 // With BENCH_PROFILE=1, after each size the operator writes a V8 heap snapshot (SIGUSR2) and the
 // bench prints its heap by constructor (hack/heap-profile.ts) and the operator's own memory
 // breakdown (its /metrics: heap, external).
-// BENCH_NODE_FLAGS passes V8 flags to the operator (e.g. "--max-semi-space-size=2").
+// BENCH_NODE_FLAGS passes V8 flags to the operator (e.g. "--max-semi-space-size=2");
+// BENCH_OPERATOR_FLAGS passes flags to `softtenant operator` (e.g. "--workers 16").
 // Usage: node dist/hack/bench-operator.js [sizes, default 100,1000,5000]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadKubeConfig, type KubeAccess } from '../operator/kube/config.js';
+import { Informer } from '../operator/kube/informer.js';
 import { requestJson } from '../operator/kube/raw-request.js';
+import { logger } from '../operator/util/logger.js';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,16 +73,63 @@ function kubectl(kubeconfig: string, args: string[], input?: string): string {
   return res.stdout;
 }
 
-/** apiserver_request_total summed by verb (Leases and the bench's own requests not told apart). */
-function requestsByVerb(kubeconfig: string, skipLeases = true): Map<string, number> {
+/**
+ * apiserver_request_total summed by "VERB resource" (Leases left out; the bench's own requests
+ * and other clients' not told apart).
+ */
+function requestsByVerbAndResource(kubeconfig: string): Map<string, number> {
   const out = new Map<string, number>();
   for (const line of kubectl(kubeconfig, ['get', '--raw', '/metrics']).split('\n')) {
     if (!line.startsWith('apiserver_request_total{')) continue;
-    if (skipLeases && line.includes('resource="leases"')) continue;
+    if (line.includes('resource="leases"')) continue;
     const verb = /verb="([A-Z]+)"/.exec(line)?.[1] ?? '?';
-    out.set(verb, (out.get(verb) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+    const resource = /resource="([^"]*)"/.exec(line)?.[1] ?? '?';
+    const subresource = /subresource="([^"]+)"/.exec(line)?.[1];
+    const key = `${verb} ${resource}${subresource ? `/${subresource}` : ''}`;
+    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
   }
   return out;
+}
+
+/** Sums "VERB resource" counts by verb. */
+function byVerb(counts: Map<string, number>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [key, n] of counts) {
+    const verb = key.slice(0, key.indexOf(' '));
+    out.set(verb, (out.get(verb) ?? 0) + n);
+  }
+  return out;
+}
+
+const listed = (counts: Map<string, number>): string =>
+  [...counts]
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+
+/**
+ * The operator's writes logged since byte `from` of its log (`api write` lines, by verb and kind)
+ * and where the log ends now.
+ */
+function operatorWrites(logPath: string, from: number): { counts: Map<string, number>; end: number } {
+  const text = readFileSync(logPath).subarray(from);
+  const counts = new Map<string, number>();
+  let end = from;
+  for (const line of text.toString('utf8').split('\n')) {
+    if (!line.endsWith('}')) break; // a line still being written: counted next time
+    end += Buffer.byteLength(line) + 1;
+    if (!line.includes('"api write"')) continue;
+    try {
+      const entry = JSON.parse(line) as { message?: string; verb?: string; kind?: string };
+      if (entry.message !== 'api write') continue;
+      const key = `${entry.verb ?? '?'} ${entry.kind ?? '?'}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    } catch {
+      // not one of the operator's JSON lines
+    }
+  }
+  return { counts, end };
 }
 
 function delta(after: Map<string, number>, before: Map<string, number>): Map<string, number> {
@@ -163,23 +218,47 @@ async function applyAll(kc: KubeAccess, items: readonly BenchObject[]): Promise<
   await Promise.all(Array.from({ length: 16 }, worker));
 }
 
-async function readyCount(kc: KubeAccess, prefix: string): Promise<number> {
-  const list = await requestJson<{
-    items: {
-      metadata: { name: string; generation?: number };
-      status?: { observedGeneration?: number; conditions?: { type: string; status: string }[] };
-    }[];
-  }>(
-    kc,
-    'GET',
-    `/apis/tenancy.softtenant.io/v1alpha1/softtenants?labelSelector=${encodeURIComponent(`${STEP_LABEL}=${prefix}`)}`,
-  );
-  return list.items.filter(
-    (t) =>
-      t.metadata.name.startsWith(`${prefix}-`) &&
-      t.status?.observedGeneration === t.metadata.generation &&
-      t.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-  ).length;
+interface TenantView {
+  metadata: { name: string; generation?: number; resourceVersion?: string };
+  status?: { observedGeneration?: number; conditions?: { type: string; status: string }[] };
+}
+
+const isReady = (t: TenantView): boolean =>
+  t.status?.observedGeneration === t.metadata.generation &&
+  (t.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
+
+/**
+ * Follows the step's tenants with a watch (one LIST, then changes) and keeps the names of those
+ * that are Ready. A LIST of the step every 2 s would serialize up to 5,000 tenants per poll,
+ * O(tenants²) over a step: at the 5,000 step that is the bench loading the API server, not the
+ * operator.
+ */
+class ReadyWatch {
+  readonly ready = new Set<string>();
+  readonly informer: Informer<TenantView>;
+
+  constructor(kc: KubeAccess, prefix: string) {
+    this.informer = new Informer<TenantView>(kc, {
+      path: '/apis/tenancy.softtenant.io/v1alpha1/softtenants',
+      labelSelector: `${STEP_LABEL}=${prefix}`,
+      trim: (t) => ({
+        metadata: {
+          name: t.metadata.name,
+          generation: t.metadata.generation,
+          resourceVersion: t.metadata.resourceVersion,
+        },
+        status: {
+          observedGeneration: t.status?.observedGeneration,
+          conditions: (t.status?.conditions ?? []).map((c) => ({ type: c.type, status: c.status })),
+        },
+      }),
+      log: logger('bench'),
+    });
+    this.informer.onEvent((type, t) => {
+      if (type !== 'DELETED' && isReady(t)) this.ready.add(t.metadata.name);
+      else this.ready.delete(t.metadata.name);
+    });
+  }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -208,11 +287,15 @@ async function main(): Promise<void> {
         'operator',
         '--kubeconfig',
         kubeconfig,
+        ...(process.env.BENCH_OPERATOR_FLAGS ?? '').split(' ').filter(Boolean),
       ],
       { stdio: ['ignore', 'ignore', openSync(logPath, 'a')], cwd: state },
     );
     const pid = operator.pid as number;
-    say(`operator started (pid ${pid}, log ${logPath})`);
+    say(
+      `operator started (pid ${pid}, log ${logPath}, flags: ${process.env.BENCH_OPERATOR_FLAGS ?? 'defaults'})`,
+    );
+    let logOffset = 0;
     await sleep(3_000);
 
     // A new CRD answers 429 until its storage is ready.
@@ -228,15 +311,18 @@ async function main(): Promise<void> {
     for (const size of sizes) {
       const prefix = `b${size}`;
       say(`\n== ${size} tenants (${2 * size} namespaces): applying`);
-      const before = requestsByVerb(kubeconfig);
+      const before = requestsByVerbAndResource(kubeconfig);
+      logOffset = operatorWrites(logPath, logOffset).end;
       const started = Date.now();
       const applied = applyAll(kc, objects(size, prefix));
       let appliedAfter: number | undefined;
       void applied.then(() => (appliedAfter = (Date.now() - started) / 1000));
+      const watch = new ReadyWatch(kc, prefix);
+      watch.informer.start();
       let polls = 0;
       let ready = 0;
       for (;;) {
-        ready = await readyCount(kc, prefix).catch(() => ready);
+        ready = watch.ready.size;
         polls++;
         if (ready === size) break;
         if (polls % 15 === 0)
@@ -244,24 +330,40 @@ async function main(): Promise<void> {
         if (Date.now() - started > 30 * 60_000) break;
         await sleep(POLL_MS);
       }
+      await watch.informer.stop();
       const seconds = (Date.now() - started) / 1000;
-      const converge = delta(requestsByVerb(kubeconfig), before);
-      // The bench's own requests: one server-side apply per object of the List, the polls.
-      converge.set('APPLY', (converge.get('APPLY') ?? 0) - 3 * size);
-      converge.set('LIST', (converge.get('LIST') ?? 0) - polls);
-      const verbs = [...converge].filter(([, n]) => n > 0).map(([v, n]) => `${v} ${n}`);
+      const converge = delta(requestsByVerbAndResource(kubeconfig), before);
+      const own = operatorWrites(logPath, logOffset);
+      logOffset = own.end;
+      // The bench's own requests: one server-side apply per object, the polls.
+      const less = (key: string, n: number): void => void converge.set(key, (converge.get(key) ?? 0) - n);
+      less('APPLY namespaces', 2 * size);
+      less('APPLY softtenants', size);
+      less('LIST softtenants', watch.informer.listCount);
+      less('WATCH softtenants', 1);
       await applied;
       say(
         `${ready}/${size} Ready after ${seconds.toFixed(1)} s (the bench's applies took ${appliedAfter?.toFixed(1)} s)`,
       );
-      say(`API requests during convergence (operator's, by verb): ${verbs.join(', ')}`);
+      say(
+        `API requests during convergence (all clients but the bench, by verb): ${listed(byVerb(converge))}`,
+      );
+      say(`  by verb and resource: ${listed(converge)}`);
+      const ownTotal = [...own.counts.values()].reduce((a, b) => a + b, 0);
+      say(
+        `  the operator's writes: ${ownTotal} (${(ownTotal / size).toFixed(2)} per tenant): ${listed(own.counts)}`,
+      );
 
       say(`at rest: measuring ${REST_S} s`);
       await sleep(5_000);
-      const restBefore = requestsByVerb(kubeconfig);
+      const settled = operatorWrites(logPath, logOffset);
+      logOffset = settled.end;
+      const restBefore = requestsByVerbAndResource(kubeconfig);
       const cpuBefore = cpuSeconds(pid);
       await sleep(REST_S * 1000);
-      const rest = delta(requestsByVerb(kubeconfig), restBefore);
+      const rest = byVerb(delta(requestsByVerbAndResource(kubeconfig), restBefore));
+      const restOwn = operatorWrites(logPath, logOffset);
+      logOffset = restOwn.end;
       const cpu = (cpuSeconds(pid) - cpuBefore) / REST_S;
       // The two metrics scrapes of this bench are GETs.
       let reads = -2;
@@ -271,6 +373,10 @@ async function main(): Promise<void> {
         else writes += n;
       }
       const mem = memory(pid);
+      const restOwnTotal = [...restOwn.counts.values()].reduce((a, b) => a + b, 0);
+      say(
+        `  the operator's writes in the 5 s before: ${listed(settled.counts) || 'none'}; at rest: ${restOwnTotal}${restOwnTotal ? ` (${listed(restOwn.counts)})` : ''}`,
+      );
       say(
         `at rest: ${(Math.max(0, reads) / REST_S).toFixed(2)} reads/s, ${(writes / REST_S).toFixed(2)} writes/s, ` +
           `operator CPU ${(cpu * 100).toFixed(1)} % of a core, RSS ${mem.rssMb.toFixed(0)} MB (high-water ${mem.hwmMb.toFixed(0)} MB)`,

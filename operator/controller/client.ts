@@ -23,6 +23,37 @@ export interface TenantEvent {
 }
 
 /**
+ * An Event as the recorder sends it: about one SoftTenant, named by name and uid (the recorder
+ * keeps no whole object while an Event waits to be sent or a series stays open).
+ */
+export interface EventRecord {
+  regarding: { name: string; uid?: string };
+  type: EventType;
+  reason: string;
+  action: string;
+  note: string;
+}
+
+/** Where a sent Event lives, so that its series can be updated. */
+export interface EventRef {
+  namespace: string;
+  name: string;
+}
+
+/** events.k8s.io/v1 EventSeries: the same Event seen `count` times, the last one at `lastObservedTime`. */
+export interface EventSeries {
+  count: number;
+  lastObservedTime: Date;
+}
+
+/** The Events' write path, apart from TenantClient: Events have their own budget (recorder.ts). */
+export interface EventSink {
+  createEvent(event: EventRecord): Promise<EventRef>;
+  /** Updates the series of an Event sent before (an identical one was recorded again). */
+  updateEventSeries(ref: EventRef, series: EventSeries): Promise<void>;
+}
+
+/**
  * A write refused because the object changed since it was read (a resourceVersion or UID
  * precondition, a JSON patch `test`): retried quietly with fresh reads.
  */
@@ -72,5 +103,4 @@ export interface TenantClient {
    * tenant's resourceVersion; returns the updated object.
    */
   patchStatus(tenant: SoftTenant, status: SoftTenantStatus): Promise<SoftTenant>;
-  createEvent(event: TenantEvent): Promise<void>;
 }

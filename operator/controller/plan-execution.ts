@@ -3,15 +3,16 @@
 // a round trip per step, not per object), and the steps stay in this order so that a namespace
 // is a tenant peer before a policy of that tenant isolates it. Every write is attempted (one
 // failure does not hold back the rest); failures are collected for the status, lost races are
-// kept apart so the reconcile can retry quietly. Each kind of change is reported in one Event
-// per reconcile; Events are sent in the background (recorder.ts).
+// kept apart so the reconcile can retry quietly. Each kind of change (namespaces joined or left,
+// policies created, updated or deleted) is reported in one Event per reconcile, whatever the
+// number of objects; Events are sent in the background, on their own budget (recorder.ts).
 import type { NetworkPolicy } from '../api/networkpolicy.js';
 import { TENANT_LABEL, type SoftTenant } from '../api/softtenant.js';
 import type { Logger } from '../util/logger.js';
 import { WriteConflict, type TenantClient } from './client.js';
 import { policyKey } from './ownership.js';
 import { tenantLabel, type LabelMove, type TenantPlan } from './plan.js';
-import { noteList, type EventRecorder } from './recorder.js';
+import { clauseList, noteList, type EventRecorder } from './recorder.js';
 import { errorMessage } from '../util/errors.js';
 
 export interface ExecutionOutcome {
@@ -61,25 +62,33 @@ export class PlanExecution {
         ),
       ),
     );
+    const joined: string[] = [];
+    const left: string[] = [];
     moves.forEach((move, i) => {
       if (!done[i]) return;
       const ns = move.namespace.metadata.name;
       const from = tenantLabel(move.namespace) ?? null;
       this.log.info('namespace label changed', { namespace: ns, from, to: move.tenant });
-      const note =
-        move.tenant === name
-          ? `namespace ${ns} joined the tenant (label ${TENANT_LABEL}=${name})`
-          : move.tenant === null
-            ? `namespace ${ns} left the tenant (label ${TENANT_LABEL} removed)`
-            : `namespace ${ns} left the tenant for tenant ${move.tenant}`;
+      if (move.tenant === name)
+        joined.push(`namespace ${ns} joined the tenant (label ${TENANT_LABEL}=${name})`);
+      else if (move.tenant === null)
+        left.push(`namespace ${ns} left the tenant (label ${TENANT_LABEL} removed)`);
+      else left.push(`namespace ${ns} left the tenant for tenant ${move.tenant}`);
+    });
+    // One Event per kind of change and reconcile, not one per namespace: a new tenant of many
+    // namespaces is one NamespaceJoined.
+    const report = (reason: string, clauses: string[]): void => {
+      if (clauses.length === 0) return;
       this.recorder.record({
         tenant: this.tenant,
         type: 'Normal',
-        reason: move.tenant === name ? 'NamespaceJoined' : 'NamespaceLeft',
+        reason,
         action: 'Label',
-        note,
+        note: clauseList(clauses),
       });
-    });
+    };
+    report('NamespaceJoined', joined);
+    report('NamespaceLeft', left);
   }
 
   private async applyPolicies(plan: TenantPlan): Promise<void> {

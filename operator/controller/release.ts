@@ -9,7 +9,7 @@ import type { TenantClient } from './client.js';
 import { ReconcileError, StaleReadError, staleReadAware } from './errors.js';
 import { isGeneratedFor, policyKey } from './ownership.js';
 import { tenantLabel } from './plan.js';
-import { noteList, type EventRecorder } from './recorder.js';
+import { clauseList, noteList, type EventRecorder } from './recorder.js';
 import { errorMessage } from '../util/errors.js';
 
 export class TenantRelease {
@@ -82,6 +82,7 @@ export class TenantRelease {
     log: Logger,
   ): Promise<void> {
     const failures: string[] = [];
+    const released: string[] = [];
     for (const namespace of namespaces) {
       if (tenantLabel(namespace) !== name || namespace.metadata.deletionTimestamp) continue;
       const ns = namespace.metadata.name;
@@ -97,16 +98,20 @@ export class TenantRelease {
         continue;
       }
       log.info('namespace released', { namespace: ns, to: next });
-      if (!tenant) continue;
+      released.push(
+        next === null
+          ? `namespace ${ns} released (label ${TENANT_LABEL} removed)`
+          : `namespace ${ns} handed to tenant ${next}`,
+      );
+    }
+    // One Event for all the namespaces this pass released.
+    if (tenant && released.length > 0) {
       this.recorder.record({
         tenant,
         type: 'Normal',
         reason: 'NamespaceLeft',
         action: 'Label',
-        note:
-          next === null
-            ? `namespace ${ns} released (label ${TENANT_LABEL} removed)`
-            : `namespace ${ns} handed to tenant ${next}`,
+        note: clauseList(released),
       });
     }
     if (failures.length > 0) throw new ReconcileError(name, failures);

@@ -3,14 +3,27 @@
 // watch caches want the objects exactly as the API serves them.
 import https from 'node:https';
 import type { KubeAccess } from './config.js';
-import type { TokenBucket } from './rate-limit.js';
+import type { TokenBucket } from '../util/token-bucket.js';
 
 /** The process's client-side rate limit (none unless a binary sets one). */
 let limiter: TokenBucket | undefined;
 
-/** Every requestJson() of this process waits for a token of `bucket` (undefined: no limit). */
+/**
+ * Every requestJson() of this process waits for a token of `bucket` (undefined: no limit),
+ * except the requests of callers that keep a budget of their own (`ownBudget`).
+ */
 export function limitRequests(bucket: TokenBucket | undefined): void {
   limiter = bucket;
+}
+
+export interface RequestOptions {
+  /**
+   * The caller keeps a budget of its own (rate and concurrency): the request takes no token of
+   * the process's limit and goes over connections of its own. Events do (controller/recorder.ts):
+   * they neither wait behind the reconciles' requests nor take the tokens or connections the
+   * reconciles need.
+   */
+  ownBudget?: boolean;
 }
 
 export class ApiError extends Error {
@@ -34,9 +47,13 @@ export class ApiError extends Error {
  * new agent).
  */
 const agents = new WeakMap<KubeAccess, { material: string; agent: https.Agent }>();
+/** The same for requests on their own budget (Events): their connections are apart. */
+const ownBudgetAgents = new WeakMap<KubeAccess, { material: string; agent: https.Agent }>();
 
 /** Connections at most per API server; further requests wait for a free one. */
 const MAX_SOCKETS = 32;
+/** Connections at most for requests on their own budget (the Event recorder's senders, 16). */
+const OWN_BUDGET_SOCKETS = 16;
 
 let connectionsOpened = 0;
 
@@ -55,7 +72,8 @@ class CountingAgent extends https.Agent {
   }
 }
 
-function sharedAgent(kc: KubeAccess, opts: https.RequestOptions): https.Agent {
+function sharedAgent(kc: KubeAccess, opts: https.RequestOptions, ownBudget: boolean): https.Agent {
+  const pool = ownBudget ? ownBudgetAgents : agents;
   const material = JSON.stringify([
     opts.ca,
     opts.cert,
@@ -65,19 +83,19 @@ function sharedAgent(kc: KubeAccess, opts: https.RequestOptions): https.Agent {
     opts.hostname,
     opts.port,
   ]);
-  const known = agents.get(kc);
+  const known = pool.get(kc);
   if (known?.material === material) return known.agent;
   known?.agent.destroy();
   const agent = new CountingAgent({
     keepAlive: true,
-    maxSockets: MAX_SOCKETS,
+    maxSockets: ownBudget ? OWN_BUDGET_SOCKETS : MAX_SOCKETS,
     ca: opts.ca,
     cert: opts.cert,
     key: opts.key,
     ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
     ...(opts.servername ? { servername: opts.servername } : {}),
   });
-  agents.set(kc, { material, agent });
+  pool.set(kc, { material, agent });
   return agent;
 }
 
@@ -94,7 +112,12 @@ export function dialHost(url: URL): string {
 }
 
 /** Request options for a path on the current cluster, with the kubeconfig's credentials. */
-async function requestOptions(kc: KubeAccess, method: string, path: string): Promise<https.RequestOptions> {
+async function requestOptions(
+  kc: KubeAccess,
+  method: string,
+  path: string,
+  ownBudget = false,
+): Promise<https.RequestOptions> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('no current cluster in kubeconfig');
   const url = new URL(path, cluster.server);
@@ -108,7 +131,8 @@ async function requestOptions(kc: KubeAccess, method: string, path: string): Pro
   };
   await kc.applyToHTTPSOptions(opts);
   // A proxy (cluster.proxyUrl) needs client-node's proxy agent; only the direct case is shared.
-  if (url.protocol === 'https:' && !kc.getCurrentCluster()?.proxyUrl) opts.agent = sharedAgent(kc, opts);
+  if (url.protocol === 'https:' && !kc.getCurrentCluster()?.proxyUrl)
+    opts.agent = sharedAgent(kc, opts, ownBudget);
   return opts;
 }
 
@@ -140,9 +164,11 @@ export async function requestJson<T>(
   path: string,
   body?: unknown,
   contentType = 'application/json',
+  options: RequestOptions = {},
 ): Promise<T> {
-  if (limiter) await limiter.take();
-  const opts = await requestOptions(kc, method, path);
+  const ownBudget = options.ownBudget === true;
+  if (limiter && !ownBudget) await limiter.take();
+  const opts = await requestOptions(kc, method, path, ownBudget);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   if (payload !== undefined) {
     opts.headers = {

@@ -5,9 +5,16 @@
 import type { KubeAccess } from './config.js';
 import type { Namespace, NetworkPolicy } from '../api/networkpolicy.js';
 import { KIND, type SoftTenant, type SoftTenantStatus } from '../api/softtenant.js';
-import { WriteConflict, type TenantClient, type TenantEvent } from '../controller/client.js';
+import {
+  WriteConflict,
+  type EventRecord,
+  type EventRef,
+  type EventSeries,
+  type EventSink,
+  type TenantClient,
+} from '../controller/client.js';
 import { isConflict } from './errors.js';
-import { createEvent } from './events.js';
+import { createEvent, updateEventSeries } from './events.js';
 import { setTenantLabel } from './namespaces.js';
 import { applyPolicy, deletePolicy } from './networkpolicies.js';
 import type { OperatorCaches } from './operator-caches.js';
@@ -25,7 +32,7 @@ export async function conflictAware<T>(write: () => Promise<T>): Promise<T> {
   }
 }
 
-export class KubeTenantClient implements TenantClient {
+export class KubeTenantClient implements TenantClient, EventSink {
   readonly writes = new WriteMeter();
 
   constructor(
@@ -85,9 +92,16 @@ export class KubeTenantClient implements TenantClient {
     return stored;
   }
 
-  createEvent(event: TenantEvent): Promise<void> {
-    return this.writes.record({ verb: 'create', kind: 'Event', name: event.tenant.metadata.name }, () =>
+  createEvent(event: EventRecord): Promise<EventRef> {
+    return this.writes.record({ verb: 'create', kind: 'Event', name: event.regarding.name }, () =>
       createEvent(this.kubeConfig, event, this.clock()),
+    );
+  }
+
+  updateEventSeries(ref: EventRef, series: EventSeries): Promise<void> {
+    return this.writes.record(
+      { verb: 'patch', kind: 'Event', namespace: ref.namespace, name: ref.name },
+      () => updateEventSeries(this.kubeConfig, ref, series),
     );
   }
 }

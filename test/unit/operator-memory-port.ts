@@ -13,14 +13,17 @@ import {
 } from '../../operator/api/softtenant.js';
 import {
   WriteConflict,
+  type EventRecord,
+  type EventRef,
+  type EventSeries,
+  type EventSink,
   type TenantClient,
-  type TenantEvent,
   type TenantReads,
 } from '../../operator/controller/client.js';
 
 const key = (namespace: string | undefined, name: string): string => `${namespace ?? ''}/${name}`;
 
-export class MemoryPort implements TenantReads, TenantClient {
+export class MemoryPort implements TenantReads, TenantClient, EventSink {
   readonly tenants = new Map<string, SoftTenant>();
   readonly namespaces = new Map<string, Namespace>();
   readonly policies = new Map<string, NetworkPolicy>();
@@ -28,7 +31,8 @@ export class MemoryPort implements TenantReads, TenantClient {
   readonly reportList: NodeEnforcement[] = [];
   /** "verb kind name", in order. */
   readonly writes: string[] = [];
-  readonly events: TenantEvent[] = [];
+  readonly events: EventRecord[] = [];
+  readonly seriesUpdates: { ref: EventRef; series: EventSeries }[] = [];
   private rv = 100;
 
   private nextVersion(): string {
@@ -137,8 +141,12 @@ export class MemoryPort implements TenantReads, TenantClient {
     const live = this.guard(tenant);
     return Promise.resolve(this.putTenant({ ...live, status: { ...(live.status ?? {}), ...status } }));
   }
-  createEvent(event: TenantEvent): Promise<void> {
+  createEvent(event: EventRecord): Promise<EventRef> {
     this.events.push(event);
+    return Promise.resolve({ namespace: 'default', name: `event-${this.events.length}` });
+  }
+  updateEventSeries(ref: EventRef, series: EventSeries): Promise<void> {
+    this.seriesUpdates.push({ ref, series });
     return Promise.resolve();
   }
 

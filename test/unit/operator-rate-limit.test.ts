@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { TokenBucket } from '../../operator/kube/rate-limit.js';
+import { TokenBucket } from '../../operator/util/token-bucket.js';
 
 describe('client-side rate limit (token bucket)', () => {
   it('lets a burst through at once, then one request per 1/qps seconds', async () => {
@@ -23,5 +23,19 @@ describe('client-side rate limit (token bucket)', () => {
   it('refuses a limit that would never grant a request', () => {
     expect(() => new TokenBucket(0, 10)).to.throw('qps must be > 0');
     expect(() => new TokenBucket(5, 0)).to.throw('burst >= 1');
+  });
+});
+
+describe('token bucket: tryTake (the spam filter)', () => {
+  it('takes a token only when one is there, and is full again after burst/qps seconds', () => {
+    let now = 0;
+    const bucket = new TokenBucket(1 / 300, 2, () => now);
+    expect([bucket.tryTake(), bucket.tryTake(), bucket.tryTake()]).to.deep.equal([true, true, false]);
+    expect(bucket.isFull()).to.equal(false);
+    now = 300_000;
+    expect(bucket.tryTake()).to.equal(true);
+    expect(bucket.tryTake()).to.equal(false);
+    now = 900_000;
+    expect(bucket.isFull()).to.equal(true);
   });
 });

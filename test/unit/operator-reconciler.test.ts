@@ -9,6 +9,7 @@ import { OwnershipIndex } from '../../operator/controller/ownership-index.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { Reconciler } from '../../operator/controller/reconciler.js';
 import { EventRecorder } from '../../operator/controller/recorder.js';
+import { systemClock } from '../../operator/util/clock.js';
 import { expandTenants } from '../../operator/tenant/expand.js';
 import type { ExpansionInput } from '../../operator/tenant/types.js';
 import { MemoryPort } from './operator-memory-port.js';
@@ -33,7 +34,7 @@ function world(): {
       expanded.push(input);
       return expandTenants(input);
     },
-    recorder: new EventRecorder(port, () => NOW.getTime()),
+    recorder: new EventRecorder(port, { clock: { ...systemClock, now: () => NOW.getTime() } }),
     now: () => NOW,
   });
   const created = { creationTimestamp: '2026-01-01T00:00:00Z' };
