@@ -273,6 +273,28 @@ function report(r: RunResult): string {
   ].join('\n');
 }
 
+/** The agents' logs (syncs, flow cuts with their durations), kept beside the records. */
+function saveAgentLogs(): void {
+  try {
+    const dir = join(repoRoot, '.tmp/bench-enforce');
+    mkdirSync(dir, { recursive: true });
+    const logs = kubectl([
+      '-n',
+      SYSTEM_NS,
+      'logs',
+      '-l',
+      'app.kubernetes.io/component=agent',
+      '--prefix',
+      '--tail=-1',
+      '--max-log-requests=4',
+    ]);
+    writeFileSync(join(dir, 'agents.log'), logs);
+    say(`agent logs: ${join(dir, 'agents.log')}`);
+  } catch (err) {
+    say(`agent logs not saved: ${(err as Error).message}`);
+  }
+}
+
 async function main(): Promise<void> {
   useControlPlaneBinaries();
   let up = false;
@@ -296,6 +318,7 @@ async function main(): Promise<void> {
     }
     await setFailClosed(true);
   } finally {
+    saveAgentLogs();
     if (up) {
       say('tearing the cluster down');
       clusterDown();
