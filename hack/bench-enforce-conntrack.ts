@@ -60,10 +60,8 @@ function insertLines(): string[] {
   for (let i = 0; i < sizes.probes; i++)
     add(NODE_IP, podIP(i % sizes.pods), 8080, i % 10 === 0 ? 'ESTABLISHED' : 'TIME_WAIT');
   for (let i = 0; i < sizes.allowed; i++) add(FRONTEND, podIP(i % sizes.pods), 6379, 'ESTABLISHED');
-  for (let i = 0; i < sizes.revokedOpen; i++)
-    add(REVOKED[i % 2], podIP(i % sizes.pods), 6379, 'ESTABLISHED');
-  for (let i = 0; i < sizes.revokedClosed; i++)
-    add(REVOKED[i % 2], podIP(i % sizes.pods), 6379, 'TIME_WAIT');
+  for (let i = 0; i < sizes.revokedOpen; i++) add(REVOKED[i % 2], podIP(i % sizes.pods), 6379, 'ESTABLISHED');
+  for (let i = 0; i < sizes.revokedClosed; i++) add(REVOKED[i % 2], podIP(i % sizes.pods), 6379, 'TIME_WAIT');
   return lines;
 }
 
