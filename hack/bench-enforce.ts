@@ -38,8 +38,9 @@ import {
 } from '../test/nodes/cluster.js';
 import {
   agnhost,
-  apply,
+  applyAsync,
   ISO,
+  kubectlAsync,
   PORT,
   PROBER_NS,
   patchAgentDaemonSet,
@@ -171,14 +172,15 @@ async function run(kc: KubeConfig, label: string, count: number, oneAtATime: boo
   const nodeOf = (i: number): string => (i % 2 === 0 ? 'node1' : 'node2');
   say(`${label}: ${count} pods ${oneAtATime ? 'one at a time' : 'at once'}`);
   try {
+    // Asynchronous kubectl only while the probes watch (kubectlAsync says why).
     if (oneAtATime) {
       for (const [i, name] of names.entries()) {
-        apply([agnhost(ISO, name, nodeOf(i))]);
-        kubectl(['-n', ISO, 'wait', '--for=condition=Ready', `pod/${name}`, '--timeout=180s']);
+        await applyAsync([agnhost(ISO, name, nodeOf(i))]);
+        await kubectlAsync(['-n', ISO, 'wait', '--for=condition=Ready', `pod/${name}`, '--timeout=180s']);
       }
     } else {
-      apply(names.map((name, i) => agnhost(ISO, name, nodeOf(i))));
-      kubectl([
+      await applyAsync(names.map((name, i) => agnhost(ISO, name, nodeOf(i))));
+      await kubectlAsync([
         '-n',
         ISO,
         'wait',
