@@ -80,6 +80,9 @@ test-conformance: build image ## Upstream NetworkPolicy e2e against softtenant o
 test-cnp-conformance: build image ## network-policy-api conformance suite (profile ClusterNetworkPolicy) against softtenant on real nodes
 	bash hack/cluster/cnp-conformance.sh
 
+bench-enforce-conntrack: build ## Cost of cutting revoked flows on a real conntrack table (lab netns): the old per-flow cut against the current one
+	node dist/hack/bench-enforce-conntrack.js
+
 bench-enforce: build image ## New pods on real nodes: connections through before the agent programs them, time to enforce (fail-closed off/on)
 	node dist/hack/bench-enforce.js
 
@@ -89,4 +92,4 @@ clean: ## Remove build output
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make <target>\n"} /^[a-zA-Z_-]+:.*?##/ { printf "  %-22s %s\n", $$1, $$2 } /^##@/ { printf "\n%s\n", substr($$0, 5) }' $(MAKEFILE_LIST)
 
-.PHONY: demo test deps build lint image test-image test-unit test-integration test-dataplane test-e2e bench bench-operator bench-agent controlplane-build controlplane-up controlplane-down cluster-up cluster-down test-nodes test-conformance test-cnp-conformance bench-enforce clean help
+.PHONY: demo test deps build lint image test-image test-unit test-integration test-dataplane test-e2e bench bench-operator bench-agent controlplane-build controlplane-up controlplane-down cluster-up cluster-down test-nodes test-conformance test-cnp-conformance bench-enforce bench-enforce-conntrack clean help

@@ -38,8 +38,9 @@ import {
 } from '../test/nodes/cluster.js';
 import {
   agnhost,
-  apply,
+  applyAsync,
   ISO,
+  kubectlAsync,
   PORT,
   PROBER_NS,
   patchAgentDaemonSet,
@@ -171,14 +172,15 @@ async function run(kc: KubeConfig, label: string, count: number, oneAtATime: boo
   const nodeOf = (i: number): string => (i % 2 === 0 ? 'node1' : 'node2');
   say(`${label}: ${count} pods ${oneAtATime ? 'one at a time' : 'at once'}`);
   try {
+    // Asynchronous kubectl only while the probes watch (kubectlAsync says why).
     if (oneAtATime) {
       for (const [i, name] of names.entries()) {
-        apply([agnhost(ISO, name, nodeOf(i))]);
-        kubectl(['-n', ISO, 'wait', '--for=condition=Ready', `pod/${name}`, '--timeout=180s']);
+        await applyAsync([agnhost(ISO, name, nodeOf(i))]);
+        await kubectlAsync(['-n', ISO, 'wait', '--for=condition=Ready', `pod/${name}`, '--timeout=180s']);
       }
     } else {
-      apply(names.map((name, i) => agnhost(ISO, name, nodeOf(i))));
-      kubectl([
+      await applyAsync(names.map((name, i) => agnhost(ISO, name, nodeOf(i))));
+      await kubectlAsync([
         '-n',
         ISO,
         'wait',
@@ -273,6 +275,28 @@ function report(r: RunResult): string {
   ].join('\n');
 }
 
+/** The agents' logs (syncs, flow cuts with their durations), kept beside the records. */
+function saveAgentLogs(): void {
+  try {
+    const dir = join(repoRoot, '.tmp/bench-enforce');
+    mkdirSync(dir, { recursive: true });
+    const logs = kubectl([
+      '-n',
+      SYSTEM_NS,
+      'logs',
+      '-l',
+      'app.kubernetes.io/component=agent',
+      '--prefix',
+      '--tail=-1',
+      '--max-log-requests=4',
+    ]);
+    writeFileSync(join(dir, 'agents.log'), logs);
+    say(`agent logs: ${join(dir, 'agents.log')}`);
+  } catch (err) {
+    say(`agent logs not saved: ${(err as Error).message}`);
+  }
+}
+
 async function main(): Promise<void> {
   useControlPlaneBinaries();
   let up = false;
@@ -296,6 +320,7 @@ async function main(): Promise<void> {
     }
     await setFailClosed(true);
   } finally {
+    saveAgentLogs();
     if (up) {
       say('tearing the cluster down');
       clusterDown();

@@ -14,6 +14,7 @@ import type { NodeRender } from '../dataplane/render-node.js';
 import { programmedClusterNetworkPolicies } from '../dataplane/cnp-render.js';
 import type { SyncObserver } from '../metrics/agent-metrics.js';
 import { SyncTrigger } from './sync-trigger.js';
+import { FlowCutter } from './flow-cutter.js';
 import { errorMessage } from '../util/errors.js';
 import { rfc3339 } from '../util/time.js';
 
@@ -41,6 +42,8 @@ export interface SyncRecord {
 
 export class NodeAgent {
   private readonly trigger: SyncTrigger;
+  /** Revoked flows are cut behind the rules, never on the sync's path. */
+  readonly cuts: FlowCutter;
   private readonly retry: Backoff;
   private readonly clock: Clock;
   private resyncTimer: unknown;
@@ -61,6 +64,7 @@ export class NodeAgent {
     this.clock = opts.clock ?? systemClock;
     this.retry = new Backoff(500, 30_000, opts.random);
     this.trigger = new SyncTrigger((full) => this.sync(full), 50, this.clock);
+    this.cuts = new FlowCutter((render) => this.dataplane.cutFlows(render), log, 250, this.clock);
   }
 
   /** Starts the watches, waits for them to list once (never program from a partial view), syncs. */
@@ -88,6 +92,7 @@ export class NodeAgent {
     this.clock.clearTimeout(this.resyncTimer);
     this.clock.clearTimeout(this.retryTimer);
     await this.trigger.stop();
+    await this.cuts.stop();
     await this.cluster.stop();
     await this.report?.flush();
     this.report?.stop();
@@ -117,7 +122,9 @@ export class NodeAgent {
       const out = this.render(snapshot, node, { full });
       problems = [...problems, ...out.problems];
       stage = 'apply';
-      await this.dataplane.apply(out, { full });
+      // Rules first; the flows they now deny are cut afterwards, in the background.
+      const applied = await this.dataplane.apply(out, { full, cutFlows: false });
+      if (applied.changed) this.cuts.request(out);
       this.opts.programmed?.(snapshot, out);
       const durationMs = this.clock.now() - started;
       this.syncs++;

@@ -33,10 +33,16 @@ export interface DataplaneApplier {
   /** "nft" or "legacy". */
   readonly backend: string;
   /**
-   * Programs the ruleset (and cuts flows it now denies); `full` re-reads the real state to
-   * repair drift. Throws on failure, leaving the last good rules in place. (NodeDataplane.)
+   * Programs the ruleset; `full` re-reads the real state to repair drift. With `cutFlows: false`
+   * it returns once the rules are in place, saying whether anything changed. Throws on failure,
+   * leaving the last good rules in place. (NodeDataplane.)
    */
-  apply(render: NodeRender, opts: { full: boolean }): Promise<unknown>;
+  apply(render: NodeRender, opts: { full: boolean; cutFlows: false }): Promise<{ changed: boolean }>;
+  /**
+   * Cuts the tracked flows the rules deny, judged by the render `render()` returns when the
+   * flows have been listed (the newest). Runs behind the rules (flow-cutter.ts).
+   */
+  cutFlows(render: () => NodeRender): Promise<unknown>;
   /** Removes everything the agent ever installed. */
   cleanup(): Promise<unknown>;
 }

@@ -4,19 +4,22 @@
 // NetworkPolicy judge.
 import { TieredEvaluator } from '../cnp/evaluate.js';
 import type { Protocol } from '../api/networkpolicy.js';
-import { flowJudgeFromModel } from './conntrack-judge.js';
+import { concernsNode, flowJudgeFromModel } from './conntrack-judge.js';
 import type { FlowJudge, TrackedFlow } from './conntrack.js';
 import type { NodeRender } from './render-node.js';
 
 const protocols: Record<string, Protocol> = { tcp: 'TCP', udp: 'UDP', sctp: 'SCTP' };
 
-export function flowJudgeOf(render: Pick<NodeRender, 'model' | 'cnp'>): FlowJudge {
+/** `nodeAddresses`: the node's own addresses, whose flows are never judged (concernsNode). */
+export function flowJudgeOf(
+  render: Pick<NodeRender, 'model' | 'cnp'>,
+  nodeAddresses: ReadonlySet<string> = new Set(),
+): FlowJudge {
   const cnp = render.cnp;
-  if (!cnp || cnp.policies.length === 0) return flowJudgeFromModel(render.model);
+  if (!cnp || cnp.policies.length === 0) return flowJudgeFromModel(render.model, nodeAddresses);
   const evaluator = new TieredEvaluator(render.model, cnp);
-  const local = new Set(render.model.pods.flatMap((p) => p.ips));
   return {
-    concerns: (f: TrackedFlow): boolean => local.has(f.src) || local.has(f.dst),
+    concerns: concernsNode(render.model, nodeAddresses),
     allows: (f: TrackedFlow): boolean => {
       const protocol = protocols[f.protocol];
       if (!protocol || f.dport === undefined) return true;

@@ -10,7 +10,8 @@
 // open.
 //
 // After every apply that changed something (a resync included) the flows the node's model now
-// denies are cut, judged by the same evaluator the render is checked against.
+// denies are cut, judged by the same evaluator the render is checked against: at once (apply's
+// default), or later through cutFlows() (the agent does that behind the rules, flow-cutter.ts).
 import type { Logger } from '../util/logger.js';
 import { logger } from '../util/logger.js';
 import type { ApplyResult } from './apply.js';
@@ -22,6 +23,7 @@ import { cleanupAgentState } from './cleanup.js';
 import { flowJudgeOf } from './cnp-judge.js';
 import type { CutResult } from './conntrack.js';
 import { cutDeniedFlows } from './conntrack.js';
+import { nodeAddresses } from './conntrack-node-addresses.js';
 import type { NodeRender } from './render-node.js';
 import type { Runner } from './runner.js';
 import { hostRunner, netnsRunner } from './runner.js';
@@ -47,6 +49,8 @@ export interface DataplaneApplyReport {
   apply: ApplyResult;
   /** IPv6 (ip6tables); absent on a node without IPv6. */
   apply6?: ApplyResult;
+  /** Whether the apply wrote anything (or re-read the real state): then flows need judging. */
+  changed: boolean;
   /** Present when flows were judged (something changed and cutFlows was not false). */
   conntrack?: CutResult;
 }
@@ -126,20 +130,43 @@ export class NodeDataplane {
     const apply6 = this.applier6
       ? await this.applier6.apply(render.ruleset6, { resync: opts.full })
       : undefined;
-    const report: DataplaneApplyReport = { apply, ...(apply6 ? { apply6 } : {}) };
-    if (opts.cutFlows === false || !(changed(apply) || (apply6 !== undefined && changed(apply6))))
-      return report;
-    const conntrack = await cutDeniedFlows(this.runner, flowJudgeOf(render), this.applier6 ? [4, 6] : [4]);
+    const report: DataplaneApplyReport = {
+      apply,
+      ...(apply6 ? { apply6 } : {}),
+      changed: changed(apply) || (apply6 !== undefined && changed(apply6)),
+    };
+    if (opts.cutFlows === false || !report.changed) return report;
+    return { ...report, conntrack: await this.cutFlows(render) };
+  }
+
+  /**
+   * Cuts the tracked flows that `render`'s rules deny (both families), never those of the node's
+   * own addresses. `render` may be a function: it is called after the listing, so a caller
+   * running this behind the rules (the agent) judges with the newest render.
+   */
+  async cutFlows(
+    render: Pick<NodeRender, 'model' | 'cnp'> | (() => Pick<NodeRender, 'model' | 'cnp'>),
+  ): Promise<CutResult> {
+    const conntrack = await cutDeniedFlows(
+      this.runner,
+      async () =>
+        flowJudgeOf(typeof render === 'function' ? render() : render, await nodeAddresses(this.runner)),
+      this.applier6 ? [4, 6] : [4],
+    );
     this.flowsCut += conntrack.deleted;
-    if (conntrack.deleted > 0) {
+    if (conntrack.deleted > 0 || conntrack.durationMs > 1000) {
       this.log.info('cut flows the new rules deny', {
+        tracked: conntrack.tracked,
+        judged: conntrack.judged,
+        deleteLines: conntrack.deleteLines,
         deleted: conntrack.deleted,
+        durationMs: conntrack.durationMs,
         flows: conntrack.denied
           .slice(0, 20)
           .map((f) => `${f.protocol} ${f.src}:${f.sport ?? ''} -> ${f.dst}:${f.dport ?? ''}`),
       });
     }
-    return { ...report, conntrack };
+    return conntrack;
   }
 
   /** Removes everything the agent ever installed (chains, hooks, sets). */

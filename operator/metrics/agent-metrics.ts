@@ -52,7 +52,7 @@ export class AgentMetrics implements SyncObserver {
     const registers = [registry];
     this.syncDuration = new Histogram({
       name: 'softtenant_agent_sync_duration_seconds',
-      help: 'Time one sync takes (render, apply, conntrack cuts); full="true" for the periodic drift-repairing sync.',
+      help: 'Time one sync takes (render and apply; the conntrack cut runs after it, in the background); full="true" for the periodic drift-repairing sync.',
       labelNames: ['full'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,

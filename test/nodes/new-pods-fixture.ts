@@ -4,6 +4,7 @@
 // tenant on node2; and, for the readiness gate, a namespace of a SoftTenant with the opt-in
 // admission policy of config/admission/readiness-gate installed. Everything through kubectl
 // against the cluster in KUBECONFIG.
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '../support/controlplane.js';
 import { eventually } from '../support/eventually.js';
@@ -60,6 +61,32 @@ export function agnhost(ns: string, name: string, node: string, extra: Record<st
 
 export function apply(items: object[]): void {
   kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+}
+
+/**
+ * kubectl without blocking this process. While a WindowProbe watches, every kubectl must be
+ * this one: the probe (the IPAM directory watch, the prober's commands, the ipset poll) runs on
+ * this process's event loop, and a synchronous `kubectl wait` stops it until the pods are Ready,
+ * so the probe would start on their addresses only once the window is over.
+ */
+export function kubectlAsync(args: string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      'kubectl',
+      args,
+      { encoding: 'utf8', maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`kubectl ${args.join(' ')}: ${stderr || err.message}`, { cause: err }));
+        else resolve(stdout);
+      },
+    );
+    child.stdin?.end(input ?? '');
+  });
+}
+
+/** apply(), without blocking this process (kubectlAsync). */
+export async function applyAsync(items: object[]): Promise<void> {
+  await kubectlAsync(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
 }
 
 function ns(name: string, labels: Record<string, string> = {}): object {

@@ -53,13 +53,31 @@ class RecordingDataplane implements DataplaneApplier {
   readonly backend = 'nft';
   applied: { render: NodeRender; full: boolean }[] = [];
   failures = 0;
-  apply(render: NodeRender, opts: { full: boolean }): Promise<void> {
+  cuts: NodeRender[] = [];
+  /** When set, the next cut hangs until release() (a huge conntrack table). */
+  hold = false;
+  private holdCut: (() => void) | undefined;
+  private held: Promise<void> | undefined;
+  apply(render: NodeRender, opts: { full: boolean; cutFlows: false }): Promise<{ changed: boolean }> {
     if (this.failures > 0) {
       this.failures--;
       return Promise.reject(new Error('iptables-restore: line 3 failed'));
     }
     this.applied.push({ render, full: opts.full });
-    return Promise.resolve();
+    return Promise.resolve({ changed: true });
+  }
+  async cutFlows(render: () => NodeRender): Promise<void> {
+    if (this.hold) {
+      this.hold = false;
+      this.held = new Promise<void>((r) => (this.holdCut = r));
+    }
+    // The judge is asked for after the (held) listing, as NodeDataplane.cutFlows does.
+    if (this.held) await this.held;
+    this.cuts.push(render());
+  }
+  release(): void {
+    this.holdCut?.();
+    this.held = undefined;
   }
   cleanup(): Promise<void> {
     return Promise.resolve();
@@ -159,6 +177,31 @@ describe('NodeAgent (through its ports, with a manual clock)', () => {
     expect(report.last.conditions?.[0]).to.include({ type: 'Ready', status: 'True', reason: 'Synced' });
     expect(observed[0]).to.deep.include({ full: true, ok: true });
     expect(observed[0].programmed).to.include({ policies: 1, policyErrors: 0, localPods: 2 });
+  });
+
+  it('programs rules without waiting for the flow cut, which runs behind them with the newest render', async () => {
+    dataplane.hold = true;
+    const started = agent.start();
+    source.list();
+    await started;
+    await clock.advance(50);
+    await clock.advance(250); // the first cut starts and hangs (its listing never returns)
+    expect(dataplane.cuts, 'no cut finished yet').to.have.length(0);
+    source.set(cluster(1));
+    await clock.advance(50);
+    source.set(cluster(2));
+    await clock.advance(50);
+    expect(
+      dataplane.applied.map((a) => a.render.model.pods.length),
+      'syncs went on',
+    ).to.deep.equal([2, 3, 4]);
+    expect(report.last.localPods).to.equal(4);
+    dataplane.release();
+    await clock.advance(250);
+    await agent.cuts.idle();
+    // The hung cut judged with the newest render; the requests made meanwhile became one more.
+    expect(dataplane.cuts.map((r) => r.model.pods.length)).to.deep.equal([4, 4]);
+    expect(agent.cuts.runs).to.equal(2);
   });
 
   it('syncs again (not in full) when the cluster changes, and merges a burst into one sync', async () => {

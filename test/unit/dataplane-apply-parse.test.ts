@@ -148,10 +148,20 @@ describe('dataplane observed state', () => {
         dst: '10.244.1.10',
         sport: 40000,
         dport: 6379,
+        replySrc: '10.244.1.10',
+        replySport: 6379,
         state: 'ESTABLISHED',
       },
-      { protocol: 'udp', src: '10.244.2.11', dst: '10.244.1.10', sport: 5353, dport: 6379 },
-      { protocol: 'icmp', src: '10.0.0.1', dst: '10.0.0.2' },
+      {
+        protocol: 'udp',
+        src: '10.244.2.11',
+        dst: '10.244.1.10',
+        sport: 5353,
+        dport: 6379,
+        replySrc: '10.244.1.10',
+        replySport: 6379,
+      },
+      { protocol: 'icmp', src: '10.0.0.1', dst: '10.0.0.2', replySrc: '10.0.0.2' },
     ]);
   });
 });
