@@ -45,6 +45,7 @@ import {
   PROBER_NS,
   patchAgentDaemonSet,
   podsOf,
+  podsOfAsync,
   setupTenants,
   type Pod,
 } from '../test/nodes/new-pods-fixture.js';
@@ -166,7 +167,7 @@ async function run(kc: KubeConfig, label: string, count: number, oneAtATime: boo
   const loadAtStart = load();
   const restartsAtStart = agentRestarts();
   // Pods of the previous run must be gone (their addresses and names).
-  for (let t = 0; podsOf(ISO).some((p) => p.metadata.name.startsWith('bench-')) && t < 300; t++)
+  for (let t = 0; (await podsOfAsync(ISO)).some((p) => p.metadata.name.startsWith('bench-')) && t < 300; t++)
     await sleep(1000);
   const names = Array.from({ length: count }, (_, i) => `bench-${i}`);
   const nodeOf = (i: number): string => (i % 2 === 0 ? 'node1' : 'node2');
@@ -190,7 +191,7 @@ async function run(kc: KubeConfig, label: string, count: number, oneAtATime: boo
       ]);
     }
     const ips = new Set(
-      podsOf(ISO)
+      (await podsOfAsync(ISO))
         .filter((p) => p.metadata.name.startsWith('bench-'))
         .map((p) => p.status.podIP ?? ''),
     );

@@ -97,6 +97,11 @@ export function podsOf(namespace: string): Pod[] {
   return getJson<List<Pod>>(['-n', namespace, 'get', 'pods']).items;
 }
 
+/** podsOf(), without blocking this process (kubectlAsync). */
+export async function podsOfAsync(namespace: string): Promise<Pod[]> {
+  return (JSON.parse(await kubectlAsync(['-n', namespace, 'get', 'pods', '-o', 'json'])) as List<Pod>).items;
+}
+
 /** Namespaces, the isolating policy, the anchors and the prober, Ready. */
 export function setupTenants(): void {
   // A previous run's namespaces may still be terminating: creating into them would fail.

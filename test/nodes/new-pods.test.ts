@@ -2,28 +2,33 @@
 // at once on both nodes while a pod of another tenant (on node2) connects to each new address in
 // a tight loop from the moment the CNI hands it out (window-probe.ts): with fail-closed on (as
 // config/default installs it) not one connection gets through, on the bridged (node2) or the
-// routed (node1) path, while a pod of a namespace no policy isolates, started at the same
-// time, is reached by the same prober. Then the readiness gate, added at admission by the
+// routed (node1) path, although every address was probed before its rules were programmed,
+// while a pod of a namespace no policy isolates, started at the same time, is reached by the
+// same prober. While the probes watch, kubectl runs asynchronously (kubectlAsync). Then the readiness gate, added at admission by the
 // opt-in policy of config/admission/readiness-gate to a pod of a tenant's namespace: the pod,
 // on a node that has no agent to program it, runs but is not Ready and its Service has no ready
 // endpoint; once the agent is back the pod is programmed, marked and Ready.
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../support/eventually.js';
 import { clusterDir, getJson, kubectl, SYSTEM_NS } from './cluster.js';
 import {
   agnhost,
   apply,
+  applyAsync,
   COUNT,
   GATE,
   GATED_NS,
   ISO,
+  kubectlAsync,
   OPEN,
   PORT,
   PROBER_NS,
   patchAgentDaemonSet,
   podsOf,
+  podsOfAsync,
   programmedPolicies,
   removeGatedTenant,
   setupGatedTenant,
@@ -82,15 +87,19 @@ describe('nodes: no window for a new pod (fail-closed, readiness gate)', functio
     try {
       for (const p of probes) await p.start();
       const nodeOf = (i: number): string => (i % 2 === 0 ? 'node1' : 'node2');
-      apply([
+      // Only asynchronous kubectl from here until the probes stop: a synchronous one stops this
+      // process's event loop, and with it the probe (kubectlAsync says why).
+      await applyAsync([
         ...Array.from({ length: COUNT }, (_, i) => agnhost(ISO, `new-${i}`, nodeOf(i))),
         agnhost(OPEN, 'open-1', 'node1'),
         agnhost(OPEN, 'open-2', 'node2'),
       ]);
-      kubectl(['-n', ISO, 'wait', '--for=condition=Ready', 'pod', '--all', '--timeout=480s']);
-      kubectl(['-n', OPEN, 'wait', '--for=condition=Ready', 'pod', '--all', '--timeout=120s']);
+      await kubectlAsync(['-n', ISO, 'wait', '--for=condition=Ready', 'pod', '--all', '--timeout=480s']);
+      await kubectlAsync(['-n', OPEN, 'wait', '--for=condition=Ready', 'pod', '--all', '--timeout=120s']);
       const byIP = new Map<string, AddressRecord>();
-      const created = [...podsOf(ISO), ...podsOf(OPEN)].filter((p) => /^(new|open)-/.test(p.metadata.name));
+      const created = [...(await podsOfAsync(ISO)), ...(await podsOfAsync(OPEN))].filter((p) =>
+        /^(new|open)-/.test(p.metadata.name),
+      );
       // Every new pod's address was handed out while the probes watched, and got programmed.
       await eventually(
         () => {
@@ -114,6 +123,33 @@ describe('nodes: no window for a new pod (fail-closed, readiness gate)', functio
       const isolated = created.filter((p) => p.metadata.namespace === ISO);
       const open = created.filter((p) => p.metadata.namespace === OPEN);
       const rec = (p: Pod): AddressRecord => byIP.get(p.status.podIP ?? '') as AddressRecord;
+      // Times since the address existed (its IPAM file's mtime). Programmed: between the last
+      // `ipset` poll that did not show it (started) and the first that did (returned).
+      const triple = (values: number[]): string => {
+        const s = percentiles(values);
+        return `${s.p50}/${s.p99}/${s.max} ms`;
+      };
+      const since = (pick: (r: AddressRecord) => number | undefined): string =>
+        triple(
+          isolated.flatMap((p) => {
+            const t = pick(rec(p));
+            return t === undefined ? [] : [t - rec(p).addressAt];
+          }),
+        );
+      const delivered = isolated.filter((p) => rec(p).delivered > 0);
+      const load = loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ');
+      console.log(
+        `      ${COUNT} isolated pods at once (load average ${load}), p50/p99/max since the address: ` +
+          `programmed ${since((r) => r.programmedAt)} (after ${since((r) => r.programmedNotBefore)}), ` +
+          `first attempt ${since((r) => r.firstStart)}, first decided ${since((r) => r.firstDecidedAt)}; ` +
+          `probe resolution ${triple(isolated.map((p) => rec(p).maxGapMs))}; ` +
+          `${isolated.reduce((n, p) => n + rec(p).connections, 0)} connections through; ` +
+          `SYNs delivered to ${delivered.length} of them; ` +
+          `open pods reached ${open.map((p) => rec(p).connections).join('/')} times; ` +
+          `connections without their conntrack event ${probes.reduce((n, p) => n + p.missedEvents, 0)}`,
+      );
       const through = isolated.filter((p) => rec(p).connections > 0);
       expect(
         through.map((p) => `${p.metadata.name} on ${p.spec.nodeName}: ${rec(p).connections} connections`),
@@ -123,6 +159,25 @@ describe('nodes: no window for a new pod (fail-closed, readiness gate)', functio
       // NEW conntrack event on the pod's node), not lost, not reset by the pod itself.
       for (const p of isolated)
         expect(rec(p).outcomes.rejected ?? 0, `${p.metadata.name} refused by a rule`).to.be.greaterThan(0);
+      // And they did so during the window: an attempt that the filters decided started before
+      // an `ipset` poll that did not yet show the address programmed. Without it the zero above
+      // would say nothing about the window (the probe looked only once the rules were in).
+      const unwatched = isolated.filter((p) => {
+        const r = rec(p);
+        return (
+          r.firstDecidedAt === undefined ||
+          r.programmedNotBefore === undefined ||
+          r.firstDecidedAt >= r.programmedNotBefore
+        );
+      });
+      expect(
+        unwatched.map((p) => {
+          const r = rec(p);
+          const at = (t: number | undefined): string => (t === undefined ? '-' : `${t - r.addressAt} ms`);
+          return `${p.metadata.name}: first decided attempt ${at(r.firstDecidedAt)}, first attempt ${at(r.firstStart)}, programmed after ${at(r.programmedNotBefore)}, by ${at(r.programmedAt)}`;
+        }),
+        'isolated pods not probed before their rules were programmed (times since the address)',
+      ).to.deep.equal([]);
       // The same prober gets through to the new pods no policy isolates: it is not blind.
       for (const p of open) expect(rec(p).connections, `${p.metadata.name} reached`).to.be.greaterThan(0);
       // And the new isolated pods are up and reachable for their own tenant.
@@ -130,15 +185,6 @@ describe('nodes: no window for a new pod (fail-closed, readiness gate)', functio
         connects(`${ISO}/anchor-2`, isolated[0]?.status.podIP ?? ''),
         'same tenant reaches a new pod',
       ).to.equal(true);
-      const programmed = isolated.map((p) => (rec(p).programmedAt as number) - rec(p).addressAt);
-      const s = percentiles(programmed);
-      const delivered = isolated.filter((p) => rec(p).delivered > 0);
-      console.log(
-        `      ${COUNT} isolated pods at once: address -> programmed p50 ${s.p50} ms, p99 ${s.p99} ms, max ${s.max} ms; ` +
-          `0 connections through; SYNs delivered to ${delivered.length} of them; ` +
-          `open pods reached ${open.map((p) => rec(p).connections).join('/')} times; ` +
-          `connections without their conntrack event ${probes.reduce((n, p) => n + p.missedEvents, 0)}`,
-      );
     } finally {
       for (const p of probes) await p.stop();
     }

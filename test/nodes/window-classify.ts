@@ -94,6 +94,12 @@ export interface AddressRecord {
   maxGapMs: number;
   /** Start of the first attempt: before it the address was not watched (the probe's blind time). */
   firstStart?: number;
+  /**
+   * Start of the first attempt that got as far as the filters deciding it (refused by a rule, or
+   * delivered to the pod): before it, attempts tested nothing (no neighbour yet, timeouts). An
+   * address so tested before it was programmed was watched during its window.
+   */
+  firstDecidedAt?: number;
   lastStart?: number;
   outcomes: Partial<Record<AttemptClass, number>>;
 }
@@ -114,6 +120,8 @@ export function record(r: AddressRecord, a: Attempt, c: AttemptClass): void {
     r.firstConnectedAt ??= a.start;
     r.lastConnectedAt = a.start;
   }
+  if (c === 'connected' || c === 'pod-reset' || c === 'delivered-timeout' || c === 'rejected')
+    r.firstDecidedAt ??= a.start;
   if (c === 'connected' || c === 'pod-reset' || c === 'delivered-timeout') {
     r.delivered++;
     r.firstDeliveredAt ??= a.start;

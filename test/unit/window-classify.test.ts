@@ -77,6 +77,24 @@ describe('window probe: classifying attempts', () => {
     expect([r.last, r.maxGapMs, r.firstStart]).to.deep.equal(['rejected', 10, 1010]);
   });
 
+  it('dates the first attempt the filters decided, not earlier ones that met no neighbour or no answer', () => {
+    const records = new Map<string, AddressRecord>([[IP, newRecord(IP, 1000)]]);
+    const m = new Matcher(records);
+    m.attempt(at(20, 1001, 'ehostunreach'));
+    m.attempt(at(21, 1005, 'timeout'));
+    m.attempt(at(22, 1300, 'refused')); // no event: refused by a rule
+    m.attempt(at(23, 1310, 'refused'));
+    m.flush(Infinity);
+    const r = records.get(IP) as AddressRecord;
+    expect([r.firstStart, r.firstDecidedAt]).to.deep.equal([1001, 1300]);
+    const reached = newRecord('10.244.1.8', 1000);
+    records.set(reached.ip, reached);
+    m.attempt({ ...at(24, 1400, 'refused'), ip: reached.ip });
+    m.delivery({ t: 1400, dst: reached.ip, sport: 24 }); // reset by the pod
+    m.flush(Infinity);
+    expect(reached.firstDecidedAt).to.equal(1400);
+  });
+
   it('ignores attempts on addresses it does not follow', () => {
     const records = new Map<string, AddressRecord>();
     const m = new Matcher(records);
