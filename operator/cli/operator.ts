@@ -4,6 +4,7 @@
 // gracefully on SIGTERM/SIGINT: no new work, the reconcile in flight finishes (bounded by
 // --graceful-shutdown-timeout), the Lease is released, exit code 0. A leader that loses its
 // Lease exits 1 at once, so that it never reconciles next to a new leader.
+import { ClusterPolicyStatusLoop } from '../controller/cnp-status-loop.js';
 import { TenantController } from '../controller/controller.js';
 import { OwnershipIndex } from '../controller/ownership-index.js';
 import { Reconciler } from '../controller/reconciler.js';
@@ -14,6 +15,7 @@ import { GROUP, VERSION } from '../api/softtenant.js';
 import { loadKubeConfig } from '../kube/config.js';
 import { CNP_GROUP, CNP_PLURAL, CNP_VERSION } from '../api/clusternetworkpolicy.js';
 import { KubeClusterNetworkPolicies } from '../kube/clusternetworkpolicies.js';
+import { awaitCrd } from '../kube/crd-arrival.js';
 import { resourceServed } from '../kube/discovery.js';
 import {
   DEFAULT_LEASE_NAME,
@@ -77,6 +79,8 @@ const DEFAULT_EVENT_BURST = 100;
 const DEFAULT_GRACE = '10s';
 /** Releasing the Lease is one or two requests; do not let an unreachable API server hold exit up. */
 const RELEASE_TIMEOUT_MS = 5_000;
+/** How often API discovery is asked whether a ClusterNetworkPolicy CRD missing at start is served now. */
+const CRD_RECHECK_MS = 15_000;
 
 const seconds = (ms: number): string => `${ms / 1000}s`;
 
@@ -221,16 +225,17 @@ export async function run(args: string[]): Promise<number> {
   const clusterNetworkPoliciesServed = await resourceServed(kubeConfig, CNP_GROUP, CNP_VERSION, CNP_PLURAL);
   if (!clusterNetworkPoliciesServed) {
     log.warn(
-      `${CNP_PLURAL}.${CNP_GROUP} is not installed: strict SoftTenants keep their NetworkPolicies but get no ClusterNetworkPolicies (their status says so) until config/crd/network-policy-api/ is applied and the operator restarted`,
+      `${CNP_PLURAL}.${CNP_GROUP} is not installed: strict SoftTenants keep their NetworkPolicies but get no ClusterNetworkPolicies (their status says so), and no ClusterNetworkPolicy gets a status, until config/crd/network-policy-api/ is applied (checked every ${CRD_RECHECK_MS / 1000} s)`,
     );
   }
   // The read path: informers. The write path: the client, which puts what it wrote into them.
   const caches = new OperatorCaches(kubeConfig, { reportsServed, clusterNetworkPoliciesServed });
   const client = new KubeTenantClient(kubeConfig, caches);
-  const cnpCache = caches.clusterNetworkPolicies;
-  const clusterNetworkPolicies = cnpCache
-    ? new KubeClusterNetworkPolicies(kubeConfig, cnpCache, client.writes)
-    : undefined;
+  const clusterNetworkPolicies = new KubeClusterNetworkPolicies(
+    kubeConfig,
+    () => caches.clusterNetworkPolicies,
+    client.writes,
+  );
   client.writes.onWrite((write) => metrics.countWrite(write));
   const ownership = new OwnershipIndex();
   const recorder = new EventRecorder(client, { budget: new TokenBucket(flags.eventQps, flags.eventBurst) });
@@ -252,9 +257,16 @@ export async function run(args: string[]): Promise<number> {
     stats: () => ({ writesTotal: client.writes.count, cached: caches.sizes(), events: recorder.stats() }),
   });
   metrics.readQueueFrom(() => controller.queueStats());
+  // Every ClusterNetworkPolicy's Programmed condition, the platform team's too (none until served).
+  const cnpStatus = new ClusterPolicyStatusLoop({
+    reads: caches.clusterPolicyStatusReads(),
+    writer: clusterNetworkPolicies,
+    resyncPeriodMs: flags.resyncPeriodMs,
+  });
   caches.onEvent((kind, type, object) => {
     if (kind === 'SoftTenant') metrics.observeTenantEvent(type, object as WatchedTenant);
     controller.observe(kind, type, object);
+    cnpStatus.observe(kind, type, object);
   });
 
   const election = flags.leaderElection;
@@ -302,7 +314,24 @@ export async function run(args: string[]): Promise<number> {
 
   await caches.start();
   controller.start();
+  cnpStatus.start();
   watching = true;
+  // A ClusterNetworkPolicy CRD installed later: its informer starts, and both loops pass over
+  // what it brings (strict tenants write their policies; every policy gets its status).
+  const cnpArrival = clusterNetworkPoliciesServed
+    ? undefined
+    : awaitCrd(
+        kubeConfig,
+        { group: CNP_GROUP, version: CNP_VERSION, plural: CNP_PLURAL },
+        { intervalMs: CRD_RECHECK_MS, log },
+      );
+  void cnpArrival?.served.then(async (served) => {
+    if (!served) return;
+    log.info(`${CNP_PLURAL}.${CNP_GROUP} is served now: watching ClusterNetworkPolicies`);
+    await caches.serveClusterNetworkPolicies();
+    controller.resync();
+    cnpStatus.resync();
+  });
   log.info('operator started', {
     resyncPeriodMs: flags.resyncPeriodMs,
     workers: flags.workers,
@@ -317,7 +346,9 @@ export async function run(args: string[]): Promise<number> {
   const signal = await stopped;
   log.info('stopping', { signal });
   // From here wake-ups are ignored; the reconcile in flight finishes, within the bound.
-  if ((await withTimeout(controller.stop(), flags.graceMs)) === 'timeout') {
+  cnpArrival?.stop();
+  const loopsStopped = Promise.all([controller.stop(), cnpStatus.stop()]);
+  if ((await withTimeout(loopsStopped, flags.graceMs)) === 'timeout') {
     log.warn('abandoning the reconcile in flight: graceful shutdown timeout', { graceMs: flags.graceMs });
   }
   // Events the last reconciles queued (sent in the background) and the counts of open series,

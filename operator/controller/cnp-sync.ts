@@ -8,16 +8,11 @@ import { CNP_GROUP, CNP_PLURAL } from '../api/clusternetworkpolicy.js';
 import type { Namespace, Pod } from '../api/networkpolicy.js';
 import type { NodeEnforcement } from '../api/nodeenforcement.js';
 import type { SoftTenant } from '../api/softtenant.js';
-import { subjectSelection } from '../cnp/subject.js';
-import { aggregateEnforcement } from '../enforcement/aggregate.js';
-import { rfc3339 } from '../util/time.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { WriteConflict } from './client.js';
 import type { ClusterNetworkPolicyPort } from './cnp-port.js';
 import { planClusterPolicies, type ClusterPolicyPlan } from './cnp-plan.js';
-import { clusterPolicyConditions, CNP_PROGRAMMED } from './cnp-status.js';
-import { storedEqual } from './policy-diff.js';
 import { isGeneratedFor } from './ownership.js';
 import { noteList, type EventRecorder } from './recorder.js';
 
@@ -35,7 +30,7 @@ export interface StrictOutcome {
   unavailable?: string;
 }
 
-/** What the nodes report and run, for the ClusterNetworkPolicies' status. */
+/** What the nodes report and run, for a strict tenant's enforcement. */
 export interface ObservedNodes {
   /** Pods of the tenant's namespaces (its ClusterNetworkPolicies' subjects are those namespaces). */
   pods: readonly Pod[];
@@ -45,14 +40,20 @@ export interface ObservedNodes {
 }
 
 export function unavailableMessage(): string {
-  return `the ClusterNetworkPolicy CRD (${CNP_CRD_NAME}) is not installed, so the strict isolation cannot be written; the tenant's NetworkPolicies are in place. Install config/crd/network-policy-api/ and restart the operator`;
+  return `the ClusterNetworkPolicy CRD (${CNP_CRD_NAME}) is not installed, so the strict isolation cannot be written; the tenant's NetworkPolicies are in place. Install config/crd/network-policy-api/: the operator notices it (API discovery) and writes them`;
 }
 
 export class StrictSync {
   constructor(
-    private readonly port: ClusterNetworkPolicyPort | undefined,
+    private readonly anyPort: ClusterNetworkPolicyPort | undefined,
     private readonly recorder: EventRecorder,
   ) {}
+
+  /** The port while the CRD is served (it may become so after start-up). */
+  private get port(): ClusterNetworkPolicyPort | undefined {
+    const port = this.anyPort;
+    return port && (port.served?.() ?? true) ? port : undefined;
+  }
 
   async converge(tenant: SoftTenant, wanted: ClusterNetworkPolicy[], log: Logger): Promise<StrictOutcome> {
     const outcome: StrictOutcome = { wanted, inPlace: 0, failures: [] };
@@ -78,50 +79,6 @@ export class StrictSync {
     return (this.port?.labelled(tenant.metadata.name) ?? []).filter(
       (p) => isGeneratedFor(p, tenant.metadata.name, tenant.metadata.uid) && !p.metadata.deletionTimestamp,
     );
-  }
-
-  /**
-   * Sets each of the tenant's ClusterNetworkPolicies' Programmed condition from the node reports
-   * (the nodes that run pods its subject selects, as for the tenant's own enforcement); writes
-   * only a policy whose conditions change. Returns the failures.
-   */
-  async reportProgrammed(tenant: SoftTenant, observed: ObservedNodes, log: Logger): Promise<string[]> {
-    const port = this.port;
-    if (!port) return [];
-    const cnpSelects = subjectSelection(observed.namespace);
-    const failures: string[] = [];
-    const now = rfc3339(observed.now);
-    for (const policy of this.live(tenant)) {
-      const result = aggregateEnforcement({
-        policies: [],
-        selects: () => false,
-        clusterNetworkPolicies: [policy],
-        cnpSelects,
-        pods: observed.pods,
-        reports: observed.reports,
-        now: observed.now,
-      });
-      const conditions = clusterPolicyConditions(policy, result, now);
-      if (storedEqual(conditions, policy.status?.conditions ?? [])) continue;
-      const name = policy.metadata.name;
-      const programmed = conditions.filter((c) => c.type === CNP_PROGRAMMED);
-      try {
-        await port.applyStatus(policy, programmed);
-        log.info('cluster network policy status written', {
-          clusterNetworkPolicy: name,
-          programmed: programmed[0]?.status,
-          reason: programmed[0]?.reason,
-        });
-      } catch (err) {
-        // A lost race included: the next reconcile reads the stored status and tries again.
-        failures.push(errorMessage(err));
-        log.warn('write failed', {
-          what: `status of ClusterNetworkPolicy ${name}`,
-          error: errorMessage(err),
-        });
-      }
-    }
-    return failures;
   }
 
   /** A tenant being deleted: its ClusterNetworkPolicies go first. Returns the failures. */

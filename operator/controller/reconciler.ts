@@ -213,9 +213,7 @@ export class Reconciler {
       this.status.reportFailures(tenant, failures);
       throw new ReconcileError(name, failures);
     }
-    // The ClusterNetworkPolicies' own status (Programmed), from the same reports.
-    const statusFailures = await this.strict.reportProgrammed(tenant, this.observedNodes(expansion), log);
-    if (statusFailures.length > 0) throw new ReconcileError(name, statusFailures);
+    // The ClusterNetworkPolicies' own status (Programmed) is their status loop's (cnp-status-loop.ts).
     return enforcement.recheckAt;
   }
 

@@ -149,16 +149,16 @@ export const WATCHES: { readonly [K in WatchedKind]: WatchRow<Watched[K]> } = {
       return tenantsOfNamespaces(nodePods.namespacesOn(report.metadata.name), ownership);
     },
   },
-  // Strict tenants' ClusterNetworkPolicies (only the generated ones, by label): an edit or a
-  // deletion wakes the tenant the label names, which puts it back. Watched when the CRD is served.
+  // Every ClusterNetworkPolicy (their status loop, cnp-status-loop.ts, keeps each one's
+  // Programmed condition, the platform team's too). A generated one's edit or deletion wakes the
+  // tenant its label names, which puts it back; the others concern no tenant. Watched when the
+  // CRD is served.
   ClusterNetworkPolicy: {
-    watch: {
-      path: `/apis/${CNP_GROUP}/${CNP_VERSION}/${CNP_PLURAL}`,
-      labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
-    },
+    watch: { path: `/apis/${CNP_GROUP}/${CNP_VERSION}/${CNP_PLURAL}` },
     optional: true,
     wake: (_type, policy) => {
-      const tenant = policy.metadata.labels?.[TENANT_LABEL];
+      const labels = policy.metadata.labels ?? {};
+      const tenant = labels[MANAGED_BY_LABEL] === MANAGED_BY_VALUE ? labels[TENANT_LABEL] : undefined;
       return tenant ? [tenant] : [];
     },
   },

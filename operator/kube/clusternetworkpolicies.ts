@@ -1,7 +1,8 @@
-// ClusterNetworkPolicies the operator keeps for strict tenants: the watch cache of the generated
-// ones (label-selected on managed-by=softtenant, indexed by tenant label) and the writes (server-
-// side apply with the operator's field manager, delete with a UID precondition), behind the
-// controller's ClusterNetworkPolicyPort. Each write's response goes into the cache at once, as
+// ClusterNetworkPolicies in the operator: the watch cache of all of them (the status loop keeps
+// every one's Programmed condition, controller/cnp-status-loop.ts), the generated ones (managed-
+// by=softtenant) indexed by tenant label for strict tenants, and the writes (server-side apply
+// with the operator's field manager, delete with a UID precondition), behind the controller's
+// ClusterNetworkPolicyPort. Each write's response goes into the cache at once, as
 // for NetworkPolicies (tenant-client.ts), so the next reconcile neither repeats nor undoes it.
 import type { KubeAccess } from './config.js';
 import {
@@ -23,9 +24,6 @@ import type { WriteMeter } from './write-meter.js';
 
 /** The collection the operator watches and writes (v1beta1, the CRD's storage version). */
 export const CNP_COLLECTION = `/apis/${CNP_GROUP}/${CNP_VERSION}/${CNP_PLURAL}`;
-/** Only the generated ones are cached: the operator never reads the platform team's policies. */
-export const GENERATED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
-
 function path(name: string): string {
   return `${CNP_COLLECTION}/${encodeURIComponent(name)}`;
 }
@@ -101,7 +99,15 @@ export async function deleteClusterNetworkPolicy(
   }
 }
 
-/** The generated ClusterNetworkPolicies' informer, indexed by the tenant their label names. */
+function isGenerated(policy: ClusterNetworkPolicy): boolean {
+  return policy.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
+}
+
+/**
+ * The informer of every ClusterNetworkPolicy; the generated ones indexed by the tenant their
+ * label names. The strict tenants' reads (get, labelled) see only generated ones: a platform
+ * policy is never theirs to update or prune.
+ */
 export class ClusterNetworkPolicyCache {
   private readonly byTenant = new Map<string, Set<string>>();
   private readonly tenantOf = new Map<string, string>();
@@ -111,14 +117,25 @@ export class ClusterNetworkPolicyCache {
   }
 
   get(name: string): ClusterNetworkPolicy | undefined {
+    const policy = this.informer.get(name);
+    return policy && isGenerated(policy) ? policy : undefined;
+  }
+
+  /** Any ClusterNetworkPolicy by name, the platform team's included. */
+  any(name: string): ClusterNetworkPolicy | undefined {
     return this.informer.get(name);
+  }
+
+  all(): ClusterNetworkPolicy[] {
+    return this.informer.list();
   }
 
   labelled(tenant: string): ClusterNetworkPolicy[] {
     const out: ClusterNetworkPolicy[] = [];
     for (const name of this.byTenant.get(tenant) ?? []) {
       const policy = this.informer.get(name);
-      if (policy?.metadata.labels?.[TENANT_LABEL] === tenant) out.push(policy);
+      if (policy && isGenerated(policy) && policy.metadata.labels?.[TENANT_LABEL] === tenant)
+        out.push(policy);
     }
     return out;
   }
@@ -132,7 +149,7 @@ export class ClusterNetworkPolicyCache {
       this.tenantOf.delete(name);
     }
     const tenant = policy.metadata.labels?.[TENANT_LABEL];
-    if (type === 'DELETED' || !tenant) return;
+    if (type === 'DELETED' || !tenant || !isGenerated(policy)) return;
     this.tenantOf.set(name, tenant);
     const names = this.byTenant.get(tenant) ?? new Set<string>();
     names.add(name);
@@ -140,20 +157,27 @@ export class ClusterNetworkPolicyCache {
   }
 }
 
-/** The controller's port on the cache and the raw request path; writes are counted by `writes`. */
+/**
+ * The controller's port on the cache and the raw request path; writes are counted by `writes`.
+ * The cache is there once the CRD is served (at start-up or later, OperatorCaches).
+ */
 export class KubeClusterNetworkPolicies implements ClusterNetworkPolicyPort {
   constructor(
     private readonly kubeConfig: KubeAccess,
-    private readonly cache: ClusterNetworkPolicyCache,
+    private readonly cacheOf: () => ClusterNetworkPolicyCache | undefined,
     private readonly writes: WriteMeter,
   ) {}
 
+  served(): boolean {
+    return this.cacheOf() !== undefined;
+  }
+
   labelled(tenant: string): ClusterNetworkPolicy[] {
-    return this.cache.labelled(tenant);
+    return this.cacheOf()?.labelled(tenant) ?? [];
   }
 
   get(name: string): ClusterNetworkPolicy | undefined {
-    return this.cache.get(name);
+    return this.cacheOf()?.get(name);
   }
 
   async apply(policy: ClusterNetworkPolicy): Promise<void> {
@@ -161,7 +185,7 @@ export class KubeClusterNetworkPolicies implements ClusterNetworkPolicyPort {
       { verb: 'apply', kind: CNP_KIND, name: policy.metadata.name },
       () => conflictAware(() => applyClusterNetworkPolicy(this.kubeConfig, policy)),
     );
-    this.cache.informer.noteWritten(stored);
+    this.cacheOf()?.informer.noteWritten(stored);
   }
 
   async applyStatus(policy: ClusterNetworkPolicy, conditions: Condition[]): Promise<void> {
@@ -169,13 +193,13 @@ export class KubeClusterNetworkPolicies implements ClusterNetworkPolicyPort {
       { verb: 'apply', kind: `${CNP_KIND}/status`, name: policy.metadata.name },
       () => conflictAware(() => applyClusterNetworkPolicyStatus(this.kubeConfig, policy, conditions)),
     );
-    this.cache.informer.noteWritten(stored);
+    this.cacheOf()?.informer.noteWritten(stored);
   }
 
   async delete(policy: ClusterNetworkPolicy): Promise<void> {
     await this.writes.record({ verb: 'delete', kind: CNP_KIND, name: policy.metadata.name }, () =>
       conflictAware(() => deleteClusterNetworkPolicy(this.kubeConfig, policy)),
     );
-    this.cache.informer.noteDeleted(policy);
+    this.cacheOf()?.informer.noteDeleted(policy);
   }
 }

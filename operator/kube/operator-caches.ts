@@ -9,6 +9,7 @@ import type { NodeEnforcement } from '../api/nodeenforcement.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, TENANT_LABEL, type SoftTenant } from '../api/softtenant.js';
 import { POD_LIST_PAGE_SIZE, trimPod } from '../agent/pod-trim.js';
 import type { TenantReads } from '../controller/client.js';
+import type { ClusterPolicyStatusReads } from '../controller/cnp-status-loop.js';
 import { WATCHES, type Watched, type WatchedKind, type WatchEventType } from '../controller/wakeups.js';
 import { logger } from '../util/logger.js';
 import { ClusterNetworkPolicyCache } from './clusternetworkpolicies.js';
@@ -43,9 +44,11 @@ interface Informers {
   pods: Informer<Pod>;
   /** Absent when the NodeEnforcement CRD is not installed. */
   reports: Informer<NodeEnforcement> | undefined;
-  /** Generated ClusterNetworkPolicies; absent when their CRD is not installed. */
+  /** Every ClusterNetworkPolicy; absent until their CRD is served (serveClusterNetworkPolicies). */
   clusterNetworkPolicies: Informer<ClusterNetworkPolicy> | undefined;
 }
+
+type CnpListener = (type: WatchEventType, obj: ClusterNetworkPolicy) => void;
 
 export class OperatorCaches implements TenantReads {
   readonly informers: Informers;
@@ -53,8 +56,11 @@ export class OperatorCaches implements TenantReads {
   private readonly byTenant = new Map<string, Set<string>>();
   private readonly tenantOfPolicy = new Map<string, string>();
 
-  /** Strict tenants' ClusterNetworkPolicies, indexed by tenant (when the CRD is served). */
-  readonly clusterNetworkPolicies: ClusterNetworkPolicyCache | undefined;
+  /** Every ClusterNetworkPolicy, the generated ones indexed by tenant (when the CRD is served). */
+  clusterNetworkPolicies: ClusterNetworkPolicyCache | undefined;
+  /** Listeners of ClusterNetworkPolicy events, kept for an informer started later. */
+  private readonly cnpListeners: CnpListener[] = [];
+  private readonly make: <K extends WatchedKind>(kind: K) => Informer<Watched[K] & Cached>;
 
   constructor(kc: KubeAccess, options: { reportsServed: boolean; clusterNetworkPoliciesServed?: boolean }) {
     const log = logger('watch');
@@ -65,6 +71,7 @@ export class OperatorCaches implements TenantReads {
         trim: TRIMS[kind] as (obj: Watched[K] & Cached) => Watched[K] & Cached,
         log,
       });
+    this.make = make;
     this.informers = {
       tenants: make('SoftTenant'),
       namespaces: make('Namespace'),
@@ -86,7 +93,29 @@ export class OperatorCaches implements TenantReads {
     i.policies.onEvent((type, obj) => listener('NetworkPolicy', type, obj));
     i.pods.onEvent((type, obj) => listener('Pod', type, obj));
     i.reports?.onEvent((type, obj) => listener('NodeEnforcement', type, obj));
-    i.clusterNetworkPolicies?.onEvent((type, obj) => listener('ClusterNetworkPolicy', type, obj));
+    const cnpListener: CnpListener = (type, obj) => listener('ClusterNetworkPolicy', type, obj);
+    this.cnpListeners.push(cnpListener);
+    i.clusterNetworkPolicies?.onEvent(cnpListener);
+  }
+
+  /**
+   * Starts the ClusterNetworkPolicy informer once their CRD is served after start-up (no-op if
+   * it runs): every listener given to onEvent hears its events. Resolves once it has listed.
+   */
+  async serveClusterNetworkPolicies(): Promise<ClusterNetworkPolicyCache> {
+    const running = this.clusterNetworkPolicies;
+    if (running) {
+      await running.informer.synced;
+      return running;
+    }
+    const informer = this.make('ClusterNetworkPolicy');
+    const cache = new ClusterNetworkPolicyCache(informer);
+    for (const listener of this.cnpListeners) informer.onEvent(listener);
+    this.informers.clusterNetworkPolicies = informer;
+    this.clusterNetworkPolicies = cache;
+    informer.start();
+    await informer.synced;
+    return cache;
   }
 
   private all(): Pick<Informer<Cached>, 'start' | 'stop' | 'synced'>[] {
@@ -156,6 +185,17 @@ export class OperatorCaches implements TenantReads {
 
   reports(): NodeEnforcement[] {
     return this.informers.reports?.list() ?? [];
+  }
+
+  /** What the ClusterNetworkPolicies' status loop reads (none while their CRD is not served). */
+  clusterPolicyStatusReads(): ClusterPolicyStatusReads {
+    return {
+      clusterNetworkPolicy: (name) => this.clusterNetworkPolicies?.any(name),
+      clusterNetworkPolicies: () => this.clusterNetworkPolicies?.all() ?? [],
+      namespaces: () => this.informers.namespaces.list(),
+      pods: (namespace) => this.pods(namespace),
+      reports: () => this.reports(),
+    };
   }
 
   private indexPolicy(type: WatchEventType, policy: NetworkPolicy): void {

@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { Msg } from '../../operator/tenant/messages.js';
 import { validateSoftTenant } from '../../operator/tenant/validate.js';
+import { kubectl } from '../support/controlplane.js';
 import { CLUSTER_NETWORK_POLICY_CRD, installClusterNetworkPolicyCrd, waitForWatch } from '../support/crds.js';
 import { eventually } from '../support/eventually.js';
 import {
@@ -77,6 +78,7 @@ describe('strict tenants: without the ClusterNetworkPolicy CRD', function () {
   const operator = new OperatorProcess(['--resync-period', '2s']);
   let softTenantCrdCreated = false;
   let cnpCrdWasThere = false;
+  let cnpCrdInstalledHere = false;
 
   before(async function () {
     softTenantCrdCreated = installSoftTenantCrd();
@@ -104,7 +106,9 @@ describe('strict tenants: without the ClusterNetworkPolicy CRD', function () {
     releaseFinalizers(FINALIZER);
     deleteObjects('softtenants', ['str-nocrd']);
     deleteObjects('namespaces', ['str-nocrd']);
+    tryKubectl(['delete', CNP, 'str-nocrd-platform', '--ignore-not-found']);
     if (cnpCrdWasThere) installClusterNetworkPolicyCrd();
+    else if (cnpCrdInstalledHere) kubectlDelete(['crd', CLUSTER_NETWORK_POLICY_CRD]);
     if (softTenantCrdCreated) kubectlDelete(['crd', SOFTTENANT_CRD]);
     expect(code, 'operator exit code after SIGTERM').to.equal(0);
   });
@@ -137,6 +141,45 @@ describe('strict tenants: without the ClusterNetworkPolicy CRD', function () {
         ).to.equal(true);
       },
       { timeoutMs: 30_000 },
+    );
+  });
+
+  it('the CRD installed later: no watch fails meanwhile; the operator notices it, writes the strict policies, and a platform policy gets its status', async function () {
+    // Absent all along so far: discovery only, no watch against a missing resource.
+    expect(operator.countSince('watch failed; resuming')).to.equal(0);
+    cnpCrdInstalledHere = installClusterNetworkPolicyCrd();
+    await waitForWatch('/apis/policy.networking.k8s.io/v1beta1/clusternetworkpolicies');
+    kubectl(
+      ['apply', '--server-side', '--field-manager=platform-team', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'policy.networking.k8s.io/v1beta1',
+        kind: 'ClusterNetworkPolicy',
+        metadata: { name: 'str-nocrd-platform' },
+        spec: {
+          tier: 'Baseline',
+          priority: 10,
+          subject: { namespaces: { matchLabels: { 'str-nocrd-none': 'x' } } },
+          ingress: [{ action: 'Deny', from: [{ namespaces: {} }] }],
+        },
+      }),
+    );
+    await eventually(
+      () => {
+        expect(condition(statusOf('str-nocrd'), 'Strict')).to.include({ status: 'True', reason: 'Applied' });
+        expect([...cnpsOf('str-nocrd').keys()].sort()).to.deep.equal([
+          'softtenant-str-nocrd-allow',
+          'softtenant-str-nocrd-deny',
+        ]);
+        const platform = getObject(CNP, 'str-nocrd-platform') as
+          | (Obj & { status?: { conditions?: { type: string }[] } })
+          | undefined;
+        expect(platform?.status?.conditions?.find((c) => c.type === 'Programmed')).to.include({
+          status: 'True',
+          reason: 'NoSelectedPods',
+          observedGeneration: platform?.metadata.generation,
+        });
+      },
+      { timeoutMs: 60_000 },
     );
   });
 });
