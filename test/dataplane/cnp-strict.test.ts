@@ -15,10 +15,11 @@ import { API_VERSION, KIND, TENANT_LABEL } from '../../operator/api/softtenant.j
 import { expandTenants } from '../../operator/tenant/expand.js';
 import { cleanupStaleLabs } from '../lab/build.js';
 import { ClusterNetworkPolicyOracle } from '../support/cnp-oracle.js';
-import type { Lab, LabFlow, ProbeCell, ProbeResult } from '../support/lab.js';
+import type { Lab, LabFlow, ProbeResult } from '../support/lab.js';
 import { allCells, expectMatrix, pathsCovered, startLab } from '../support/lab.js';
 import type { ClusterState } from '../support/lab-cluster.js';
 import { LabDataplanes, netpol } from '../support/lab-cluster.js';
+import { claimCell, connOf } from '../support/lab-claims.js';
 import {
   allExternals,
   allPods,
@@ -108,26 +109,6 @@ const claims: Claim[] = [
   // Not pods: no ClusterNetworkPolicy peer covers them, so the NetworkPolicies decide (documented).
   [ext.x1, pods.api1, 'tcp/80', 4, true, true],
 ];
-
-function connOf(lab: Lab, c: ProbeCell) {
-  return {
-    src: lab.ipOf(c.from, c.family ?? 4),
-    dst: lab.ipOf(c.to, c.family ?? 4),
-    protocol: c.protocol,
-    port: c.port,
-  };
-}
-
-function claimCell([from, to, pp, family]: Claim): ProbeCell {
-  const [proto, port] = pp.split('/');
-  return {
-    from,
-    to,
-    port: Number(port),
-    protocol: proto === 'udp' ? 'UDP' : 'TCP',
-    ...(family === 6 ? { family } : {}),
-  };
-}
 
 describe('dataplane: strict tenants on packets, with a hostile allow-everything NetworkPolicy in the tenant (nft)', function () {
   this.timeout(180_000);

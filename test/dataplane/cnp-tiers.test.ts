@@ -19,6 +19,7 @@ import type { Lab, LabFlow, LabPort, ProbeCell, ProbeResult } from '../support/l
 import { allCells, expectMatrix, pathsCovered, startLab } from '../support/lab.js';
 import type { ClusterState } from '../support/lab-cluster.js';
 import { LabDataplanes, netpol } from '../support/lab-cluster.js';
+import { claimCell, connOf } from '../support/lab-claims.js';
 import {
   allExternals,
   allPods,
@@ -272,29 +273,6 @@ const cases: Case[] = [
     ],
   },
 ];
-
-function connOf(
-  lab: Lab,
-  c: ProbeCell,
-): { src: string; dst: string; protocol: 'TCP' | 'UDP' | 'SCTP'; port: number } {
-  return {
-    src: lab.ipOf(c.from, c.family ?? 4),
-    dst: lab.ipOf(c.to, c.family ?? 4),
-    protocol: c.protocol,
-    port: c.port,
-  };
-}
-
-function claimCell([from, to, pp, family]: Claim): ProbeCell {
-  const [proto, port] = pp.split('/');
-  return {
-    from,
-    to,
-    port: Number(port),
-    protocol: proto === 'udp' ? 'UDP' : 'TCP',
-    ...(family === 6 ? { family } : {}),
-  };
-}
 
 describe('dataplane: ClusterNetworkPolicy tiers on packets (nft)', function () {
   this.timeout(180_000);
