@@ -22,6 +22,7 @@ import { Probes } from '../health/probes.js';
 import { loadKubeConfig } from '../kube/config.js';
 import { AgentMetrics } from '../metrics/agent-metrics.js';
 import { processRegistry } from '../metrics/registry.js';
+import { meterRestClient } from '../metrics/rest-client-metrics.js';
 import { parseDuration } from '../util/duration.js';
 import { logger } from '../util/logger.js';
 import { parseCommandLine, UsageError } from './args.js';
@@ -171,6 +172,7 @@ export async function run(args: string[], seams: AgentSeams = {}): Promise<numbe
   };
   const render = seams.wrapRender ? seams.wrapRender(nodeRender) : nodeRender;
   const registry = processRegistry();
+  meterRestClient(registry);
   const metrics = new AgentMetrics(registry, {
     reportWrites: () => report?.writes ?? 0,
     flowsCut: () => dataplane.flowsCut,

@@ -130,7 +130,21 @@ describe('metrics: scraping the operator and the agent', function () {
       'softtenant_leader_election_is_leader',
       'softtenant_api_writes_total',
       'softtenant_tenant_enforcement_seconds',
+      'softtenant_rest_client_rate_limiter_duration_seconds',
+      'softtenant_rest_client_request_duration_seconds',
+      'softtenant_rest_client_requests_total',
     ]);
+    // Its writes went through the client-side limit and were answered: every apply and status
+    // write is a PATCH; a handful of requests never wait for a token (the burst).
+    const patches = sample(s, 'softtenant_rest_client_requests_total{verb="PATCH",code="200"}');
+    expect(patches, 'answered PATCHes').to.be.at.least(3);
+    expect(sample(s, 'softtenant_rest_client_request_duration_seconds_count{verb="PATCH"}')).to.be.at.least(
+      patches,
+    );
+    expect(sample(s, 'softtenant_rest_client_rate_limiter_duration_seconds_count')).to.be.at.least(patches);
+    expect(
+      sample(s, 'softtenant_rest_client_rate_limiter_duration_seconds_bucket{le="0.001"}'),
+    ).to.be.greaterThan(0);
     const reconciles = sample(s, 'softtenant_reconcile_total{result="success"}');
     expect(sample(s, 'softtenant_reconcile_duration_seconds_count')).to.be.at.least(reconciles);
     expect(sample(s, 'softtenant_reconcile_duration_seconds_sum')).to.be.greaterThan(0);
