@@ -4,8 +4,9 @@
 // Who of several claimants holds a namespace stays the expansion's decision
 // (tenant/membership.ts, first claim wins): the index only says which tenants and namespaces
 // that decision depends on (scopeOf), and which tenants a change concerns (the wake-ups).
-// Updating a tenant costs one pass over the namespaces when its claim changed; updating a
-// namespace one pass over the tenants that have a selector.
+// Updating a tenant whose claim changed costs a lookup per namespace it names, plus a pass over
+// the namespaces if it has a selector; updating a namespace one pass over the tenants that have
+// a selector.
 import type { LabelSelector, Namespace } from '../api/networkpolicy.js';
 import { TENANT_LABEL, type SoftTenant } from '../api/softtenant.js';
 import { namespaceLabels } from '../tenant/membership.js';
@@ -90,8 +91,11 @@ export class OwnershipIndex {
     for (const ns of next.names) add(this.naming, ns, name);
     for (const ns of next.ruleNamespaces) add(this.referencing, ns, name);
     if (next.selects) this.selecting.add(name);
-    for (const [ns, entry] of this.namespaces) {
-      if (next.names.has(ns) || next.selects?.(entry.labels)) {
+    // Names are looked up; only a selector needs a pass over every namespace (a pass for each
+    // new tenant would make a large cluster's convergence quadratic in its namespaces).
+    for (const ns of next.selects ? this.namespaces.keys() : next.names) {
+      const entry = this.namespaces.get(ns);
+      if (entry && (next.names.has(ns) || next.selects?.(entry.labels))) {
         entry.claimants.add(name);
         add(this.claimed, name, ns);
         touched.add(ns);

@@ -84,6 +84,20 @@ const rows: Row[] = [
     claimants: { n1: [], n2: ['other', 'x'] },
   },
   {
+    name: 'names and a selector together: the named namespace and those the selector matches',
+    steps: [
+      { namespace: ns('named') },
+      { namespace: ns('selected', { team: 'x' }) },
+      { namespace: ns('neither', { team: 'y' }) },
+      {
+        tenant: tenant('a', { namespaces: { names: ['named', 'missing'], ...TEAM('x') } }),
+        wakes: ['a'],
+      },
+      { namespace: ns('missing'), wakes: ['a'] },
+    ],
+    claimants: { named: ['a'], selected: ['a'], neither: [], missing: ['a'] },
+  },
+  {
     name: 'a status-only change wakes the tenant alone',
     steps: [
       { namespace: ns('n1') },
