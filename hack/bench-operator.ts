@@ -9,6 +9,12 @@
 // labels, applies, status, Events) are counted apart, during convergence and at rest, since the
 // API server's counts include kube-controller-manager's (a ServiceAccount and a ConfigMap per
 // new namespace, which it creates at its own pace, long after the tenants are Ready).
+// Per step it also prints where the time went: the CPU seconds of kube-apiserver, etcd,
+// kube-controller-manager, the operator and the bench until Ready; the API server's mean latency
+// by verb; and the operator's own view of its requests (its softtenant_rest_client_* metrics:
+// the mean wait for its client-side limit, the answer time by verb).
+// With BENCH_APPLY_ONLY=1 no operator runs: only the bench's applies, timed, to show what the API
+// server alone does with the same objects.
 // With BENCH_PROFILE=1, after each size the operator writes a V8 heap snapshot (SIGUSR2) and the
 // bench prints its heap by constructor (hack/heap-profile.ts) and the operator's own memory
 // breakdown (its /metrics: heap, external).
@@ -16,6 +22,7 @@
 // BENCH_OPERATOR_FLAGS passes flags to `softtenant operator` (e.g. "--workers 16").
 // Usage: node dist/hack/bench-operator.js [sizes, default 100,1000,5000]
 import { spawn, spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadKubeConfig, type KubeAccess } from '../operator/kube/config.js';
 import { Informer } from '../operator/kube/informer.js';
@@ -32,6 +39,8 @@ const POLL_MS = 2_000;
 const REST_S = 60;
 const sizes = (process.argv[2] ?? '100,1000,5000').split(',').map(Number);
 const PROFILE = process.env.BENCH_PROFILE === '1';
+/** BENCH_APPLY_ONLY=1: no operator, only the bench's applies: what the API server alone takes. */
+const APPLY_ONLY = process.env.BENCH_APPLY_ONLY === '1';
 const MB = 1048576;
 
 /** The operator's heap by constructor, from a snapshot it writes on SIGUSR2 (into its cwd). */
@@ -87,6 +96,95 @@ function requestsByVerbAndResource(kubeconfig: string): Map<string, number> {
     const subresource = /subresource="([^"]+)"/.exec(line)?.[1];
     const key = `${verb} ${resource}${subresource ? `/${subresource}` : ''}`;
     out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return out;
+}
+
+/**
+ * The API server's own latency: apiserver_request_duration_seconds sum and count by verb
+ * (watches, which stay open, left out), to tell a slower API server from a slower operator.
+ */
+function latencyByVerb(kubeconfig: string): Map<string, { sum: number; count: number }> {
+  const out = new Map<string, { sum: number; count: number }>();
+  for (const line of kubectl(kubeconfig, ['get', '--raw', '/metrics']).split('\n')) {
+    const m = /^apiserver_request_duration_seconds_(sum|count)\{(.*)\} (\S+)$/.exec(line);
+    if (!m || m[2].includes('resource="leases"')) continue;
+    const verb = /verb="([A-Z]+)"/.exec(m[2])?.[1] ?? '?';
+    if (verb === 'WATCH' || verb === 'CONNECT') continue;
+    const entry = out.get(verb) ?? { sum: 0, count: 0 };
+    if (m[1] === 'sum') entry.sum += Number(m[3]);
+    else entry.count += Number(m[3]);
+    out.set(verb, entry);
+  }
+  return out;
+}
+
+/** Mean latency by verb between two readings of latencyByVerb, as "PATCH 12 ms, …". */
+function meanLatency(
+  after: Map<string, { sum: number; count: number }>,
+  before: Map<string, { sum: number; count: number }>,
+): string {
+  const parts: string[] = [];
+  for (const [verb, a] of after) {
+    const b = before.get(verb) ?? { sum: 0, count: 0 };
+    const n = a.count - b.count;
+    if (n >= 10) parts.push(`${verb} ${(((a.sum - b.sum) / n) * 1000).toFixed(1)} ms (${n})`);
+  }
+  return parts.join(', ');
+}
+
+/** A free local TCP port (for the operator's metrics endpoint). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+/** Sums of the operator's client-side histograms (metrics/rest-client-metrics.ts) by name and verb. */
+async function clientMetrics(port: number): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  for (const line of text.split('\n')) {
+    const m =
+      /^softtenant_rest_client_(rate_limiter_duration_seconds|request_duration_seconds)_(sum|count)(\{[^}]*\})? (\S+)$/.exec(
+        line,
+      );
+    if (!m) continue;
+    const verb = /verb="([A-Z]+)"/.exec(m[3] ?? '')?.[1];
+    const key = `${m[1] === 'rate_limiter_duration_seconds' ? 'limiter' : (verb ?? '?')} ${m[2]}`;
+    out.set(key, (out.get(key) ?? 0) + Number(m[4]));
+  }
+  return out;
+}
+
+/** The operator's mean wait for its rate limit and mean latency by verb between two readings. */
+function clientSummary(after: Map<string, number>, before: Map<string, number>): string {
+  const d = (key: string): number => (after.get(key) ?? 0) - (before.get(key) ?? 0);
+  const parts: string[] = [];
+  for (const key of after.keys()) {
+    if (!key.endsWith(' count')) continue;
+    const name = key.slice(0, -' count'.length);
+    const n = d(key);
+    if (n < 10) continue;
+    const mean = ((d(`${name} sum`) / n) * 1000).toFixed(1);
+    parts.push(
+      name === 'limiter' ? `waited for the rate limit ${mean} ms (${n} requests)` : `${name} ${mean} ms`,
+    );
+  }
+  return parts.join(', ');
+}
+
+/** CPU seconds so far of the control plane's processes (pid files of controlplane-up.sh). */
+function controlPlaneCpu(state: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const name of ['kube-apiserver', 'etcd', 'kube-controller-manager']) {
+    try {
+      out.set(name, cpuSeconds(Number(readFileSync(join(state, `${name}.pid`), 'utf8').trim())));
+    } catch {
+      // not running: left out
+    }
   }
   return out;
 }
@@ -277,6 +375,7 @@ async function main(): Promise<void> {
     // The operator writes its log straight into a file: through a pipe, a bench busy elsewhere
     // would stall it (pipe writes block on Linux once 64 kB wait unread).
     const logPath = join(state, 'operator.log');
+    const metricsPort = await freePort();
     operator = spawn(
       process.execPath,
       [
@@ -287,6 +386,8 @@ async function main(): Promise<void> {
         'operator',
         '--kubeconfig',
         kubeconfig,
+        '--metrics-bind-address',
+        `127.0.0.1:${metricsPort}`,
         ...(process.env.BENCH_OPERATOR_FLAGS ?? '').split(' ').filter(Boolean),
       ],
       { stdio: ['ignore', 'ignore', openSync(logPath, 'a')], cwd: state },
@@ -308,10 +409,30 @@ async function main(): Promise<void> {
         await sleep(1_000);
       }
     }
+    if (APPLY_ONLY) {
+      operator.kill('SIGTERM');
+      say('BENCH_APPLY_ONLY=1: operator stopped; only the bench applies (the API server alone)');
+    }
     for (const size of sizes) {
       const prefix = `b${size}`;
+      if (APPLY_ONLY) {
+        const cpuBefore = controlPlaneCpu(state);
+        const started = Date.now();
+        await applyAll(kc, objects(size, prefix));
+        const cpuAfter = controlPlaneCpu(state);
+        const parts = [...cpuAfter].map(([n, c]) => `${n} ${(c - (cpuBefore.get(n) ?? 0)).toFixed(1)} s`);
+        say(
+          `${size} tenants: the bench's applies took ${((Date.now() - started) / 1000).toFixed(1)} s (CPU: ${parts.join(', ')})`,
+        );
+        continue;
+      }
       say(`\n== ${size} tenants (${2 * size} namespaces): applying`);
       const before = requestsByVerbAndResource(kubeconfig);
+      const latencyBefore = latencyByVerb(kubeconfig);
+      const cpuBeforeStep = controlPlaneCpu(state);
+      cpuBeforeStep.set('operator', cpuSeconds(pid));
+      const benchCpuBefore = process.cpuUsage();
+      const clientBefore = await clientMetrics(metricsPort);
       logOffset = operatorWrites(logPath, logOffset).end;
       const started = Date.now();
       const applied = applyAll(kc, objects(size, prefix));
@@ -333,6 +454,13 @@ async function main(): Promise<void> {
       await watch.informer.stop();
       const seconds = (Date.now() - started) / 1000;
       const converge = delta(requestsByVerbAndResource(kubeconfig), before);
+      const latency = meanLatency(latencyByVerb(kubeconfig), latencyBefore);
+      const client = clientSummary(await clientMetrics(metricsPort), clientBefore);
+      const cpuAfterStep = controlPlaneCpu(state);
+      cpuAfterStep.set('operator', cpuSeconds(pid));
+      const benchCpu = process.cpuUsage(benchCpuBefore);
+      cpuAfterStep.set('bench', (benchCpu.user + benchCpu.system) / 1e6);
+      cpuBeforeStep.set('bench', 0);
       const own = operatorWrites(logPath, logOffset);
       logOffset = own.end;
       // The bench's own requests: one server-side apply per object, the polls.
@@ -349,6 +477,13 @@ async function main(): Promise<void> {
         `API requests during convergence (all clients but the bench, by verb): ${listed(byVerb(converge))}`,
       );
       say(`  by verb and resource: ${listed(converge)}`);
+      say(`  the API server's mean latency (all clients): ${latency}`);
+      say(`  the operator's requests, as it saw them: ${client}`);
+      const cpuParts = [...cpuAfterStep].map(([name, s]) => {
+        const used = s - (cpuBeforeStep.get(name) ?? 0);
+        return `${name} ${used.toFixed(1)} s (${((used / size) * 1000).toFixed(1)} ms per tenant)`;
+      });
+      say(`  CPU until Ready (2 cores, ${(2 * seconds).toFixed(0)} core-seconds): ${cpuParts.join(', ')}`);
       const ownTotal = [...own.counts.values()].reduce((a, b) => a + b, 0);
       say(
         `  the operator's writes: ${ownTotal} (${(ownTotal / size).toFixed(2)} per tenant): ${listed(own.counts)}`,

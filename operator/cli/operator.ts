@@ -34,6 +34,7 @@ import { limitRequests } from '../kube/raw-request.js';
 import { MeteredReconciler } from '../controller/metered-reconciler.js';
 import { OperatorMetrics } from '../metrics/operator-metrics.js';
 import { processRegistry } from '../metrics/registry.js';
+import { meterRestClient } from '../metrics/rest-client-metrics.js';
 import type { WatchedTenant } from '../metrics/tenant-conditions.js';
 import { expandTenants } from '../tenant/expand.js';
 import { parseDuration } from '../util/duration.js';
@@ -63,19 +64,23 @@ const DEFAULT_WORKERS = 32;
  * Client-side limit on API requests (watches aside), as client-go's QPS and burst. The API
  * server's Priority and Fairness is what protects it; this keeps one operator from ever sending
  * more than a bounded rate (a first sync of 1,000 tenants is 8,000 writes, Events aside), with a burst
- * that lets a handful of tenants change at once without waiting.
+ * that lets a handful of tenants change at once without waiting. At 200/s the limit itself set
+ * the pace on a 2-core control plane (requests waited 95-114 ms for a token on average; 1,000
+ * tenants in 40 s, 5,000 in 204 s); at 400/s the requests never wait for a token there and the
+ * API server's answers set the pace instead (32-36 s and 176-190 s; docs/design.md, run E).
  */
-const DEFAULT_QPS = 200;
-const DEFAULT_BURST = 400;
+const DEFAULT_QPS = 400;
+const DEFAULT_BURST = 800;
 /**
  * The Events' own budget, apart from the limit above (client-go's broadcaster has its own too):
  * Events are sent in the background and never take a token a reconcile needs. A new tenant
- * reports two (NamespaceJoined, PolicyCreated), so 50/s keeps up with the 25 new tenants a second
- * the limit above allows; past the recorder's backlog, Events are dropped rather than delaying
- * anything.
+ * reports two (NamespaceJoined, PolicyCreated), so 100/s keeps up with the 26-37 new tenants a second
+ * measured at the limit above; at 50/s a third of a 5,000-tenant convergence's Events were still
+ * waiting when the last tenant was Ready. Past the recorder's backlog, Events are dropped rather
+ * than delaying anything.
  */
-const DEFAULT_EVENT_QPS = 50;
-const DEFAULT_EVENT_BURST = 100;
+const DEFAULT_EVENT_QPS = 100;
+const DEFAULT_EVENT_BURST = 200;
 const DEFAULT_GRACE = '10s';
 /** Releasing the Lease is one or two requests; do not let an unreachable API server hold exit up. */
 const RELEASE_TIMEOUT_MS = 5_000;
@@ -215,6 +220,7 @@ export async function run(args: string[]): Promise<number> {
   limitRequests(new TokenBucket(flags.qps, flags.burst));
   const kubeConfig = loadKubeConfig(flags.kubeconfig);
   const registry = processRegistry();
+  meterRestClient(registry);
   const metrics = new OperatorMetrics(registry);
   const reportsServed = await resourceServed(kubeConfig, GROUP, VERSION, NODE_ENFORCEMENT_PLURAL);
   if (!reportsServed) {
