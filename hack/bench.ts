@@ -222,12 +222,15 @@ function deleteNetnsSync(name: string): void {
   created.delete(name);
 }
 
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    for (const name of [...created]) deleteNetnsSync(name);
-    process.exit(130);
-  });
+// Whatever ends the bench (a signal, a closed stdout's EPIPE, an uncaught error) ends through
+// 'exit', where the namespaces still there are deleted synchronously.
+process.on('exit', () => {
+  for (const name of [...created]) deleteNetnsSync(name);
+});
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(sig, () => process.exit(130));
 }
+process.stdout.on('error', () => process.exit(141));
 
 async function withNetns<T>(fn: (name: string) => Promise<T>): Promise<T> {
   const name = `stn-bench-${process.pid}-${nsCounter++}`;

@@ -115,8 +115,19 @@ describe('nodes: no window for a new pod (fail-closed, readiness gate)', functio
         },
         { timeoutMs: 30_000 },
       );
-      // The prober keeps going a little past the last programming, so every address is also
-      // probed in its final state.
+      // The prober keeps going past the last programming, so every address is also probed in its
+      // final state: until each open pod was reached once (the last one programmed may have had
+      // less than a round of probes by then under load; one that is never reached fails below),
+      // then a little more.
+      const openIPs = created.filter((p) => p.metadata.namespace === OPEN).map((p) => p.status.podIP ?? '');
+      await eventually(
+        () => {
+          for (const p of probes) for (const r of p.records.values()) byIP.set(r.ip, r);
+          for (const ip of openIPs)
+            expect(byIP.get(ip)?.connections ?? 0, `${ip} reached`).to.be.greaterThan(0);
+        },
+        { timeoutMs: 30_000 },
+      ).catch(() => undefined);
       await new Promise((r) => setTimeout(r, 2_000));
       for (const p of probes) await p.stop();
       for (const p of probes) expect(p.proberErrors, 'the prober ran to the end').to.equal('');
