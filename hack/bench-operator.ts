@@ -1,5 +1,6 @@
-// `make bench-operator`: the operator at scale on the local control plane. Starts a control
-// plane and the operator, then for each size applies that many tenants (2 namespaces each,
+// `make bench-operator`: the operator at scale on the local control plane. For each size it
+// starts a fresh control plane and the operator (BENCH_CUMULATIVE=1: one for all sizes, each
+// step with the tenants of the steps before present), applies that many tenants (2 namespaces each,
 // isolation both ways, one allowFrom another tenant) and prints: seconds until all are Ready,
 // the API server's requests during convergence by verb (apiserver_request_total deltas; the
 // bench's own requests, its applies and the LIST of its watch on the step's tenants, are
@@ -20,6 +21,8 @@
 // breakdown (its /metrics: heap, external).
 // BENCH_NODE_FLAGS passes V8 flags to the operator (e.g. "--max-semi-space-size=2");
 // BENCH_OPERATOR_FLAGS passes flags to `softtenant operator` (e.g. "--workers 16").
+// BENCH_RUNS=N repeats the sizes N times; the summary at the end prints every run's figures,
+// their medians, and each size's time against the size before it.
 // Usage: node dist/hack/bench-operator.js [sizes, default 100,1000,5000]
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
@@ -41,6 +44,14 @@ const sizes = (process.argv[2] ?? '100,1000,5000').split(',').map(Number);
 const PROFILE = process.env.BENCH_PROFILE === '1';
 /** BENCH_APPLY_ONLY=1: no operator, only the bench's applies: what the API server alone takes. */
 const APPLY_ONLY = process.env.BENCH_APPLY_ONLY === '1';
+/**
+ * Each size on a fresh control plane and operator by default, so that "1,000 tenants" is a
+ * cluster of 1,000 tenants; BENCH_CUMULATIVE=1 runs the sizes one after another on one cluster,
+ * each step with the tenants of the steps before it present (runs A-E of docs/design.md).
+ */
+const CUMULATIVE = process.env.BENCH_CUMULATIVE === '1';
+/** BENCH_RUNS=N repeats the whole sequence N times and prints the medians. */
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? '1') || 1);
 const MB = 1048576;
 
 /** The operator's heap by constructor, from a snapshot it writes on SIGUSR2 (into its cwd). */
@@ -361,22 +372,43 @@ class ReadyWatch {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function main(): Promise<void> {
+/** A local control plane with the CRDs and (unless BENCH_APPLY_ONLY) the operator running. */
+interface Cluster {
+  state: string;
+  kubeconfig: string;
+  kc: KubeAccess;
+  operator?: ReturnType<typeof spawn>;
+  pid: number;
+  logPath: string;
+  metricsPort: number;
+  logOffset: number;
+}
+
+async function startCluster(): Promise<Cluster> {
   const state = mkdtempSync(join(tmpdir(), 'softtenant-bench-operator-'));
   say(`starting the local control plane in ${state}`);
   const up = spawnSync('bash', [join(root, 'hack/controlplane-up.sh'), state], { stdio: 'inherit' });
-  if (up.status !== 0) throw new Error('control plane failed to start');
+  if (up.status !== 0) {
+    spawnSync('bash', [join(root, 'hack/controlplane-down.sh'), state], { stdio: 'inherit' });
+    throw new Error('control plane failed to start');
+  }
   const kubeconfig = join(state, 'kubeconfig');
-  let operator: ReturnType<typeof spawn> | undefined;
+  const cluster: Cluster = {
+    state,
+    kubeconfig,
+    kc: loadKubeConfig(kubeconfig),
+    pid: 0,
+    logPath: join(state, 'operator.log'),
+    metricsPort: 0,
+    logOffset: 0,
+  };
   try {
     kubectl(kubeconfig, ['apply', '--server-side', '-f', join(root, 'crds')]);
     kubectl(kubeconfig, ['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
-    const kc = loadKubeConfig(kubeconfig);
+    cluster.metricsPort = await freePort();
     // The operator writes its log straight into a file: through a pipe, a bench busy elsewhere
     // would stall it (pipe writes block on Linux once 64 kB wait unread).
-    const logPath = join(state, 'operator.log');
-    const metricsPort = await freePort();
-    operator = spawn(
+    const operator = spawn(
       process.execPath,
       [
         ...(PROFILE ? ['--heapsnapshot-signal=SIGUSR2'] : []),
@@ -387,22 +419,21 @@ async function main(): Promise<void> {
         '--kubeconfig',
         kubeconfig,
         '--metrics-bind-address',
-        `127.0.0.1:${metricsPort}`,
+        `127.0.0.1:${cluster.metricsPort}`,
         ...(process.env.BENCH_OPERATOR_FLAGS ?? '').split(' ').filter(Boolean),
       ],
-      { stdio: ['ignore', 'ignore', openSync(logPath, 'a')], cwd: state },
+      { stdio: ['ignore', 'ignore', openSync(cluster.logPath, 'a')], cwd: state },
     );
-    const pid = operator.pid as number;
+    cluster.operator = operator;
+    cluster.pid = operator.pid as number;
     say(
-      `operator started (pid ${pid}, log ${logPath}, flags: ${process.env.BENCH_OPERATOR_FLAGS ?? 'defaults'})`,
+      `operator started (pid ${cluster.pid}, log ${cluster.logPath}, flags: ${process.env.BENCH_OPERATOR_FLAGS ?? 'defaults'})`,
     );
-    let logOffset = 0;
     await sleep(3_000);
-
     // A new CRD answers 429 until its storage is ready.
     for (let i = 0; ; i++) {
       try {
-        await requestJson(kc, 'GET', '/apis/tenancy.softtenant.io/v1alpha1/softtenants?limit=1');
+        await requestJson(cluster.kc, 'GET', '/apis/tenancy.softtenant.io/v1alpha1/softtenants?limit=1');
         break;
       } catch (err) {
         if (i >= 60) throw err;
@@ -411,118 +442,213 @@ async function main(): Promise<void> {
     }
     if (APPLY_ONLY) {
       operator.kill('SIGTERM');
+      cluster.operator = undefined;
       say('BENCH_APPLY_ONLY=1: operator stopped; only the bench applies (the API server alone)');
     }
-    for (const size of sizes) {
-      const prefix = `b${size}`;
-      if (APPLY_ONLY) {
-        const cpuBefore = controlPlaneCpu(state);
-        const started = Date.now();
-        await applyAll(kc, objects(size, prefix));
-        const cpuAfter = controlPlaneCpu(state);
-        const parts = [...cpuAfter].map(([n, c]) => `${n} ${(c - (cpuBefore.get(n) ?? 0)).toFixed(1)} s`);
-        say(
-          `${size} tenants: the bench's applies took ${((Date.now() - started) / 1000).toFixed(1)} s (CPU: ${parts.join(', ')})`,
-        );
-        continue;
-      }
-      say(`\n== ${size} tenants (${2 * size} namespaces): applying`);
-      const before = requestsByVerbAndResource(kubeconfig);
-      const latencyBefore = latencyByVerb(kubeconfig);
-      const cpuBeforeStep = controlPlaneCpu(state);
-      cpuBeforeStep.set('operator', cpuSeconds(pid));
-      const benchCpuBefore = process.cpuUsage();
-      const clientBefore = await clientMetrics(metricsPort);
-      logOffset = operatorWrites(logPath, logOffset).end;
-      const started = Date.now();
-      const applied = applyAll(kc, objects(size, prefix));
-      let appliedAfter: number | undefined;
-      void applied.then(() => (appliedAfter = (Date.now() - started) / 1000));
-      const watch = new ReadyWatch(kc, prefix);
-      watch.informer.start();
-      let polls = 0;
-      let ready = 0;
-      for (;;) {
-        ready = watch.ready.size;
-        polls++;
-        if (ready === size) break;
-        if (polls % 15 === 0)
-          say(`  ${ready}/${size} Ready after ${((Date.now() - started) / 1000).toFixed(0)} s`);
-        if (Date.now() - started > 30 * 60_000) break;
-        await sleep(POLL_MS);
-      }
-      await watch.informer.stop();
-      const seconds = (Date.now() - started) / 1000;
-      const converge = delta(requestsByVerbAndResource(kubeconfig), before);
-      const latency = meanLatency(latencyByVerb(kubeconfig), latencyBefore);
-      const client = clientSummary(await clientMetrics(metricsPort), clientBefore);
-      const cpuAfterStep = controlPlaneCpu(state);
-      cpuAfterStep.set('operator', cpuSeconds(pid));
-      const benchCpu = process.cpuUsage(benchCpuBefore);
-      cpuAfterStep.set('bench', (benchCpu.user + benchCpu.system) / 1e6);
-      cpuBeforeStep.set('bench', 0);
-      const own = operatorWrites(logPath, logOffset);
-      logOffset = own.end;
-      // The bench's own requests: one server-side apply per object, the polls.
-      const less = (key: string, n: number): void => void converge.set(key, (converge.get(key) ?? 0) - n);
-      less('APPLY namespaces', 2 * size);
-      less('APPLY softtenants', size);
-      less('LIST softtenants', watch.informer.listCount);
-      less('WATCH softtenants', 1);
-      await applied;
-      say(
-        `${ready}/${size} Ready after ${seconds.toFixed(1)} s (the bench's applies took ${appliedAfter?.toFixed(1)} s)`,
-      );
-      say(
-        `API requests during convergence (all clients but the bench, by verb): ${listed(byVerb(converge))}`,
-      );
-      say(`  by verb and resource: ${listed(converge)}`);
-      say(`  the API server's mean latency (all clients): ${latency}`);
-      say(`  the operator's requests, as it saw them: ${client}`);
-      const cpuParts = [...cpuAfterStep].map(([name, s]) => {
-        const used = s - (cpuBeforeStep.get(name) ?? 0);
-        return `${name} ${used.toFixed(1)} s (${((used / size) * 1000).toFixed(1)} ms per tenant)`;
-      });
-      say(`  CPU until Ready (2 cores, ${(2 * seconds).toFixed(0)} core-seconds): ${cpuParts.join(', ')}`);
-      const ownTotal = [...own.counts.values()].reduce((a, b) => a + b, 0);
-      say(
-        `  the operator's writes: ${ownTotal} (${(ownTotal / size).toFixed(2)} per tenant): ${listed(own.counts)}`,
-      );
-
-      say(`at rest: measuring ${REST_S} s`);
-      await sleep(5_000);
-      const settled = operatorWrites(logPath, logOffset);
-      logOffset = settled.end;
-      const restBefore = requestsByVerbAndResource(kubeconfig);
-      const cpuBefore = cpuSeconds(pid);
-      await sleep(REST_S * 1000);
-      const rest = byVerb(delta(requestsByVerbAndResource(kubeconfig), restBefore));
-      const restOwn = operatorWrites(logPath, logOffset);
-      logOffset = restOwn.end;
-      const cpu = (cpuSeconds(pid) - cpuBefore) / REST_S;
-      // The two metrics scrapes of this bench are GETs.
-      let reads = -2;
-      let writes = 0;
-      for (const [verb, n] of rest) {
-        if (READ_VERBS.has(verb)) reads += n;
-        else writes += n;
-      }
-      const mem = memory(pid);
-      const restOwnTotal = [...restOwn.counts.values()].reduce((a, b) => a + b, 0);
-      say(
-        `  the operator's writes in the 5 s before: ${listed(settled.counts) || 'none'}; at rest: ${restOwnTotal}${restOwnTotal ? ` (${listed(restOwn.counts)})` : ''}`,
-      );
-      say(
-        `at rest: ${(Math.max(0, reads) / REST_S).toFixed(2)} reads/s, ${(writes / REST_S).toFixed(2)} writes/s, ` +
-          `operator CPU ${(cpu * 100).toFixed(1)} % of a core, RSS ${mem.rssMb.toFixed(0)} MB (high-water ${mem.hwmMb.toFixed(0)} MB)`,
-      );
-      say(`load average: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
-      if (PROFILE) await profileHeap(pid, state);
-    }
-  } finally {
-    operator?.kill('SIGTERM');
-    spawnSync('bash', [join(root, 'hack/controlplane-down.sh'), state], { stdio: 'inherit' });
+    return cluster;
+  } catch (err) {
+    stopCluster(cluster);
+    throw err;
   }
+}
+
+function stopCluster(cluster: Cluster): void {
+  cluster.operator?.kill('SIGTERM');
+  cluster.operator = undefined;
+  // Removes the state directory too, unless KEEP_STATE=1 (to read the operator's log after).
+  spawnSync('bash', [join(root, 'hack/controlplane-down.sh'), cluster.state], { stdio: 'inherit' });
+}
+
+/** What one step measured, for the summary. */
+interface StepResult {
+  size: number;
+  seconds: number;
+  applied: number;
+  readsPerS: number;
+  writesPerS: number;
+  operatorWritesAtRest: number;
+  cpuShare: number;
+  rssMb: number;
+  hwmMb: number;
+}
+
+async function applyOnlyStep(cluster: Cluster, size: number, prefix: string): Promise<StepResult> {
+  const cpuBefore = controlPlaneCpu(cluster.state);
+  const started = Date.now();
+  await applyAll(cluster.kc, objects(size, prefix));
+  const seconds = (Date.now() - started) / 1000;
+  const cpuAfter = controlPlaneCpu(cluster.state);
+  const parts = [...cpuAfter].map(([n, c]) => `${n} ${(c - (cpuBefore.get(n) ?? 0)).toFixed(1)} s`);
+  say(`${size} tenants: the bench's applies took ${seconds.toFixed(1)} s (CPU: ${parts.join(', ')})`);
+  return {
+    size,
+    seconds,
+    applied: seconds,
+    readsPerS: 0,
+    writesPerS: 0,
+    operatorWritesAtRest: 0,
+    cpuShare: 0,
+    rssMb: 0,
+    hwmMb: 0,
+  };
+}
+
+async function step(cluster: Cluster, size: number, prefix: string): Promise<StepResult> {
+  const { kc, kubeconfig, pid, logPath, metricsPort, state } = cluster;
+  say(`\n== ${size} tenants (${2 * size} namespaces): applying`);
+  const before = requestsByVerbAndResource(kubeconfig);
+  const latencyBefore = latencyByVerb(kubeconfig);
+  const cpuBeforeStep = controlPlaneCpu(state);
+  cpuBeforeStep.set('operator', cpuSeconds(pid));
+  const benchCpuBefore = process.cpuUsage();
+  const clientBefore = await clientMetrics(metricsPort);
+  cluster.logOffset = operatorWrites(logPath, cluster.logOffset).end;
+  const started = Date.now();
+  const applied = applyAll(kc, objects(size, prefix));
+  let appliedAfter: number | undefined;
+  void applied.then(() => (appliedAfter = (Date.now() - started) / 1000));
+  const watch = new ReadyWatch(kc, prefix);
+  watch.informer.start();
+  let polls = 0;
+  let ready = 0;
+  for (;;) {
+    ready = watch.ready.size;
+    polls++;
+    if (ready === size) break;
+    if (polls % 15 === 0) say(`  ${ready}/${size} Ready after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    if (Date.now() - started > 30 * 60_000) break;
+    await sleep(POLL_MS);
+  }
+  await watch.informer.stop();
+  const seconds = (Date.now() - started) / 1000;
+  const converge = delta(requestsByVerbAndResource(kubeconfig), before);
+  const latency = meanLatency(latencyByVerb(kubeconfig), latencyBefore);
+  const client = clientSummary(await clientMetrics(metricsPort), clientBefore);
+  const cpuAfterStep = controlPlaneCpu(state);
+  cpuAfterStep.set('operator', cpuSeconds(pid));
+  // The bench's CPU is a delta already (process.cpuUsage(since)).
+  const benchCpu = process.cpuUsage(benchCpuBefore);
+  cpuAfterStep.set('bench', (benchCpu.user + benchCpu.system) / 1e6);
+  cpuBeforeStep.set('bench', 0);
+  const own = operatorWrites(logPath, cluster.logOffset);
+  cluster.logOffset = own.end;
+  // The bench's own requests: one server-side apply per object, the polls.
+  const less = (key: string, n: number): void => void converge.set(key, (converge.get(key) ?? 0) - n);
+  less('APPLY namespaces', 2 * size);
+  less('APPLY softtenants', size);
+  less('LIST softtenants', watch.informer.listCount);
+  less('WATCH softtenants', 1);
+  await applied;
+  say(`${ready}/${size} Ready after ${seconds.toFixed(1)} s (the bench's applies took ${appliedAfter?.toFixed(1)} s)`);
+  say(`API requests during convergence (all clients but the bench, by verb): ${listed(byVerb(converge))}`);
+  say(`  by verb and resource: ${listed(converge)}`);
+  say(`  the API server's mean latency (all clients): ${latency}`);
+  say(`  the operator's requests, as it saw them: ${client}`);
+  const cpuParts = [...cpuAfterStep].map(([name, s]) => {
+    const used = s - (cpuBeforeStep.get(name) ?? 0);
+    return `${name} ${used.toFixed(1)} s (${((used / size) * 1000).toFixed(1)} ms per tenant)`;
+  });
+  say(`  CPU until Ready (2 cores, ${(2 * seconds).toFixed(0)} core-seconds): ${cpuParts.join(', ')}`);
+  const ownTotal = [...own.counts.values()].reduce((a, b) => a + b, 0);
+  say(`  the operator's writes: ${ownTotal} (${(ownTotal / size).toFixed(2)} per tenant): ${listed(own.counts)}`);
+
+  say(`at rest: measuring ${REST_S} s`);
+  await sleep(5_000);
+  const settled = operatorWrites(logPath, cluster.logOffset);
+  cluster.logOffset = settled.end;
+  const restBefore = requestsByVerbAndResource(kubeconfig);
+  const cpuBefore = cpuSeconds(pid);
+  await sleep(REST_S * 1000);
+  const restByResource = delta(requestsByVerbAndResource(kubeconfig), restBefore);
+  const rest = byVerb(restByResource);
+  const restOwn = operatorWrites(logPath, cluster.logOffset);
+  cluster.logOffset = restOwn.end;
+  const cpu = (cpuSeconds(pid) - cpuBefore) / REST_S;
+  // The two metrics scrapes of this bench are GETs.
+  let reads = -2;
+  let writes = 0;
+  for (const [verb, n] of rest) {
+    if (READ_VERBS.has(verb)) reads += n;
+    else writes += n;
+  }
+  const mem = memory(pid);
+  const restOwnTotal = [...restOwn.counts.values()].reduce((a, b) => a + b, 0);
+  say(
+    `  the operator's writes in the 5 s before: ${listed(settled.counts) || 'none'}; at rest: ${restOwnTotal}${restOwnTotal ? ` (${listed(restOwn.counts)})` : ''}`,
+  );
+  say(`  requests at rest by verb and resource (all clients): ${listed(restByResource) || 'none'}`);
+  const result: StepResult = {
+    size,
+    seconds,
+    applied: appliedAfter ?? seconds,
+    readsPerS: Math.max(0, reads) / REST_S,
+    writesPerS: writes / REST_S,
+    operatorWritesAtRest: restOwnTotal,
+    cpuShare: cpu,
+    rssMb: mem.rssMb,
+    hwmMb: mem.hwmMb,
+  };
+  say(
+    `at rest: ${result.readsPerS.toFixed(2)} reads/s, ${result.writesPerS.toFixed(2)} writes/s, ` +
+      `operator CPU ${(cpu * 100).toFixed(1)} % of a core, RSS ${mem.rssMb.toFixed(0)} MB (high-water ${mem.hwmMb.toFixed(0)} MB)`,
+  );
+  say(`load average: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  if (PROFILE) await profileHeap(pid, state);
+  return result;
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** The figures of every run side by side, the medians, and each size against the one before. */
+function summary(runs: readonly StepResult[][]): void {
+  say(`\n== summary (${runs.length} run${runs.length > 1 ? 's' : ''}, ${CUMULATIVE ? 'steps on one cluster' : 'each step on a fresh control plane'})`);
+  let previous: { size: number; seconds: number } | undefined;
+  for (const size of sizes) {
+    const rows = runs.map((r) => r.find((s) => s.size === size)).filter((s): s is StepResult => !!s);
+    if (rows.length === 0) continue;
+    const seconds = median(rows.map((r) => r.seconds));
+    const each = rows.map((r) => r.seconds.toFixed(1)).join(', ');
+    let vs = '';
+    if (previous) {
+      const factor = size / previous.size;
+      const ratio = seconds / previous.seconds;
+      vs = `; ${ratio.toFixed(2)} times the ${previous.size} figure for ${factor} times the tenants (${ratio <= factor ? 'within' : 'over'})`;
+    }
+    say(
+      `${size} tenants: Ready after ${seconds.toFixed(1)} s (median of ${each})${vs}; at rest ` +
+        `${median(rows.map((r) => r.readsPerS)).toFixed(2)} reads/s, operator writes ${rows.map((r) => r.operatorWritesAtRest).join('/')}, ` +
+        `CPU ${(median(rows.map((r) => r.cpuShare)) * 100).toFixed(1)} %, RSS ${median(rows.map((r) => r.rssMb)).toFixed(0)} MB ` +
+        `(high-water ${rows.map((r) => r.hwmMb.toFixed(0)).join('/')} MB)`,
+    );
+    previous = { size, seconds };
+  }
+}
+
+async function main(): Promise<void> {
+  const runs: StepResult[][] = [];
+  for (let run = 1; run <= RUNS; run++) {
+    if (RUNS > 1) say(`\n=== run ${run} of ${RUNS}`);
+    const results: StepResult[] = [];
+    runs.push(results);
+    let cluster: Cluster | undefined;
+    try {
+      for (const size of sizes) {
+        if (!cluster) cluster = await startCluster();
+        const prefix = `b${size}`;
+        results.push(APPLY_ONLY ? await applyOnlyStep(cluster, size, prefix) : await step(cluster, size, prefix));
+        if (!CUMULATIVE) {
+          stopCluster(cluster);
+          cluster = undefined;
+        }
+      }
+    } finally {
+      if (cluster) stopCluster(cluster);
+    }
+  }
+  summary(runs);
 }
 
 main().catch((err: unknown) => {
