@@ -36,8 +36,10 @@ export class PlanExecution {
 
   async run(plan: TenantPlan): Promise<ExecutionOutcome> {
     await this.moveLabels(plan.labels);
-    await this.applyPolicies(plan);
-    await this.prunePolicies(plan.prune);
+    const failed = await this.applyPolicies(plan);
+    // A namespace whose apply failed keeps what the tenant generated there before, until the
+    // retry has put its successor in place (the last good state stays enforced).
+    await this.prunePolicies(plan.prune.filter((p) => !failed.has(p.metadata.namespace ?? '')));
     return this.outcome;
   }
 
@@ -91,7 +93,9 @@ export class PlanExecution {
     report('NamespaceLeft', left);
   }
 
-  private async applyPolicies(plan: TenantPlan): Promise<void> {
+  /** Applies the plan's policies; returns the namespaces where an apply failed. */
+  private async applyPolicies(plan: TenantPlan): Promise<Set<string>> {
+    const failed = new Set<string>();
     const created: string[] = [];
     const restored: string[] = [];
     const done = await Promise.all(
@@ -103,6 +107,7 @@ export class PlanExecution {
       const key = policyKey(policy);
       if (!done[i]) {
         this.outcome.failedApplies += 1;
+        failed.add(policy.metadata.namespace ?? '');
         return;
       }
       this.log.info(existing ? 'policy updated' : 'policy created', { policy: key, differences });
@@ -127,6 +132,7 @@ export class PlanExecution {
         note: `brought NetworkPolicy ${noteList(restored)} to the generated state`,
       });
     }
+    return failed;
   }
 
   private async prunePolicies(prune: readonly NetworkPolicy[]): Promise<void> {

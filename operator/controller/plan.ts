@@ -88,10 +88,12 @@ export function planTenant(input: PlanInput): TenantPlan {
 
   const apply: PolicyApply[] = [];
   const collisions: string[] = [];
+  const collidingNamespaces = new Set<string>();
   for (const policy of desired) {
     const key = policyKey(policy);
     const existing = input.live.get(key);
     if (existing && !mayTakeOver(existing, tenant)) {
+      collidingNamespaces.add(policy.metadata.namespace ?? '');
       collisions.push(
         `NetworkPolicy ${key} already exists and was not generated for this tenant; rename or delete it, or change the tenant's rules`,
       );
@@ -101,12 +103,16 @@ export function planTenant(input: PlanInput): TenantPlan {
     if (differences.length > 0) apply.push({ policy, existing, differences });
   }
 
-  // Namespaces being deleted take their policies with them; deleting them here only races.
+  // Namespaces being deleted take their policies with them; deleting them here only races. In a
+  // namespace where a desired policy collides, what the tenant generated before stays until it
+  // can be replaced: deleting an old isolation policy (one of an earlier version's names, say)
+  // before its successor exists would leave the namespace open.
+  const held = new Set([...terminating, ...collidingNamespaces]);
   const prune = input.owned.filter(
     (p) =>
       isGeneratedFor(p, name, tenant.metadata.uid) &&
       !desiredKeys.has(policyKey(p)) &&
-      !terminating.has(p.metadata.namespace ?? ''),
+      !held.has(p.metadata.namespace ?? ''),
   );
 
   return {

@@ -40,7 +40,7 @@ function tenantPeers(direction: 'from' | 'to'): Schema {
   const who = inbound ? 'sources' : 'destinations';
   const mode = inbound ? 'isolation.ingress is Tenant' : 'isolation.egress is Tenant';
   return arr(
-    `Extra ${who} the tenant's pods may ${inbound ? 'accept connections from' : 'connect to'}, besides the tenant's own namespaces. Only used while ${mode}. Each entry becomes one rule of the generated ${inbound ? 'ingress' : 'egress'} policy: ipBlock, or namespaceSelector/podSelector/tenants (ANDed), limited to ports if given. An entry with only ports allows those ports ${inbound ? 'from' : 'to'} anywhere.`,
+    `Extra ${who} the tenant's pods may ${inbound ? 'accept connections from' : 'connect to'}, besides the tenant's own namespaces. Only used while ${mode}. Each entry becomes one ${inbound ? 'ingress' : 'egress'} rule of the tenant's isolation policy: ipBlock, or namespaceSelector/podSelector/tenants (ANDed), limited to ports if given. An entry with only ports allows those ports ${inbound ? 'from' : 'to'} anywhere.`,
     obj(
       `One allowed kind of ${who} (a NetworkPolicy peer plus the tenants shorthand) and its ports.`,
       {
@@ -122,11 +122,11 @@ function spec(): Schema {
         "How the tenant's namespaces are isolated by the generated policies.",
         {
           ingress: str(
-            "Tenant (default): a policy in each tenant namespace lets in only traffic from pods of the tenant's namespaces and from allowFrom. Open: no ingress policy is generated (rules still apply).",
+            "Tenant (default): the isolation policy in each tenant namespace (stn-<tenant>-isolation, one for both directions) lets in only traffic from pods of the tenant's namespaces and from allowFrom. Open: the tenant does not isolate ingress (rules still apply).",
             { enum: ['Tenant', 'Open'], default: DEFAULT_INGRESS },
           ),
           egress: str(
-            "Open (default): no egress policy is generated. Tenant: pods of the tenant may only connect to pods of the tenant's namespaces, to allowTo, and (with allowDNS) to the cluster DNS.",
+            "Open (default): the tenant does not isolate egress. Tenant: the isolation policy in each tenant namespace lets the tenant's pods connect only to pods of the tenant's namespaces, to allowTo, and (with allowDNS) to the cluster DNS.",
             { enum: ['Tenant', 'Open'], default: DEFAULT_EGRESS },
           ),
           allowDNS: {

@@ -8,21 +8,16 @@ import type { NetworkPolicy } from '../api/networkpolicy.js';
 import type { SoftTenant } from '../api/softtenant.js';
 import { isolationOf, withDefaults } from './defaults.js';
 import { isDeleting, resolveMembership, type Membership } from './membership.js';
-import { comparePolicies, egressSpec, generatedPolicy, ingressSpec, ruleSpec } from './policies.js';
+import { comparePolicies, generatedPolicy, isolationSpec, ruleSpec } from './policies.js';
 import { specProblems } from './problems.js';
 import { strictPolicies } from './strict.js';
 import type { ExpansionInput, ExpansionResult, TenantExpansion } from './types.js';
 
 function policiesFor(tenant: SoftTenant, held: readonly string[]): NetworkPolicy[] {
-  const isolation = isolationOf(tenant.spec);
+  const isolation = isolationSpec(tenant, isolationOf(tenant.spec));
   const out: NetworkPolicy[] = [];
-  for (const ns of held) {
-    if (isolation.ingress === 'Tenant') {
-      out.push(generatedPolicy(tenant, ns, { kind: 'ingress' }, ingressSpec(tenant)));
-    }
-    if (isolation.egress === 'Tenant') {
-      out.push(generatedPolicy(tenant, ns, { kind: 'egress' }, egressSpec(tenant, isolation.allowDNS)));
-    }
+  if (isolation) {
+    for (const ns of held) out.push(generatedPolicy(tenant, ns, { kind: 'isolation' }, isolation));
   }
   const heldSet = new Set(held);
   for (const rule of tenant.spec.rules ?? []) {

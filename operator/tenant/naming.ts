@@ -9,15 +9,19 @@ export const MAX_POLICY_NAME = 63;
 /** Annotation on each generated policy naming what in the SoftTenant produced it. */
 export const SOURCE_ANNOTATION = `${GROUP}/source`;
 
-export type PolicySource = { kind: 'ingress' } | { kind: 'egress' } | { kind: 'rule'; rule: string };
+/**
+ * What in the SoftTenant a generated policy comes from: its isolation (spec.isolation with
+ * allowFrom and allowTo: one policy per namespace for both directions) or one of its rules.
+ */
+export type PolicySource = { kind: 'isolation' } | { kind: 'rule'; rule: string };
 
 export function sourceValue(source: PolicySource): string {
   return source.kind === 'rule' ? `rule/${source.rule}` : source.kind;
 }
 
 /**
- * stn-<tenant>-ingress, stn-<tenant>-egress, stn-<tenant>-rule-<rule>. Too long: a prefix of
- * it plus a hash of the whole, so distinct sources never share a name.
+ * stn-<tenant>-isolation, stn-<tenant>-rule-<rule>. Too long: a prefix of it plus a hash of the
+ * whole, so distinct sources never share a name.
  */
 export function policyName(tenant: string, source: PolicySource): string {
   const suffix = source.kind === 'rule' ? `rule-${source.rule}` : source.kind;

@@ -22,6 +22,7 @@ import {
   type TenantPeer,
   type TenantRule,
 } from '../api/softtenant.js';
+import type { Isolation } from './defaults.js';
 import { NAMESPACE_NAME_LABEL } from './membership.js';
 import { SOURCE_ANNOTATION, policyName, sourceValue, type PolicySource } from './naming.js';
 
@@ -94,27 +95,39 @@ export function dnsEgressRule(): NetworkPolicyEgressRule {
   };
 }
 
-export function ingressSpec(tenant: SoftTenant): NetworkPolicySpec {
-  return {
-    podSelector: {},
-    policyTypes: ['Ingress'],
-    ingress: [
-      { from: [{ namespaceSelector: tenantNamespaces(tenant.metadata.name) }] },
-      ...(tenant.spec.allowFrom ?? []).map(ingressRuleOf),
-    ],
-  };
+/** The tenant's own namespaces, and allowFrom: each entry one ingress rule. */
+export function ingressRules(tenant: SoftTenant): NetworkPolicyIngressRule[] {
+  return [
+    { from: [{ namespaceSelector: tenantNamespaces(tenant.metadata.name) }] },
+    ...(tenant.spec.allowFrom ?? []).map(ingressRuleOf),
+  ];
 }
 
-export function egressSpec(tenant: SoftTenant, allowDNS: boolean): NetworkPolicySpec {
-  return {
-    podSelector: {},
-    policyTypes: ['Egress'],
-    egress: [
-      { to: [{ namespaceSelector: tenantNamespaces(tenant.metadata.name) }] },
-      ...(tenant.spec.allowTo ?? []).map(egressRuleOf),
-      ...(allowDNS ? [dnsEgressRule()] : []),
-    ],
-  };
+/** The tenant's own namespaces, allowTo (each entry one egress rule) and cluster DNS if allowed. */
+export function egressRules(tenant: SoftTenant, allowDNS: boolean): NetworkPolicyEgressRule[] {
+  return [
+    { to: [{ namespaceSelector: tenantNamespaces(tenant.metadata.name) }] },
+    ...(tenant.spec.allowTo ?? []).map(egressRuleOf),
+    ...(allowDNS ? [dnsEgressRule()] : []),
+  ];
+}
+
+/**
+ * The isolation policy of each tenant namespace: every pod, isolated in each direction the
+ * tenant isolates (policyTypes), with that direction's rules; none when both are Open. One
+ * policy for both directions rather than one per direction: half the objects to write, store
+ * and watch, with the same verdicts (a policy's policyTypes isolate each direction on its own,
+ * and the rules of one direction never touch the other).
+ */
+export function isolationSpec(tenant: SoftTenant, isolation: Isolation): NetworkPolicySpec | undefined {
+  const ingress = isolation.ingress === 'Tenant';
+  const egress = isolation.egress === 'Tenant';
+  if (!ingress && !egress) return undefined;
+  const spec: NetworkPolicySpec = { podSelector: {} };
+  if (ingress) spec.ingress = ingressRules(tenant);
+  if (egress) spec.egress = egressRules(tenant, isolation.allowDNS);
+  spec.policyTypes = [...(ingress ? ['Ingress' as const] : []), ...(egress ? ['Egress' as const] : [])];
+  return spec;
 }
 
 /**

@@ -25,13 +25,13 @@ export function specProblems(tenant: SoftTenant, m: Membership): SpecProblem[] {
   if (isolation.ingress === 'Open' && (tenant.spec.allowFrom?.length ?? 0) > 0) {
     problems.push({
       field: 'spec.allowFrom',
-      message: 'allowFrom has no effect while spec.isolation.ingress is Open: no ingress policy is generated',
+      message: 'allowFrom has no effect while spec.isolation.ingress is Open: ingress is not isolated',
     });
   }
   if (isolation.egress === 'Open' && (tenant.spec.allowTo?.length ?? 0) > 0) {
     problems.push({
       field: 'spec.allowTo',
-      message: 'allowTo has no effect while spec.isolation.egress is Open: no egress policy is generated',
+      message: 'allowTo has no effect while spec.isolation.egress is Open: egress is not isolated',
     });
   }
   (tenant.spec.rules ?? []).forEach((rule, i) => {

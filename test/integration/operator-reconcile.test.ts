@@ -35,8 +35,7 @@ import {
   TENANT_LABEL,
 } from '../support/softtenant-fixtures.js';
 
-const ingress = (t: string): string => policyName(t, { kind: 'ingress' });
-const egress = (t: string): string => policyName(t, { kind: 'egress' });
+const isolation = (t: string): string => policyName(t, { kind: 'isolation' });
 const rule = (t: string, r: string): string => policyName(t, { kind: 'rule', rule: r });
 
 /** The seed's example policy, as a tenant rule. */
@@ -141,8 +140,8 @@ describe('operator: reconciliation against a real API server', function () {
     const status = await eventually(() => expectReady('opt-create'));
     expect(status.namespaces).to.deep.equal(['opt-c-named', 'opt-c-picked']);
     expect(status.namespaceCount).to.equal(2);
-    expect(status.policies).to.equal(6);
-    expect(condition(status, 'Ready')?.message).to.equal('6 NetworkPolicies applied in 2 namespaces');
+    expect(status.policies).to.equal(4);
+    expect(condition(status, 'Ready')?.message).to.equal('4 NetworkPolicies applied in 2 namespaces');
 
     const tenant = getTenant('opt-create') as Obj;
     expect(tenant.metadata.finalizers).to.include(FINALIZER);
@@ -159,9 +158,7 @@ describe('operator: reconciliation against a real API server', function () {
     const policies = generatedPolicies('opt-create');
     expect([...policies.keys()].sort()).to.deep.equal(
       ['opt-c-named', 'opt-c-picked']
-        .flatMap((ns) =>
-          [egress('opt-create'), ingress('opt-create'), rule('opt-create', 'db')].map((p) => `${ns}/${p}`),
-        )
+        .flatMap((ns) => [isolation('opt-create'), rule('opt-create', 'db')].map((p) => `${ns}/${p}`))
         .sort(),
     );
     for (const [key, policy] of policies) {
@@ -199,7 +196,7 @@ describe('operator: reconciliation against a real API server', function () {
     const row = tryKubectl(['get', 'softtenant', 'opt-create', '--no-headers']).stdout.trim().split(/\s+/);
     expect(row[0]).to.equal('opt-create');
     expect(row[1]).to.equal('2');
-    expect(row[2]).to.equal('6');
+    expect(row[2]).to.equal('4');
     expect(row).to.include('True');
   });
 
@@ -219,11 +216,12 @@ describe('operator: reconciliation against a real API server', function () {
     await eventually(() => expectReady('opt-update'));
     const before = generatedPolicies('opt-update');
     expect([...before.keys()].sort()).to.deep.equal(
-      [ingress('opt-update'), rule('opt-update', 'old'), rule('opt-update', 'web')]
+      [isolation('opt-update'), rule('opt-update', 'old'), rule('opt-update', 'web')]
         .map((p) => `opt-u-a/${p}`)
         .sort(),
     );
     const webUid = before.get(`opt-u-a/${rule('opt-update', 'web')}`)?.metadata.uid;
+    const isolationUid = before.get(`opt-u-a/${isolation('opt-update')}`)?.metadata.uid;
 
     applyTenant(
       softTenant('opt-update', {
@@ -246,13 +244,18 @@ describe('operator: reconciliation against a real API server', function () {
       expect(status.observedGeneration).to.equal(2);
       const after = generatedPolicies('opt-update');
       expect([...after.keys()].sort()).to.deep.equal(
-        [egress('opt-update'), rule('opt-update', 'new'), rule('opt-update', 'web')]
+        [isolation('opt-update'), rule('opt-update', 'new'), rule('opt-update', 'web')]
           .map((p) => `opt-u-a/${p}`)
           .sort(),
       );
       const web = after.get(`opt-u-a/${rule('opt-update', 'web')}`) as Obj;
       expect(web.metadata.uid, 'changed in place, not recreated').to.equal(webUid);
       expect(web.spec).to.deep.include({ ingress: [{ ports: [{ port: 8080, protocol: 'TCP' }] }] });
+      // Ingress open, egress isolated: the same isolation policy, now for egress only.
+      const isolationPolicy = after.get(`opt-u-a/${isolation('opt-update')}`) as Obj;
+      expect(isolationPolicy.metadata.uid, 'changed in place, not recreated').to.equal(isolationUid);
+      expect(isolationPolicy.spec).to.deep.include({ policyTypes: ['Egress'] });
+      expect(isolationPolicy.spec).to.not.have.property('ingress');
       expect(status.policies).to.equal(3);
     });
     const reasons = tenantEvents('opt-update', getTenant('opt-update')?.metadata.uid).map((e) => e.reason);
@@ -277,7 +280,7 @@ describe('operator: reconciliation against a real API server', function () {
       expect(namespaceLabels('opt-m-late')?.[TENANT_LABEL]).to.equal('opt-members');
       expect(namespaceLabels('opt-m-sel')?.[TENANT_LABEL]).to.equal('opt-members');
       expect([...generatedPolicies('opt-members').keys()].sort()).to.deep.equal(
-        [`opt-m-late/${ingress('opt-members')}`, `opt-m-sel/${ingress('opt-members')}`].sort(),
+        [`opt-m-late/${isolation('opt-members')}`, `opt-m-sel/${isolation('opt-members')}`].sort(),
       );
     });
 
@@ -290,7 +293,7 @@ describe('operator: reconciliation against a real API server', function () {
         other: 'kept',
       });
       expect([...generatedPolicies('opt-members').keys()]).to.deep.equal([
-        `opt-m-late/${ingress('opt-members')}`,
+        `opt-m-late/${isolation('opt-members')}`,
       ]);
     });
 
@@ -322,33 +325,34 @@ describe('operator: reconciliation against a real API server', function () {
       softTenant('opt-hand', {
         namespaces: { names: ['opt-h-a'] },
         isolation: { egress: 'Tenant' },
+        rules: [{ name: 'web', spec: { podSelector: { matchLabels: { app: 'web' } }, ingress: [{}] } }],
       }),
     );
     await eventually(() => expectReady('opt-hand'));
     const generated = generatedPolicies('opt-hand');
-    const ingressKey = `opt-h-a/${ingress('opt-hand')}`;
-    const egressKey = `opt-h-a/${egress('opt-hand')}`;
-    const wantIngress = generated.get(ingressKey) as Obj;
-    const egressUid = generated.get(egressKey)?.metadata.uid;
+    const isolationKey = `opt-h-a/${isolation('opt-hand')}`;
+    const ruleKey = `opt-h-a/${rule('opt-hand', 'web')}`;
+    const wantIsolation = generated.get(isolationKey) as Obj;
+    const ruleUid = generated.get(ruleKey)?.metadata.uid;
 
     // Hand edit: another spec, and the tenant label removed (so a label query no longer finds it).
     jsonPatch(
       'networkpolicy',
-      ingress('opt-hand'),
+      isolation('opt-hand'),
       [
         { op: 'replace', path: '/spec/podSelector', value: { matchLabels: { hacked: 'yes' } } },
         { op: 'remove', path: `/metadata/labels/${TENANT_LABEL.replace('/', '~1')}` },
       ],
       'opt-h-a',
     );
-    deleteObjects('networkpolicy', [egress('opt-hand')], 'opt-h-a');
+    deleteObjects('networkpolicy', [rule('opt-hand', 'web')], 'opt-h-a');
 
     await eventually(() => {
       const now = generatedPolicies('opt-hand');
-      expect(now.get(ingressKey)?.spec).to.deep.equal(wantIngress.spec);
-      expect(now.get(ingressKey)?.metadata.labels).to.deep.equal(wantIngress.metadata.labels);
-      expect(now.get(egressKey), 'deleted policy recreated').to.not.equal(undefined);
-      expect(now.get(egressKey)?.metadata.uid).to.not.equal(egressUid);
+      expect(now.get(isolationKey)?.spec).to.deep.equal(wantIsolation.spec);
+      expect(now.get(isolationKey)?.metadata.labels).to.deep.equal(wantIsolation.metadata.labels);
+      expect(now.get(ruleKey), 'deleted policy recreated').to.not.equal(undefined);
+      expect(now.get(ruleKey)?.metadata.uid).to.not.equal(ruleUid);
     });
     const reasons = tenantEvents('opt-hand', getTenant('opt-hand')?.metadata.uid).map((e) => e.reason);
     expect(reasons).to.include('PolicyUpdated');
@@ -383,7 +387,9 @@ describe('operator: reconciliation against a real API server', function () {
 
     expect(expectReady('opt-first').namespaces).to.deep.equal(['opt-k-one', 'opt-k-shared']);
     expect(namespaceLabels('opt-k-shared')?.[TENANT_LABEL]).to.equal('opt-first');
-    expect([...generatedPolicies('opt-second').keys()]).to.deep.equal([`opt-k-two/${ingress('opt-second')}`]);
+    expect([...generatedPolicies('opt-second').keys()]).to.deep.equal([
+      `opt-k-two/${isolation('opt-second')}`,
+    ]);
     const warning = tenantEvents('opt-second', getTenant('opt-second')?.metadata.uid).find(
       (e) => e.reason === 'NamespaceConflict',
     );
@@ -473,11 +479,11 @@ describe('operator: reconciliation against a real API server', function () {
         {
           apiVersion: 'networking.k8s.io/v1',
           kind: 'NetworkPolicy',
-          metadata: { name: ingress('opt-fail'), namespace: 'opt-f-taken' },
+          metadata: { name: isolation('opt-fail'), namespace: 'opt-f-taken' },
           spec: { podSelector: { matchLabels: { mine: 'yes' } } },
         },
       ]);
-      const userPolicy = getObject('networkpolicy', ingress('opt-fail'), 'opt-f-taken') as Obj;
+      const userPolicy = getObject('networkpolicy', isolation('opt-fail'), 'opt-f-taken') as Obj;
       makeTenant(softTenant('opt-fail', { namespaces: { names: ['opt-f-taken', 'opt-f-denied'] } }));
 
       const status = await eventually(() => {
@@ -488,10 +494,10 @@ describe('operator: reconciliation against a real API server', function () {
       });
       const message = condition(status, 'Ready')?.message ?? '';
       expect(message)
-        .to.include(`NetworkPolicy opt-f-denied/${ingress('opt-fail')}`)
+        .to.include(`NetworkPolicy opt-f-denied/${isolation('opt-fail')}`)
         .and.include('opt test refuses NetworkPolicies here');
       expect(message).to.include(
-        `NetworkPolicy opt-f-taken/${ingress('opt-fail')} already exists and was not generated for this tenant`,
+        `NetworkPolicy opt-f-taken/${isolation('opt-fail')} already exists and was not generated for this tenant`,
       );
       const uid = getTenant('opt-fail')?.metadata.uid;
       await eventually(() => {
@@ -510,7 +516,7 @@ describe('operator: reconciliation against a real API server', function () {
         expect(failures.length).to.be.at.least(3);
         expect(Math.max(...failures.map((l) => Number(l.failures)))).to.be.at.least(3);
       });
-      const mine = getObject('networkpolicy', ingress('opt-fail'), 'opt-f-taken') as Obj;
+      const mine = getObject('networkpolicy', isolation('opt-fail'), 'opt-f-taken') as Obj;
       expect(mine.metadata.resourceVersion, 'the user policy was not taken over').to.equal(
         userPolicy.metadata.resourceVersion,
       );
@@ -518,12 +524,12 @@ describe('operator: reconciliation against a real API server', function () {
       // Remove both obstacles: the tenant recovers on its own.
       kubectlDelete(['validatingadmissionpolicybinding', 'opt-deny-netpol']);
       kubectlDelete(['validatingadmissionpolicy', 'opt-deny-netpol']);
-      deleteObjects('networkpolicy', [ingress('opt-fail')], 'opt-f-taken');
+      deleteObjects('networkpolicy', [isolation('opt-fail')], 'opt-f-taken');
       await eventually(() => {
         expect(expectReady('opt-fail').policies).to.equal(2);
         expect([...generatedPolicies('opt-fail').keys()].sort()).to.deep.equal([
-          `opt-f-denied/${ingress('opt-fail')}`,
-          `opt-f-taken/${ingress('opt-fail')}`,
+          `opt-f-denied/${isolation('opt-fail')}`,
+          `opt-f-taken/${isolation('opt-fail')}`,
         ]);
       });
     } finally {

@@ -164,10 +164,9 @@ describe('operator: restarts', function () {
     if (running) expect(await running.stop()).to.equal(0);
 
     const web = policyName('opr-main', { kind: 'rule', rule: 'web' });
-    const egress = policyName('opr-main', { kind: 'egress' });
-    const ingress = policyName('opr-main', { kind: 'ingress' });
+    const isolation = policyName('opr-main', { kind: 'isolation' });
     const wanted = generatedPolicies('opr-main');
-    deleteObjects('networkpolicy', [egress], 'opr-a');
+    deleteObjects('networkpolicy', [isolation], 'opr-a');
     jsonPatch('networkpolicy', web, [{ op: 'replace', path: '/spec/podSelector', value: {} }], 'opr-b');
     label('namespace', 'opr-b', [`${TENANT_LABEL}-`]);
     createNamespace('opr-late', { team: 'opr' });
@@ -179,9 +178,9 @@ describe('operator: restarts', function () {
       expect(namespaceLabels('opr-b')?.[TENANT_LABEL]).to.equal('opr-main');
       expect(namespaceLabels('opr-late')?.[TENANT_LABEL]).to.equal('opr-main');
       const now = generatedPolicies('opr-main');
-      expect(now.get(`opr-a/${egress}`), 'deleted policy recreated').to.not.equal(undefined);
+      expect(now.get(`opr-a/${isolation}`), 'deleted policy recreated').to.not.equal(undefined);
       expect(now.get(`opr-b/${web}`)?.spec).to.deep.equal((wanted.get(`opr-b/${web}`) as Obj).spec);
-      expect(now.get(`opr-late/${ingress}`)).to.not.equal(undefined);
+      expect(now.get(`opr-late/${isolation}`)).to.not.equal(undefined);
     });
   });
 });

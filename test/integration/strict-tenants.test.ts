@@ -131,9 +131,8 @@ describe('strict tenants: without the ClusterNetworkPolicy CRD', function () {
           status: 'True',
           reason: 'ClusterNetworkPolicyUnavailable',
         });
-        expect([...generatedPolicies('str-nocrd').keys()].sort()).to.deep.equal([
-          'str-nocrd/stn-str-nocrd-egress',
-          'str-nocrd/stn-str-nocrd-ingress',
+        expect([...generatedPolicies('str-nocrd').keys()]).to.deep.equal([
+          'str-nocrd/stn-str-nocrd-isolation',
         ]);
         const events = tenantEvents('str-nocrd');
         expect(

@@ -27,6 +27,8 @@ export class MemoryPort implements TenantReads, TenantClient, EventSink {
   readonly tenants = new Map<string, SoftTenant>();
   readonly namespaces = new Map<string, Namespace>();
   readonly policies = new Map<string, NetworkPolicy>();
+  /** Namespaces where every apply fails (an admission webhook refusing NetworkPolicies, say). */
+  readonly refuseApplies = new Set<string>();
   readonly podList: Pod[] = [];
   readonly reportList: NodeEnforcement[] = [];
   /** "verb kind name", in order. */
@@ -89,6 +91,10 @@ export class MemoryPort implements TenantReads, TenantClient, EventSink {
   // TenantClient
   applyPolicy(policy: NetworkPolicy): Promise<void> {
     const k = key(policy.metadata.namespace, policy.metadata.name);
+    if (this.refuseApplies.has(policy.metadata.namespace ?? '')) {
+      this.writes.push(`apply NetworkPolicy ${k} (refused)`);
+      return Promise.reject(new Error(`admission refused NetworkPolicy ${k}`));
+    }
     this.writes.push(`apply NetworkPolicy ${k}`);
     const before = this.policies.get(k);
     const changed = JSON.stringify(before?.spec) !== JSON.stringify(policy.spec);

@@ -66,8 +66,8 @@ describe('operator: the reconciler against an in-memory cache port', function ()
       'finalize SoftTenant a',
       'label Namespace a1=a',
       'label Namespace a2=a',
-      'apply NetworkPolicy a1/stn-a-ingress',
-      'apply NetworkPolicy a2/stn-a-ingress',
+      'apply NetworkPolicy a1/stn-a-isolation',
+      'apply NetworkPolicy a2/stn-a-isolation',
       'status SoftTenant a',
     ]);
     const ready = port.tenant('a')?.status?.conditions?.find((c) => c.type === 'Ready');
@@ -83,7 +83,7 @@ describe('operator: the reconciler against an in-memory cache port', function ()
     const { port, index, reconciler } = world();
     await reconciler.reconcile('a');
     catchUp(port, index);
-    const edited = port.policies.get('a1/stn-a-ingress');
+    const edited = port.policies.get('a1/stn-a-isolation');
     if (!edited) throw new Error('policy missing');
     edited.spec = { podSelector: {}, ingress: [{}] };
     port.putTenant({ ...(port.tenant('a') as SoftTenant), spec: { namespaces: { names: ['a1'] } } });
@@ -92,9 +92,83 @@ describe('operator: the reconciler against an in-memory cache port', function ()
     await reconciler.reconcile('a');
     expect(port.writes.filter((w) => !w.startsWith('status'))).to.deep.equal([
       'label Namespace a2=-',
-      'apply NetworkPolicy a1/stn-a-ingress',
+      'apply NetworkPolicy a1/stn-a-isolation',
+      'delete NetworkPolicy a2/stn-a-isolation',
+    ]);
+  });
+
+  it('replaces an earlier version\u2019s policies only where their successor is in place', async function () {
+    const { port, index, reconciler } = world();
+    await reconciler.reconcile('a');
+    catchUp(port, index);
+    // What a version with one policy per direction left: stn-a-ingress and stn-a-egress,
+    // generated for the same tenant, in each of its namespaces.
+    for (const n of ['a1', 'a2']) {
+      const isolation = port.policies.get(`${n}/stn-a-isolation`);
+      if (!isolation) throw new Error('policy missing');
+      port.policies.delete(`${n}/stn-a-isolation`);
+      for (const old of ['stn-a-ingress', 'stn-a-egress'])
+        port.policies.set(`${n}/${old}`, { ...isolation, metadata: { ...isolation.metadata, name: old } });
+    }
+    // a2 refuses every apply (a webhook, say).
+    port.refuseApplies.add('a2');
+    port.writes.length = 0;
+    const failure = await reconciler.reconcile('a').then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(String(failure), 'the reconcile fails, to be retried').to.include('admission refused');
+    expect(
+      port.writes.filter((w) => !w.startsWith('status')),
+      'a2 keeps its old policies',
+    ).to.deep.equal([
+      'apply NetworkPolicy a1/stn-a-isolation',
+      'apply NetworkPolicy a2/stn-a-isolation (refused)',
+      'delete NetworkPolicy a1/stn-a-egress',
+      'delete NetworkPolicy a1/stn-a-ingress',
+    ]);
+    expect(port.policies.has('a2/stn-a-ingress')).to.equal(true);
+
+    port.refuseApplies.clear();
+    port.writes.length = 0;
+    await reconciler.reconcile('a');
+    expect(port.writes.filter((w) => !w.startsWith('status'))).to.deep.equal([
+      'apply NetworkPolicy a2/stn-a-isolation',
+      'delete NetworkPolicy a2/stn-a-egress',
       'delete NetworkPolicy a2/stn-a-ingress',
     ]);
+  });
+
+  it('keeps what it generated in a namespace where a user\u2019s policy holds the new name', async function () {
+    const { port, index, reconciler } = world();
+    await reconciler.reconcile('a');
+    catchUp(port, index);
+    const isolation = port.policies.get('a1/stn-a-isolation');
+    if (!isolation) throw new Error('policy missing');
+    // The tenant's old policy under another name, and a user's policy under the generated one.
+    port.policies.set('a1/stn-a-ingress', {
+      ...isolation,
+      metadata: { ...isolation.metadata, name: 'stn-a-ingress' },
+    });
+    port.policies.set('a1/stn-a-isolation', {
+      ...isolation,
+      metadata: { name: 'stn-a-isolation', namespace: 'a1', labels: { owner: 'user' }, resourceVersion: '1' },
+    });
+    port.writes.length = 0;
+    const failure = await reconciler.reconcile('a').then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(String(failure)).to.include(
+      'a1/stn-a-isolation already exists and was not generated for this tenant',
+    );
+    expect(
+      port.writes.filter((w) => !w.startsWith('status')),
+      'nothing deleted in a1',
+    ).to.deep.equal([]);
+    expect(port.policies.has('a1/stn-a-ingress')).to.equal(true);
+    const ready = port.tenant('a')?.status?.conditions?.find((c) => c.type === 'Ready');
+    expect(ready?.message).to.include('a1/stn-a-isolation already exists');
   });
 
   it('a tenant being deleted loses its policies and labels, then its finalizer', async function () {
@@ -108,8 +182,8 @@ describe('operator: the reconciler against an in-memory cache port', function ()
     port.writes.length = 0;
     await reconciler.reconcile('a');
     expect(port.writes).to.deep.equal([
-      'delete NetworkPolicy a1/stn-a-ingress',
-      'delete NetworkPolicy a2/stn-a-ingress',
+      'delete NetworkPolicy a1/stn-a-isolation',
+      'delete NetworkPolicy a2/stn-a-isolation',
       'label Namespace a1=-',
       'label Namespace a2=-',
       'unfinalize SoftTenant a',

@@ -98,7 +98,7 @@ const rows: { name: string; before?: Event[]; event: Event; wakes: string[] }[] 
   },
   {
     name: 'a user\u2019s policy wakes the tenant holding its namespace (a name collision may appear or clear)',
-    event: ev('NetworkPolicy', 'ADDED', policy('a1', 'stn-a-ingress', { mine: 'yes' })),
+    event: ev('NetworkPolicy', 'ADDED', policy('a1', 'stn-a-isolation', { mine: 'yes' })),
     wakes: ['a'],
   },
   {

@@ -98,17 +98,17 @@ describe('expandTenants: namespaces', () => {
 });
 
 describe('expandTenants: ingress isolation', () => {
-  it('defaults to Tenant: one ingress policy per namespace admitting the tenant namespaces', () => {
+  it('defaults to Tenant: one isolation policy per namespace admitting the tenant namespaces', () => {
     const e = expandOne(tenant('a', { namespaces: { names: ['a1', 'a2'] } }));
-    expect(names(e)).to.deep.equal(['a1/stn-a-ingress', 'a2/stn-a-ingress']);
-    expect(policy(e, 'a1', 'stn-a-ingress').spec).to.deep.equal({
+    expect(names(e)).to.deep.equal(['a1/stn-a-isolation', 'a2/stn-a-isolation']);
+    expect(policy(e, 'a1', 'stn-a-isolation').spec).to.deep.equal({
       podSelector: {},
       policyTypes: ['Ingress'],
       ingress: ownNamespaces('a'),
     });
   });
 
-  it('Open generates no ingress policy, and flags allowFrom as having no effect', () => {
+  it('Open with egress Open generates no isolation policy, and flags allowFrom as having no effect', () => {
     const e = expandOne(
       tenant('a', {
         namespaces: { names: ['a1'] },
@@ -120,8 +120,7 @@ describe('expandTenants: ingress isolation', () => {
     expect(e.problems).to.deep.equal([
       {
         field: 'spec.allowFrom',
-        message:
-          'allowFrom has no effect while spec.isolation.ingress is Open: no ingress policy is generated',
+        message: 'allowFrom has no effect while spec.isolation.ingress is Open: ingress is not isolated',
       },
     ]);
   });
@@ -144,7 +143,7 @@ describe('expandTenants: ingress isolation', () => {
         ],
       }),
     );
-    expect(policy(e, 'a1', 'stn-a-ingress').spec.ingress).to.deep.equal([
+    expect(policy(e, 'a1', 'stn-a-isolation').spec.ingress).to.deep.equal([
       ...(ownNamespaces('a') ?? []),
       {
         from: [{ ipBlock: { cidr: '192.168.0.0/16', except: ['192.168.1.0/24'] } }],
@@ -182,7 +181,7 @@ describe('expandTenants: ingress isolation', () => {
         ],
       }),
     );
-    const rules = policy(e, 'a1', 'stn-a-ingress').spec.ingress ?? [];
+    const rules = policy(e, 'a1', 'stn-a-isolation').spec.ingress ?? [];
     expect(rules[1]).to.deep.equal({
       from: [{ namespaceSelector: { matchExpressions: [{ key: TL, operator: 'In', values: ['b', 'c'] }] } }],
     });
@@ -210,7 +209,7 @@ describe('expandTenants: ingress isolation', () => {
         allowFrom: [{ tenants: ['b'], ports: [{ port: 80 }, { port: 'http' }] }],
       }),
     );
-    expect(policy(e, 'a1', 'stn-a-ingress').spec.ingress?.[1]?.ports).to.deep.equal([
+    expect(policy(e, 'a1', 'stn-a-isolation').spec.ingress?.[1]?.ports).to.deep.equal([
       { protocol: 'TCP', port: 80 },
       { protocol: 'TCP', port: 'http' },
     ]);
@@ -231,10 +230,11 @@ describe('expandTenants: egress isolation', () => {
     ],
   };
 
-  it('defaults to Open: no egress policy', () => {
-    expect(names(expandOne(tenant('a', { namespaces: { names: ['a1'] } })))).to.deep.equal([
-      'a1/stn-a-ingress',
-    ]);
+  it('defaults to Open: the isolation policy has no egress rules and does not isolate egress', () => {
+    const e = expandOne(tenant('a', { namespaces: { names: ['a1'] } }));
+    expect(names(e)).to.deep.equal(['a1/stn-a-isolation']);
+    expect(policy(e, 'a1', 'stn-a-isolation').spec.policyTypes).to.deep.equal(['Ingress']);
+    expect(policy(e, 'a1', 'stn-a-isolation').spec).to.not.have.property('egress');
   });
 
   it('Tenant allows the tenant namespaces, allowTo in order, then DNS (allowDNS defaults to true)', () => {
@@ -248,8 +248,8 @@ describe('expandTenants: egress isolation', () => {
         ],
       }),
     );
-    expect(names(e)).to.deep.equal(['a1/stn-a-egress']);
-    expect(policy(e, 'a1', 'stn-a-egress').spec).to.deep.equal({
+    expect(names(e)).to.deep.equal(['a1/stn-a-isolation']);
+    expect(policy(e, 'a1', 'stn-a-isolation').spec).to.deep.equal({
       podSelector: {},
       policyTypes: ['Egress'],
       egress: [
@@ -265,7 +265,7 @@ describe('expandTenants: egress isolation', () => {
     const e = expandOne(
       tenant('a', { namespaces: { names: ['a1'] }, isolation: { egress: 'Tenant', allowDNS: false } }),
     );
-    expect(policy(e, 'a1', 'stn-a-egress').spec.egress).to.deep.equal([
+    expect(policy(e, 'a1', 'stn-a-isolation').spec.egress).to.deep.equal([
       { to: [{ namespaceSelector: { matchLabels: { [TL]: 'a' } } }] },
     ]);
   });
@@ -275,19 +275,24 @@ describe('expandTenants: egress isolation', () => {
     expect(e.problems.map((p) => p.field)).to.deep.equal(['spec.allowTo']);
   });
 
-  it('both directions Tenant: two policies per namespace', () => {
+  it('both directions Tenant: one policy per namespace isolating both, with both rule lists', () => {
     const e = expandOne(
       tenant('a', {
         namespaces: { names: ['a1', 'a2'] },
-        isolation: { ingress: 'Tenant', egress: 'Tenant' },
+        isolation: { ingress: 'Tenant', egress: 'Tenant', allowDNS: false },
+        allowFrom: [{ tenants: ['b'] }],
       }),
     );
-    expect(names(e)).to.deep.equal([
-      'a1/stn-a-egress',
-      'a1/stn-a-ingress',
-      'a2/stn-a-egress',
-      'a2/stn-a-ingress',
-    ]);
+    expect(names(e)).to.deep.equal(['a1/stn-a-isolation', 'a2/stn-a-isolation']);
+    expect(policy(e, 'a2', 'stn-a-isolation').spec).to.deep.equal({
+      podSelector: {},
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [
+        ...(ownNamespaces('a') ?? []),
+        { from: [{ namespaceSelector: { matchExpressions: [{ key: TL, operator: 'In', values: ['b'] }] } }] },
+      ],
+      egress: [{ to: [{ namespaceSelector: { matchLabels: { [TL]: 'a' } } }] }],
+    });
   });
 });
 
@@ -372,7 +377,7 @@ describe('expandTenants: rules', () => {
     expect(policy(e, 'a1', 'stn-a-rule-in').spec.policyTypes).to.deep.equal(['Ingress']);
   });
 
-  it('combines isolation policies and rules in one namespace, sorted by name', () => {
+  it('combines the isolation policy and rules in one namespace, sorted by name', () => {
     const e = expandOne(
       tenant('a', {
         namespaces: { names: ['a1'] },
@@ -383,12 +388,7 @@ describe('expandTenants: rules', () => {
         ],
       }),
     );
-    expect(names(e)).to.deep.equal([
-      'a1/stn-a-egress',
-      'a1/stn-a-ingress',
-      'a1/stn-a-rule-alpha',
-      'a1/stn-a-rule-zeta',
-    ]);
+    expect(names(e)).to.deep.equal(['a1/stn-a-isolation', 'a1/stn-a-rule-alpha', 'a1/stn-a-rule-zeta']);
   });
 });
 
@@ -424,8 +424,7 @@ describe('expandTenants: generated metadata', () => {
       ]);
     }
     expect(e.policies.map((p) => p.metadata.annotations?.['tenancy.softtenant.io/source'])).to.deep.equal([
-      'egress',
-      'ingress',
+      'isolation',
       'rule/r',
     ]);
   });

@@ -5,8 +5,7 @@ import { isDnsLabel } from '../../operator/tenant/syntax.js';
 
 describe('policyName', () => {
   it('names short sources plainly', () => {
-    expect(policyName('team-a', { kind: 'ingress' })).to.equal('stn-team-a-ingress');
-    expect(policyName('team-a', { kind: 'egress' })).to.equal('stn-team-a-egress');
+    expect(policyName('team-a', { kind: 'isolation' })).to.equal('stn-team-a-isolation');
     expect(policyName('team-a', { kind: 'rule', rule: 'web' })).to.equal('stn-team-a-rule-web');
   });
 
@@ -14,8 +13,7 @@ describe('policyName', () => {
     const tenant = 't'.repeat(63);
     const rules = ['a', 'b', 'x'.repeat(63), `${'x'.repeat(62)}y`];
     const names = [
-      policyName(tenant, { kind: 'ingress' }),
-      policyName(tenant, { kind: 'egress' }),
+      policyName(tenant, { kind: 'isolation' }),
       ...rules.map((rule) => policyName(tenant, { kind: 'rule', rule })),
     ];
     for (const n of names) {
@@ -23,7 +21,7 @@ describe('policyName', () => {
       expect(isDnsLabel(n), n).to.equal(true);
     }
     expect(new Set(names).size).to.equal(names.length);
-    expect(policyName(tenant, { kind: 'rule', rule: 'a' })).to.equal(names[2]);
+    expect(policyName(tenant, { kind: 'rule', rule: 'a' })).to.equal(names[1]);
   });
 
   it('keeps a name of exactly 63 characters as it is', () => {
@@ -32,12 +30,12 @@ describe('policyName', () => {
   });
 
   it('does not end the truncated part with a dash', () => {
-    const tenant = `${'t'.repeat(51)}-x`;
-    expect(policyName(tenant, { kind: 'ingress' })).to.match(/^stn-t+-[0-9a-f]{10}$/);
+    const tenant = `${'t'.repeat(49)}-x`;
+    expect(policyName(tenant, { kind: 'isolation' })).to.match(/^stn-t+-[0-9a-f]{10}$/);
   });
 
   it('describes the source for the annotation', () => {
-    expect(sourceValue({ kind: 'ingress' })).to.equal('ingress');
+    expect(sourceValue({ kind: 'isolation' })).to.equal('isolation');
     expect(sourceValue({ kind: 'rule', rule: 'web' })).to.equal('rule/web');
   });
 });
