@@ -5,7 +5,8 @@
 // the API server's requests during convergence by verb (apiserver_request_total deltas; the
 // bench's own requests, its applies and the LIST of its watch on the step's tenants, are
 // subtracted), then over 60 s at
-// rest: reads/s and writes/s (Leases aside), operator CPU share and RSS. Requests are also shown
+// rest: reads/s and writes/s (Leases aside; the operator's own from its metrics, and all
+// clients' from the API server's), operator CPU share and RSS. Requests are also shown
 // by verb and resource, and the operator's own writes (its `api write` log lines: finalizer,
 // labels, applies, status, Events) are counted apart, during convergence and at rest, since the
 // API server's counts include kube-controller-manager's (a ServiceAccount and a ConfigMap per
@@ -166,6 +167,24 @@ async function clientMetrics(port: number): Promise<Map<string, number>> {
     const verb = /verb="([A-Z]+)"/.exec(m[3] ?? '')?.[1];
     const key = `${m[1] === 'rate_limiter_duration_seconds' ? 'limiter' : (verb ?? '?')} ${m[2]}`;
     out.set(key, (out.get(key) ?? 0) + Number(m[4]));
+  }
+  return out;
+}
+
+/**
+ * The operator's own requests by "VERB resource" (softtenant_rest_client_requests_total), Leases
+ * left out: what the targets at rest are about, apart from every other client of the API server.
+ */
+async function operatorRequests(port: number): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('softtenant_rest_client_requests_total{')) continue;
+    const verb = /verb="([A-Z]+)"/.exec(line)?.[1] ?? '?';
+    const resource = /resource="([^"]*)"/.exec(line)?.[1] ?? '?';
+    if (resource === 'leases') continue;
+    const key = `${verb} ${resource}`;
+    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
   }
   return out;
 }
@@ -515,7 +534,8 @@ async function step(cluster: Cluster, size: number, prefix: string): Promise<Ste
     ready = watch.ready.size;
     polls++;
     if (ready === size) break;
-    if (polls % 15 === 0) say(`  ${ready}/${size} Ready after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    if (polls % 15 === 0)
+      say(`  ${ready}/${size} Ready after ${((Date.now() - started) / 1000).toFixed(0)} s`);
     if (Date.now() - started > 30 * 60_000) break;
     await sleep(POLL_MS);
   }
@@ -539,7 +559,9 @@ async function step(cluster: Cluster, size: number, prefix: string): Promise<Ste
   less('LIST softtenants', watch.informer.listCount);
   less('WATCH softtenants', 1);
   await applied;
-  say(`${ready}/${size} Ready after ${seconds.toFixed(1)} s (the bench's applies took ${appliedAfter?.toFixed(1)} s)`);
+  say(
+    `${ready}/${size} Ready after ${seconds.toFixed(1)} s (the bench's applies took ${appliedAfter?.toFixed(1)} s)`,
+  );
   say(`API requests during convergence (all clients but the bench, by verb): ${listed(byVerb(converge))}`);
   say(`  by verb and resource: ${listed(converge)}`);
   say(`  the API server's mean latency (all clients): ${latency}`);
@@ -550,15 +572,19 @@ async function step(cluster: Cluster, size: number, prefix: string): Promise<Ste
   });
   say(`  CPU until Ready (2 cores, ${(2 * seconds).toFixed(0)} core-seconds): ${cpuParts.join(', ')}`);
   const ownTotal = [...own.counts.values()].reduce((a, b) => a + b, 0);
-  say(`  the operator's writes: ${ownTotal} (${(ownTotal / size).toFixed(2)} per tenant): ${listed(own.counts)}`);
+  say(
+    `  the operator's writes: ${ownTotal} (${(ownTotal / size).toFixed(2)} per tenant): ${listed(own.counts)}`,
+  );
 
   say(`at rest: measuring ${REST_S} s`);
   await sleep(5_000);
   const settled = operatorWrites(logPath, cluster.logOffset);
   cluster.logOffset = settled.end;
   const restBefore = requestsByVerbAndResource(kubeconfig);
+  const ownRestBefore = await operatorRequests(metricsPort);
   const cpuBefore = cpuSeconds(pid);
   await sleep(REST_S * 1000);
+  const ownRest = delta(await operatorRequests(metricsPort), ownRestBefore);
   const restByResource = delta(requestsByVerbAndResource(kubeconfig), restBefore);
   const rest = byVerb(restByResource);
   const restOwn = operatorWrites(logPath, cluster.logOffset);
@@ -571,25 +597,36 @@ async function step(cluster: Cluster, size: number, prefix: string): Promise<Ste
     if (READ_VERBS.has(verb)) reads += n;
     else writes += n;
   }
+  let ownReads = 0;
+  let ownWrites = 0;
+  for (const [key, n] of ownRest) {
+    if (READ_VERBS.has(key.slice(0, key.indexOf(' ')))) ownReads += n;
+    else ownWrites += n;
+  }
   const mem = memory(pid);
   const restOwnTotal = [...restOwn.counts.values()].reduce((a, b) => a + b, 0);
   say(
     `  the operator's writes in the 5 s before: ${listed(settled.counts) || 'none'}; at rest: ${restOwnTotal}${restOwnTotal ? ` (${listed(restOwn.counts)})` : ''}`,
   );
   say(`  requests at rest by verb and resource (all clients): ${listed(restByResource) || 'none'}`);
+  say(
+    `  the operator's own requests at rest (its metrics, Lease aside): ${(ownReads / REST_S).toFixed(2)} reads/s, ` +
+      `${(ownWrites / REST_S).toFixed(2)} writes/s${ownRest.size ? ` (${listed(ownRest)})` : ''}`,
+  );
   const result: StepResult = {
     size,
     seconds,
     applied: appliedAfter ?? seconds,
-    readsPerS: Math.max(0, reads) / REST_S,
-    writesPerS: writes / REST_S,
+    readsPerS: ownReads / REST_S,
+    writesPerS: ownWrites / REST_S,
     operatorWritesAtRest: restOwnTotal,
     cpuShare: cpu,
     rssMb: mem.rssMb,
     hwmMb: mem.hwmMb,
   };
   say(
-    `at rest: ${result.readsPerS.toFixed(2)} reads/s, ${result.writesPerS.toFixed(2)} writes/s, ` +
+    `at rest (all clients but Leases): ${(Math.max(0, reads) / REST_S).toFixed(2)} reads/s, ${(writes / REST_S).toFixed(2)} writes/s; ` +
+      `the operator: ${result.readsPerS.toFixed(2)} reads/s, ${result.writesPerS.toFixed(2)} writes/s, ` +
       `operator CPU ${(cpu * 100).toFixed(1)} % of a core, RSS ${mem.rssMb.toFixed(0)} MB (high-water ${mem.hwmMb.toFixed(0)} MB)`,
   );
   say(`load average: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
@@ -604,7 +641,9 @@ const median = (xs: readonly number[]): number => {
 
 /** The figures of every run side by side, the medians, and each size against the one before. */
 function summary(runs: readonly StepResult[][]): void {
-  say(`\n== summary (${runs.length} run${runs.length > 1 ? 's' : ''}, ${CUMULATIVE ? 'steps on one cluster' : 'each step on a fresh control plane'})`);
+  say(
+    `\n== summary (${runs.length} run${runs.length > 1 ? 's' : ''}, ${CUMULATIVE ? 'steps on one cluster' : 'each step on a fresh control plane'})`,
+  );
   let previous: { size: number; seconds: number } | undefined;
   for (const size of sizes) {
     const rows = runs.map((r) => r.find((s) => s.size === size)).filter((s): s is StepResult => !!s);
@@ -618,8 +657,9 @@ function summary(runs: readonly StepResult[][]): void {
       vs = `; ${ratio.toFixed(2)} times the ${previous.size} figure for ${factor} times the tenants (${ratio <= factor ? 'within' : 'over'})`;
     }
     say(
-      `${size} tenants: Ready after ${seconds.toFixed(1)} s (median of ${each})${vs}; at rest ` +
-        `${median(rows.map((r) => r.readsPerS)).toFixed(2)} reads/s, operator writes ${rows.map((r) => r.operatorWritesAtRest).join('/')}, ` +
+      `${size} tenants: Ready after ${seconds.toFixed(1)} s (median of ${each})${vs}; the operator at rest: ` +
+        `${median(rows.map((r) => r.readsPerS)).toFixed(2)} reads/s, ${median(rows.map((r) => r.writesPerS)).toFixed(2)} writes/s ` +
+        `(writes in its log ${rows.map((r) => r.operatorWritesAtRest).join('/')}), ` +
         `CPU ${(median(rows.map((r) => r.cpuShare)) * 100).toFixed(1)} %, RSS ${median(rows.map((r) => r.rssMb)).toFixed(0)} MB ` +
         `(high-water ${rows.map((r) => r.hwmMb.toFixed(0)).join('/')} MB)`,
     );
@@ -638,7 +678,9 @@ async function main(): Promise<void> {
       for (const size of sizes) {
         if (!cluster) cluster = await startCluster();
         const prefix = `b${size}`;
-        results.push(APPLY_ONLY ? await applyOnlyStep(cluster, size, prefix) : await step(cluster, size, prefix));
+        results.push(
+          APPLY_ONLY ? await applyOnlyStep(cluster, size, prefix) : await step(cluster, size, prefix),
+        );
         if (!CUMULATIVE) {
           stopCluster(cluster);
           cluster = undefined;

@@ -3,6 +3,7 @@
 // watch caches want the objects exactly as the API serves them.
 import { KeyObject } from 'node:crypto';
 import https from 'node:https';
+import { resourceOfPath } from './api-path.js';
 import type { KubeAccess } from './config.js';
 import type { TokenBucket } from '../util/token-bucket.js';
 
@@ -21,8 +22,11 @@ export function limitRequests(bucket: TokenBucket | undefined): void {
 export interface RequestObserver {
   /** Seconds a request waited for a token of the client-side limit. */
   limiterWait(seconds: number): void;
-  /** One request answered (or failed): its verb, the status code (0: no answer), seconds. */
-  answered(verb: string, code: number, seconds: number): void;
+  /**
+   * One request answered (or failed): its verb, the resource its path names (kube/api-path.ts),
+   * the status code (0: no answer), seconds.
+   */
+  answered(verb: string, resource: string, code: number, seconds: number): void;
 }
 
 let observer: RequestObserver | undefined;
@@ -207,7 +211,7 @@ export async function requestJson<T>(
   }
   const sent = performance.now();
   const answered = (code: number): void =>
-    observer?.answered(method, code, (performance.now() - sent) / 1000);
+    observer?.answered(method, resourceOfPath(path), code, (performance.now() - sent) / 1000);
   const opts = await requestOptions(kc, method, path, ownBudget);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   if (payload !== undefined) {

@@ -25,15 +25,15 @@ export function meterRestClient(registry: Registry): void {
   });
   const requests = new Counter({
     name: 'softtenant_rest_client_requests_total',
-    help: 'API requests answered, by verb and status code (code 0: no answer, the connection failed).',
-    labelNames: ['verb', 'code'],
+    help: 'API requests answered, by verb, resource and status code (code 0: no answer, the connection failed).',
+    labelNames: ['verb', 'resource', 'code'],
     registers,
   });
   observeRequests({
     limiterWait: (seconds) => limiterWait.observe(seconds),
-    answered: (verb, code, seconds) => {
+    answered: (verb, resource, code, seconds) => {
       latency.observe({ verb }, seconds);
-      requests.inc({ verb, code: String(code) });
+      requests.inc({ verb, resource, code: String(code) });
     },
   });
 }
