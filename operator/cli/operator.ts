@@ -63,7 +63,7 @@ const DEFAULT_WORKERS = 32;
 /**
  * Client-side limit on API requests (watches aside), as client-go's QPS and burst. The API
  * server's Priority and Fairness is what protects it; this keeps one operator from ever sending
- * more than a bounded rate (a first sync of 1,000 tenants is 8,000 writes, Events aside), with a burst
+ * more than a bounded rate (a first sync of 1,000 tenants is 6,000 writes, Events aside), with a burst
  * that lets a handful of tenants change at once without waiting. At 200/s the limit itself set
  * the pace on a 2-core control plane (requests waited 95-114 ms for a token on average; 1,000
  * tenants in 40 s, 5,000 in 204 s); at 400/s the requests never wait for a token there and the
@@ -74,13 +74,13 @@ const DEFAULT_BURST = 800;
 /**
  * The Events' own budget, apart from the limit above (client-go's broadcaster has its own too):
  * Events are sent in the background and never take a token a reconcile needs. A new tenant
- * reports two (NamespaceJoined, PolicyCreated), so 100/s keeps up with the 26-37 new tenants a second
- * measured at the limit above; at 50/s a third of a 5,000-tenant convergence's Events were still
- * waiting when the last tenant was Ready. Past the recorder's backlog, Events are dropped rather
- * than delaying anything.
+ * reports two (NamespaceJoined, PolicyCreated), so 200/s keeps up, with room, with the 52 new
+ * tenants a second measured at the limit above on a 2-core control plane (docs/design.md, run F:
+ * at 100/s, 400 of a 5,000-tenant convergence's Events were still waiting when the last tenant
+ * was Ready). Past the recorder's backlog, Events are dropped rather than delaying anything.
  */
-const DEFAULT_EVENT_QPS = 100;
-const DEFAULT_EVENT_BURST = 200;
+const DEFAULT_EVENT_QPS = 200;
+const DEFAULT_EVENT_BURST = 400;
 const DEFAULT_GRACE = '10s';
 /** Releasing the Lease is one or two requests; do not let an unreachable API server hold exit up. */
 const RELEASE_TIMEOUT_MS = 5_000;

@@ -267,7 +267,7 @@ describe('SoftTenant CRD on the real API server', function () {
       namespaces: ['default', 'team-a-web', 'team-a-db', 'team-b-api', 'team-b-jobs'].map(ns),
     });
     const policies = result.tenants.flatMap((t) => t.policies);
-    expect(policies.length).to.equal(8);
+    expect(policies.length).to.equal(6);
     for (const p of policies) {
       // Same content, placed in the test's namespace (the sample namespaces may not exist here).
       const run = dryRunCreate({ ...p, metadata: { ...p.metadata, namespace: TEST_NAMESPACE } });

@@ -359,7 +359,7 @@ describe('strict tenants: ClusterNetworkPolicies on a real API server', function
       },
       { timeoutMs: 30_000 },
     );
-    expect(generatedPolicies('str-a').size, 'NetworkPolicies stay').to.equal(4);
+    expect(generatedPolicies('str-a').size, 'NetworkPolicies stay').to.equal(2);
   });
 
   it('deletes them on the finalizer path when the tenant is deleted', async function () {

@@ -20,10 +20,12 @@ describe('resourceOfPath', () => {
       '/apis/policy.networking.k8s.io/v1beta1/clusternetworkpolicies/x/status',
       'clusternetworkpolicies/status',
     ],
-    ['/apis/tenancy.softtenant.io/v1alpha1', ''],
+    ['/apis/tenancy.softtenant.io/v1alpha1', 'discovery'],
+    ['/apis', 'discovery'],
+    ['/api/v1', 'discovery'],
     ['/openapi/v3', 'openapi'],
     ['/version', 'version'],
-    ['/', ''],
+    ['/', 'discovery'],
   ];
   for (const [path, resource] of rows) {
     it(`${path} -> ${JSON.stringify(resource)}`, () => expect(resourceOfPath(path)).to.equal(resource));
