@@ -42,7 +42,7 @@ test-e2e: build controlplane-build ## End-to-end: control plane, operator, agent
 bench: build ## Print render/apply figures for synthetic clusters
 	node dist/hack/bench.js
 
-bench-operator: build controlplane-build ## Operator at 100/1,000/5,000 tenants on the local control plane: time to Ready, API requests, CPU, RSS
+bench-operator: build controlplane-build ## Operator at 100/1,000/5,000 tenants, each on a fresh local control plane: time to Ready, API requests, CPU, RSS
 	node dist/hack/bench-operator.js $(BENCH_SIZES)
 
 bench-agent: build controlplane-build ## Agent memory (RSS, high-water mark) on a real API server: 10k pods, 1,500 on the node, 2k policies
