@@ -54,6 +54,27 @@ function catchUp(port: MemoryPort, index: OwnershipIndex): void {
   for (const t of port.tenants.values()) index.setTenant(t);
 }
 
+/** The world after tenant a's first reconcile, with the index caught up on its writes. */
+async function convergedWorld(): Promise<ReturnType<typeof world>> {
+  const w = world();
+  await w.reconciler.reconcile('a');
+  catchUp(w.port, w.index);
+  return w;
+}
+
+/** The writes of the port other than status writes. */
+const nonStatusWrites = (port: MemoryPort): string[] => port.writes.filter((w) => !w.startsWith('status'));
+
+/** A reconcile expected to fail (to be retried): its error, as text. */
+async function failedReconcile(reconciler: Reconciler, tenant: string): Promise<string> {
+  const failure = await reconciler.reconcile(tenant).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(failure, 'the reconcile fails, to be retried').to.be.instanceOf(Error);
+  return String(failure);
+}
+
 describe('operator: the reconciler against an in-memory cache port', function () {
   it('converges one tenant from its own scope in one write per object, then writes nothing', async function () {
     const { port, index, expanded, reconciler } = world();
@@ -80,9 +101,7 @@ describe('operator: the reconciler against an in-memory cache port', function ()
   });
 
   it('reverts a hand edit with one apply, and prunes what is no longer desired', async function () {
-    const { port, index, reconciler } = world();
-    await reconciler.reconcile('a');
-    catchUp(port, index);
+    const { port, index, reconciler } = await convergedWorld();
     const edited = port.policies.get('a1/stn-a-isolation');
     if (!edited) throw new Error('policy missing');
     edited.spec = { podSelector: {}, ingress: [{}] };
@@ -90,7 +109,7 @@ describe('operator: the reconciler against an in-memory cache port', function ()
     catchUp(port, index);
     port.writes.length = 0;
     await reconciler.reconcile('a');
-    expect(port.writes.filter((w) => !w.startsWith('status'))).to.deep.equal([
+    expect(nonStatusWrites(port)).to.deep.equal([
       'label Namespace a2=-',
       'apply NetworkPolicy a1/stn-a-isolation',
       'delete NetworkPolicy a2/stn-a-isolation',
@@ -98,9 +117,7 @@ describe('operator: the reconciler against an in-memory cache port', function ()
   });
 
   it('replaces an earlier version\u2019s policies only where their successor is in place', async function () {
-    const { port, index, reconciler } = world();
-    await reconciler.reconcile('a');
-    catchUp(port, index);
+    const { port, reconciler } = await convergedWorld();
     // What a version with one policy per direction left: stn-a-ingress and stn-a-egress,
     // generated for the same tenant, in each of its namespaces.
     for (const n of ['a1', 'a2']) {
@@ -113,15 +130,8 @@ describe('operator: the reconciler against an in-memory cache port', function ()
     // a2 refuses every apply (a webhook, say).
     port.refuseApplies.add('a2');
     port.writes.length = 0;
-    const failure = await reconciler.reconcile('a').then(
-      () => undefined,
-      (err: unknown) => err,
-    );
-    expect(String(failure), 'the reconcile fails, to be retried').to.include('admission refused');
-    expect(
-      port.writes.filter((w) => !w.startsWith('status')),
-      'a2 keeps its old policies',
-    ).to.deep.equal([
+    expect(await failedReconcile(reconciler, 'a')).to.include('admission refused');
+    expect(nonStatusWrites(port), 'a2 keeps its old policies').to.deep.equal([
       'apply NetworkPolicy a1/stn-a-isolation',
       'apply NetworkPolicy a2/stn-a-isolation (refused)',
       'delete NetworkPolicy a1/stn-a-egress',
@@ -132,7 +142,7 @@ describe('operator: the reconciler against an in-memory cache port', function ()
     port.refuseApplies.clear();
     port.writes.length = 0;
     await reconciler.reconcile('a');
-    expect(port.writes.filter((w) => !w.startsWith('status'))).to.deep.equal([
+    expect(nonStatusWrites(port)).to.deep.equal([
       'apply NetworkPolicy a2/stn-a-isolation',
       'delete NetworkPolicy a2/stn-a-egress',
       'delete NetworkPolicy a2/stn-a-ingress',
@@ -140,9 +150,7 @@ describe('operator: the reconciler against an in-memory cache port', function ()
   });
 
   it('keeps what it generated in a namespace where a user\u2019s policy holds the new name', async function () {
-    const { port, index, reconciler } = world();
-    await reconciler.reconcile('a');
-    catchUp(port, index);
+    const { port, reconciler } = await convergedWorld();
     const isolation = port.policies.get('a1/stn-a-isolation');
     if (!isolation) throw new Error('policy missing');
     // The tenant's old policy under another name, and a user's policy under the generated one.
@@ -155,26 +163,17 @@ describe('operator: the reconciler against an in-memory cache port', function ()
       metadata: { name: 'stn-a-isolation', namespace: 'a1', labels: { owner: 'user' }, resourceVersion: '1' },
     });
     port.writes.length = 0;
-    const failure = await reconciler.reconcile('a').then(
-      () => undefined,
-      (err: unknown) => err,
-    );
-    expect(String(failure)).to.include(
+    expect(await failedReconcile(reconciler, 'a')).to.include(
       'a1/stn-a-isolation already exists and was not generated for this tenant',
     );
-    expect(
-      port.writes.filter((w) => !w.startsWith('status')),
-      'nothing deleted in a1',
-    ).to.deep.equal([]);
+    expect(nonStatusWrites(port), 'nothing deleted in a1').to.deep.equal([]);
     expect(port.policies.has('a1/stn-a-ingress')).to.equal(true);
     const ready = port.tenant('a')?.status?.conditions?.find((c) => c.type === 'Ready');
     expect(ready?.message).to.include('a1/stn-a-isolation already exists');
   });
 
   it('a tenant being deleted loses its policies and labels, then its finalizer', async function () {
-    const { port, index, reconciler } = world();
-    await reconciler.reconcile('a');
-    catchUp(port, index);
+    const { port, index, reconciler } = await convergedWorld();
     const live = port.tenant('a') as SoftTenant;
     index.setTenant(
       port.putTenant({ ...live, metadata: { ...live.metadata, deletionTimestamp: NOW.toISOString() } }),
