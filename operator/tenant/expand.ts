@@ -14,10 +14,12 @@ import { strictPolicies } from './strict.js';
 import type { ExpansionInput, ExpansionResult, TenantExpansion } from './types.js';
 
 function policiesFor(tenant: SoftTenant, held: readonly string[]): NetworkPolicy[] {
-  const isolation = isolationSpec(tenant, isolationOf(tenant.spec));
+  const isolation = isolationOf(tenant.spec);
   const out: NetworkPolicy[] = [];
-  if (isolation) {
-    for (const ns of held) out.push(generatedPolicy(tenant, ns, { kind: 'isolation' }, isolation));
+  for (const ns of held) {
+    // A spec of its own per namespace, as for rules: no two generated objects share one.
+    const spec = isolationSpec(tenant, isolation);
+    if (spec) out.push(generatedPolicy(tenant, ns, { kind: 'isolation' }, spec));
   }
   const heldSet = new Set(held);
   for (const rule of tenant.spec.rules ?? []) {

@@ -96,7 +96,7 @@ export function dnsEgressRule(): NetworkPolicyEgressRule {
 }
 
 /** The tenant's own namespaces, and allowFrom: each entry one ingress rule. */
-export function ingressRules(tenant: SoftTenant): NetworkPolicyIngressRule[] {
+function ingressRules(tenant: SoftTenant): NetworkPolicyIngressRule[] {
   return [
     { from: [{ namespaceSelector: tenantNamespaces(tenant.metadata.name) }] },
     ...(tenant.spec.allowFrom ?? []).map(ingressRuleOf),
@@ -104,7 +104,7 @@ export function ingressRules(tenant: SoftTenant): NetworkPolicyIngressRule[] {
 }
 
 /** The tenant's own namespaces, allowTo (each entry one egress rule) and cluster DNS if allowed. */
-export function egressRules(tenant: SoftTenant, allowDNS: boolean): NetworkPolicyEgressRule[] {
+function egressRules(tenant: SoftTenant, allowDNS: boolean): NetworkPolicyEgressRule[] {
   return [
     { to: [{ namespaceSelector: tenantNamespaces(tenant.metadata.name) }] },
     ...(tenant.spec.allowTo ?? []).map(egressRuleOf),
