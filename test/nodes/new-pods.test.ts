@@ -120,6 +120,7 @@ describe('nodes: no window for a new pod (fail-closed, readiness gate)', functio
       // less than a round of probes by then under load; one that is never reached fails below),
       // then a little more.
       const openIPs = created.filter((p) => p.metadata.namespace === OPEN).map((p) => p.status.podIP ?? '');
+      for (const p of probes) p.probeUntilConnected(openIPs);
       await eventually(
         () => {
           for (const p of probes) for (const r of p.records.values()) byIP.set(r.ip, r);

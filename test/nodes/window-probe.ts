@@ -220,7 +220,7 @@ export class WindowProbe {
         const settled =
           r.programmedAt !== undefined &&
           now - r.programmedAt >= SETTLED_MS &&
-          (r.last === 'rejected' || r.last === 'connected');
+          (r.last === 'connected' || (r.last === 'rejected' && !this.untilConnected.has(r.ip)));
         if (settled && !this.released.has(r.ip)) this.release(r.ip);
       }
       await new Promise((res) => setTimeout(res, this.opts.pollMs ?? 20));
@@ -228,6 +228,23 @@ export class WindowProbe {
   }
 
   private readonly released = new Set<string>();
+  private readonly untilConnected = new Set<string>();
+
+  /**
+   * Probes these addresses of this node (others are ignored) until an attempt connects, again if
+   * they had settled as refused: a pod no policy isolates is expected to be reached, and an
+   * attempt it refused itself (nothing listening yet) whose conntrack event was lost under load
+   * reads as refused by a rule, which used to end its probing two seconds after programming.
+   */
+  probeUntilConnected(ips: readonly string[]): void {
+    for (const ip of ips) {
+      if (!this.records.has(ip)) continue;
+      this.untilConnected.add(ip);
+      if (this.released.delete(ip))
+        this.prober?.stdin?.write(`+${ip}
+`);
+    }
+  }
 
   /** Stops probing an address. */
   private release(ip: string): void {
